@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "drctl",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "drctl", targets: ["drctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries. Each one is wrapped by exactly one Swift target; C types stay there.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+
+        .target(
+            name: "DRCore",
+            dependencies: [
+                "CCurl", "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "AWSProvider",
+            dependencies: ["DRCore", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Providers/AWS"
+        ),
+        .target(name: "GCPProvider", dependencies: ["DRCore"], path: "Sources/Providers/GCP"),
+        .target(name: "AzureProvider", dependencies: ["DRCore"], path: "Sources/Providers/Azure"),
+        .executableTarget(
+            name: "drctl",
+            dependencies: [
+                "DRCore", "AWSProvider",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `swift run -c release drctl-bench`: SigV4 and round-trip figures against botocore.
+        .executableTarget(
+            name: "drctl-bench",
+            dependencies: ["DRCore", "AWSProvider"],
+            path: "Benchmarks/drctl-bench"
+        ),
+
+        .testTarget(name: "DRCoreTests", dependencies: ["DRCore"]),
+        .testTarget(name: "AWSProviderTests", dependencies: ["AWSProvider", "DRCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "drctlTests", dependencies: ["DRCore"]),
+    ]
+)

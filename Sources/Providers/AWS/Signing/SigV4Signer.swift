@@ -1,0 +1,203 @@
+import DRCore
+import Foundation
+
+/// AWS Signature Version 4, as a pure value: method, URL, headers, payload and a date in; signed
+/// headers (or a presigned URL) out. No clock, no network.
+/// Specification: https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
+public struct SigV4Signer: Sendable {
+    public struct Options: Sendable, Equatable {
+        /// Remove "." and ".." segments and empty segments from the path (every service but S3).
+        public var normalizePath: Bool
+        /// Percent-encode the already-encoded path once more (every service but S3).
+        public var doubleURIEncode: Bool
+        /// Send and sign `x-amz-content-sha256` (S3 requires it).
+        public var addContentSHA256Header: Bool
+        /// Add the session token after signing instead of signing it (a few services want that).
+        public var omitSessionToken: Bool
+
+        public init(normalizePath: Bool = true, doubleURIEncode: Bool = true,
+                    addContentSHA256Header: Bool = false, omitSessionToken: Bool = false) {
+            self.normalizePath = normalizePath
+            self.doubleURIEncode = doubleURIEncode
+            self.addContentSHA256Header = addContentSHA256Header
+            self.omitSessionToken = omitSessionToken
+        }
+
+        public static let standard = Options()
+        /// S3: no path normalisation, no double encoding, `x-amz-content-sha256` always.
+        /// https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
+        public static let s3 = Options(normalizePath: false, doubleURIEncode: false, addContentSHA256Header: true)
+    }
+
+    /// What the signature covers of the body.
+    public enum Payload: Sendable {
+        case bytes([UInt8])
+        /// A SHA-256 already computed by the caller, lower-case hex.
+        case hash(String)
+        /// `UNSIGNED-PAYLOAD` (S3 and presigned URLs).
+        case unsigned
+
+        public static let empty = Payload.hash(SigV4Signer.emptyPayloadHash)
+
+        var hexHash: String {
+            switch self {
+            case .bytes(let bytes): return bytes.isEmpty ? SigV4Signer.emptyPayloadHash : Hex.encode(SHA256Digest.hash(bytes))
+            case .hash(let hash): return hash
+            case .unsigned: return "UNSIGNED-PAYLOAD"
+            }
+        }
+    }
+
+    /// The outcome of signing, with the intermediate texts the specification names (for tests and
+    /// for `--debug-signing`; they hold no secret).
+    public struct Signature: Sendable {
+        public var headers: HTTPHeaders
+        public var url: String
+        public var canonicalRequest: String
+        public var stringToSign: String
+        public var signature: String
+        public var signedHeaders: String
+    }
+
+    public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    static let algorithm = "AWS4-HMAC-SHA256"
+    /// Headers that proxies and clients change on the way, which must not be signed.
+    static let unsignedHeaders: Set<String> = ["authorization", "user-agent", "expect", "x-amzn-trace-id", "connection", "transfer-encoding"]
+
+    public let credentials: AWSCredentials
+    public let region: String
+    public let service: String
+    public let options: Options
+    private let keys: SigningKeyCache
+
+    public init(credentials: AWSCredentials, region: String, service: String, options: Options = .standard) {
+        self.credentials = credentials
+        self.region = region
+        self.service = service
+        self.options = options
+        self.keys = SigningKeyCache(secret: credentials.secretAccessKey, region: region, service: service)
+    }
+
+    /// Signs with an `Authorization` header. Adds `Host`, `X-Amz-Date`, the session token and,
+    /// when the options say so, `x-amz-content-sha256`.
+    public func sign(method: String, url: String, headers: HTTPHeaders = [:], payload: Payload = .empty, date: Date) -> Signature {
+        let parts = RequestURL(url) ?? RequestURL("https://invalid/")!
+        let stamp = AMZDate(date)
+        let payloadHash = payload.hexHash
+        var headers = headers
+        if !headers.contains("host") { headers.add("Host", parts.hostHeader) }
+        if !headers.contains("x-amz-date") { headers.add("X-Amz-Date", stamp.dateTime) }
+        if options.addContentSHA256Header, !headers.contains("x-amz-content-sha256") {
+            headers.add("x-amz-content-sha256", payloadHash)
+        }
+        if let token = credentials.sessionToken, !options.omitSessionToken, !headers.contains("x-amz-security-token") {
+            headers.add("X-Amz-Security-Token", token)
+        }
+
+        let canonicalHeaders = CanonicalHeaders(headers, excluding: Self.unsignedHeaders)
+        let canonicalRequest = canonicalRequestText(
+            method: method, path: parts.path, query: CanonicalQuery(parts.query), headers: canonicalHeaders, payloadHash: payloadHash)
+        let scope = "\(stamp.date)/\(region)/\(service)/aws4_request"
+        let stringToSign = Self.stringToSign(dateTime: stamp.dateTime, scope: scope, canonicalRequest: canonicalRequest)
+        let signature = Hex.encode(keys.key(for: stamp.date).authenticationCode(for: stringToSign))
+
+        headers.add("Authorization",
+                    "\(Self.algorithm) Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(canonicalHeaders.signedNames), Signature=\(signature)")
+        if let token = credentials.sessionToken, options.omitSessionToken, !headers.contains("x-amz-security-token") {
+            headers.add("X-Amz-Security-Token", token)
+        }
+        return Signature(headers: headers, url: url, canonicalRequest: canonicalRequest, stringToSign: stringToSign,
+                         signature: signature, signedHeaders: canonicalHeaders.signedNames)
+    }
+
+    /// Signs in the query string (a presigned URL valid for `expires` seconds, at most 7 days).
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
+    public func presign(method: String, url: String, headers: HTTPHeaders = [:], payload: Payload = .unsigned,
+                        date: Date, expires: Int) -> Signature {
+        let parts = RequestURL(url) ?? RequestURL("https://invalid/")!
+        let stamp = AMZDate(date)
+        var headers = headers
+        if !headers.contains("host") { headers.add("Host", parts.hostHeader) }
+        let canonicalHeaders = CanonicalHeaders(headers, excluding: Self.unsignedHeaders)
+        let scope = "\(stamp.date)/\(region)/\(service)/aws4_request"
+
+        // In the order the SDKs emit them; the canonical query sorts them anyway.
+        var added: [(String, String)] = [
+            ("X-Amz-Algorithm", Self.algorithm),
+            ("X-Amz-Credential", URIEncoding.encode("\(credentials.accessKeyId)/\(scope)")),
+            ("X-Amz-Date", stamp.dateTime),
+            ("X-Amz-SignedHeaders", URIEncoding.encode(canonicalHeaders.signedNames)),
+            ("X-Amz-Expires", String(min(max(expires, 1), 604_800))),
+        ]
+        let token = credentials.sessionToken.map { ("X-Amz-Security-Token", URIEncoding.encode($0)) }
+        if let token, !options.omitSessionToken { added.append(token) }
+
+        let addedQuery = added.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        // Existing parameters keep their spelling but gain "=" when they had none, as the SDKs emit them.
+        let existing = parts.query.split(separator: "&").map { $0.contains("=") ? String($0) : $0 + "=" }.joined(separator: "&")
+        let fullQuery = existing.isEmpty ? addedQuery : existing + "&" + addedQuery
+        let canonicalRequest = canonicalRequestText(
+            method: method, path: parts.path, query: CanonicalQuery(fullQuery), headers: canonicalHeaders, payloadHash: payload.hexHash)
+        let stringToSign = Self.stringToSign(dateTime: stamp.dateTime, scope: scope, canonicalRequest: canonicalRequest)
+        let signature = Hex.encode(keys.key(for: stamp.date).authenticationCode(for: stringToSign))
+
+        var finalQuery = fullQuery
+        if let token, options.omitSessionToken { finalQuery += "&\(token.0)=\(token.1)" }
+        finalQuery += "&X-Amz-Signature=\(signature)"
+        let signedURL = "\(parts.scheme)://\(parts.hostHeader)\(parts.path)?\(finalQuery)"
+        return Signature(headers: headers, url: signedURL, canonicalRequest: canonicalRequest, stringToSign: stringToSign,
+                         signature: signature, signedHeaders: canonicalHeaders.signedNames)
+    }
+
+    // Task 1: the canonical request.
+    private func canonicalRequestText(method: String, path: String, query: CanonicalQuery,
+                                      headers: CanonicalHeaders, payloadHash: String) -> String {
+        var text = method.uppercased()
+        text.reserveCapacity(256 + headers.block.utf8.count)
+        text += "\n"
+        text += CanonicalURI.make(path, normalize: options.normalizePath, doubleEncode: options.doubleURIEncode)
+        text += "\n"
+        text += query.text
+        text += "\n"
+        text += headers.block
+        text += "\n"
+        text += headers.signedNames
+        text += "\n"
+        text += payloadHash
+        return text
+    }
+
+    // Task 2: the string to sign.
+    private static func stringToSign(dateTime: String, scope: String, canonicalRequest: String) -> String {
+        "\(algorithm)\n\(dateTime)\n\(scope)\n\(Hex.encode(SHA256Digest.hash(canonicalRequest)))"
+    }
+}
+
+/// Task 3: the signing key, HMAC chained over date, region, service and "aws4_request". It only
+/// changes with the date, so it is derived once per day and reused (with its HMAC state).
+final class SigningKeyCache: @unchecked Sendable {
+    private let secret: String
+    private let region: String
+    private let service: String
+    private let lock = NSLock()
+    private var cached: (date: String, key: HMACSHA256)?
+
+    init(secret: String, region: String, service: String) {
+        self.secret = secret
+        self.region = region
+        self.service = service
+    }
+
+    func key(for date: String) -> HMACSHA256 {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached, cached.date == date { return cached.key }
+        let kDate = HMACSHA256.authenticationCode(for: date, key: Array("AWS4\(secret)".utf8))
+        let kRegion = HMACSHA256.authenticationCode(for: region, key: kDate)
+        let kService = HMACSHA256.authenticationCode(for: service, key: kRegion)
+        let kSigning = HMACSHA256.authenticationCode(for: "aws4_request", key: kService)
+        let key = HMACSHA256(key: kSigning)
+        cached = (date, key)
+        return key
+    }
+}
