@@ -82,7 +82,7 @@ cmd_start() {
   rpass=$(python3 -c 'import secrets;print(secrets.token_hex(16))')
 
   # Superuser `postgres` only over the private unix socket (trust; dir is 0700); TCP needs scram.
-  pg initdb -D "$DIR/primary" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 \
+  pg initdb -D "$DIR/primary" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 -N \
     --locale=C >"$DIR/initdb.log" 2>&1 || { tail -20 "$DIR/initdb.log" >&2; die "initdb failed"; }
   "${RUN[@]}" tee -a "$DIR/primary/postgresql.conf" >/dev/null <<EOF
 # drctl test bed
@@ -110,15 +110,16 @@ CREATE ROLE drctl LOGIN PASSWORD '$pass';
 CREATE ROLE drctl_replicator LOGIN REPLICATION PASSWORD '$rpass';
 CREATE DATABASE drctl OWNER drctl;
 GRANT pg_monitor TO drctl;
--- drctl promotes / pauses replay itself without being superuser
+SELECT pg_create_physical_replication_slot('$SLOT');
+\\connect drctl
+-- function privileges are per database: grant where drctl connects. drctl promotes / pauses replay itself without being superuser
 GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO drctl;
 GRANT EXECUTE ON FUNCTION pg_wal_replay_pause() TO drctl;
 GRANT EXECUTE ON FUNCTION pg_wal_replay_resume() TO drctl;
-SELECT pg_create_physical_replication_slot('$SLOT');
 EOF
 
   PGPASSWORD=$rpass pg pg_basebackup -h 127.0.0.1 -p "$p1" -U drctl_replicator -D "$DIR/standby" \
-    -R -S "$SLOT" -X stream >"$DIR/basebackup.log" 2>&1 \
+    -R -S "$SLOT" -X stream -c fast >"$DIR/basebackup.log" 2>&1 \
     || { tail -20 "$DIR/basebackup.log" >&2; die "pg_basebackup failed"; }
   echo "port = $p2" | "${RUN[@]}" tee -a "$DIR/standby/postgresql.conf" >/dev/null
   pg pg_ctl -D "$DIR/standby" -l "$DIR/standby.log" -w -t 60 start >/dev/null \
