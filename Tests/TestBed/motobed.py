@@ -338,6 +338,8 @@ def _patch_s3():
             except Exception:
                 target = None
             if target is None or not target.is_versioned:
+                log(f"s3 replication of {bucket_name}/{key_name} to {dest_bucket!r} FAILED "
+                    f"({'no such bucket' if target is None else 'destination not versioned'})")
                 key._tb_repl = "FAILED"
                 return
             _tls.replicating = True
@@ -355,6 +357,29 @@ def _patch_s3():
         return key
 
     s3.S3Backend.put_object = put_object
+
+    # moto's GetBucketReplication hard-codes Filter {Prefix: ""} and drops what was stored.
+    from moto.core.responses import ActionResult
+    from moto.s3.exceptions import ReplicationConfigurationNotFoundError
+    from moto.s3.responses import S3Response
+
+    def get_bucket_replication(self):
+        self.data["Action"] = "GetBucketReplication"
+        repl = self.backend.get_bucket_replication(self.bucket_name)
+        if not repl:
+            raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+        rules = []
+        for r in repl["Rule"]:
+            rule = {k: v for k, v in r.items() if k in ("ID", "Status", "Filter", "Prefix", "Destination",
+                                                          "DeleteMarkerReplication", "SourceSelectionCriteria",
+                                                          "ExistingObjectReplication")}
+            rule["Priority"] = int(r.get("Priority") or 0)
+            if "Filter" not in rule and "Prefix" not in rule:
+                rule["Filter"] = {"Prefix": ""}
+            rules.append(rule)
+        return self.serialized(ActionResult({"ReplicationConfiguration": {"Role": repl["Role"], "Rules": rules}}))
+
+    S3Response.get_bucket_replication = get_bucket_replication
 
     orig_rd = s3.FakeKey.response_dict.fget
 
