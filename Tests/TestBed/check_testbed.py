@@ -324,6 +324,24 @@ def _():
     expect(http_json("GET", MOTO + "/_testbed/config")["rds"]["promote"] == 1.5, "config survives reset")
 
 
+@check("postgres primary -> streaming hot standby")
+def _():
+    import subprocess
+
+    if "DRCTL_TESTBED_PG_PRIMARY_URL" not in E:
+        print("     (skipped: started with --no-postgres)")
+        return
+    sql = lambda url, q: subprocess.run(["psql", "-X", "-At", url, "-c", q], check=True, timeout=30,  # noqa
+                                        capture_output=True, text=True).stdout.strip()
+    p, sb = E["DRCTL_TESTBED_PG_PRIMARY_URL"], E["DRCTL_TESTBED_PG_STANDBY_URL"]
+    token = str(time.time())
+    sql(p, "CREATE TABLE IF NOT EXISTS tb_check(v text); INSERT INTO tb_check VALUES ('%s')" % token)
+    expect(sql(p, "SELECT pg_is_in_recovery()") == "f" and sql(sb, "SELECT pg_is_in_recovery()") == "t", "roles")
+    seen, _ = wait_for(lambda: sql(sb, "SELECT count(*) FROM tb_check WHERE v='%s'" % token), "1", timeout=10)
+    expect(seen[-1] == "1", "row not replicated")
+    expect(sql(p, "SELECT state FROM pg_stat_replication") == "streaming", "not streaming")
+
+
 if FAILED:
     print(f"{len(FAILED)} check(s) failed: {', '.join(FAILED)}")
     sys.exit(1)
