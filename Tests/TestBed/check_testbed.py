@@ -145,6 +145,8 @@ def _():
     db = rds.create_db_instance(DBInstanceIdentifier="tb-db1", DBInstanceClass="db.t3.micro", Engine="postgres",
                                 MasterUsername="u", MasterUserPassword="p" * 10, AllocatedStorage=20)["DBInstance"]
     expect(db["DBInstanceStatus"] == "creating", db["DBInstanceStatus"])
+    code = error_code(rds.modify_db_instance, DBInstanceIdentifier="tb-db1", AllocatedStorage=30, ApplyImmediately=True)
+    expect(code == ("InvalidDBInstanceState", 400), code)
     seen, took = wait_for(lambda: db_status(rds, "tb-db1"), "available")
     expect(seen == ["creating", "available"] and 0.8 <= took <= 5, (seen, took))
     rds.create_db_snapshot(DBInstanceIdentifier="tb-db1", DBSnapshotIdentifier="tb-snap1")

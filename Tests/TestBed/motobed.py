@@ -156,10 +156,19 @@ def _patch_auth():
 # ---------------------------------------------------------------------------
 def _patch_rds():
     from moto.rds import models as rds
-    from moto.rds.exceptions import InvalidDBInstanceStateError, RDSClientError
+    from moto.rds.exceptions import RDSClientError
 
     B = rds.RDSBackend
     cfg = lambda k: float(CONFIG["rds"].get(k, 0))  # noqa: E731
+
+    def _require_available(backend, ident):
+        # Real RDS rejects most changes while an instance is busy; this is what makes waiters necessary.
+        db = backend.databases.get(ident)
+        if db is None:
+            raise rds.DBInstanceNotFoundError(ident)
+        if db.status != "available":
+            raise RDSClientError("InvalidDBInstanceState", f"Instance {ident} is not in available state.")
+        return db
 
     orig_create = B.create_db_instance
 
@@ -178,6 +187,7 @@ def _patch_rds():
     orig_modify = B.modify_db_instance
 
     def modify_db_instance(self, db_instance_identifier, db_kwargs):
+        _require_available(self, db_instance_identifier)
         db = orig_modify(self, db_instance_identifier, db_kwargs)
         transition(db, "modifying", cfg("modifying"))
         return db
@@ -185,6 +195,7 @@ def _patch_rds():
     orig_reboot = B.reboot_db_instance
 
     def reboot_db_instance(self, db_instance_identifier, *a, **kw):
+        _require_available(self, db_instance_identifier)
         db = orig_reboot(self, db_instance_identifier, *a, **kw)
         transition(db, "rebooting", cfg("rebooting"))
         return db
@@ -229,6 +240,9 @@ def _patch_rds():
     orig_snap = B.create_db_snapshot
 
     def create_db_snapshot(self, db_instance_identifier, db_snapshot_identifier, snapshot_type="manual", *a, **kw):
+        if snapshot_type == "manual" and db_instance_identifier in self.databases and \
+                self.databases[db_instance_identifier].status not in ("available", "stopping", "deleting"):
+            _require_available(self, db_instance_identifier)  # stop/delete take their own final snapshot
         snap = orig_snap(self, db_instance_identifier, db_snapshot_identifier, snapshot_type, *a, **kw)
         if snapshot_type == "manual":
             db = self.databases.get(db_instance_identifier)
@@ -276,13 +290,9 @@ def _patch_rds():
 
     def promote_read_replica(self, db_kwargs):
         ident = db_kwargs["db_instance_identifier"]
-        db = self.databases.get(ident)
-        if db is None:
-            raise rds.DBInstanceNotFoundError(ident)
+        db = _require_available(self, ident)
         if not db.is_replica or not db.source_db_instance_identifier:
             raise RDSClientError("InvalidDBInstanceState", "DB Instance is not a read replica.")
-        if db.status != "available":
-            raise InvalidDBInstanceStateError(ident, "promote")
         # Keep moto's kwargs handling (e.g. BackupRetentionPeriod) but stay a replica until
         # the promotion completes, as real RDS reports the source until then.
         orig_promote(self, db_kwargs)
