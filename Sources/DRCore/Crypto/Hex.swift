@@ -2,14 +2,30 @@
 public enum Hex {
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    public static func encode(_ bytes: [UInt8]) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            digits.withUnsafeBufferPointer { digits in
+                var index = 0
+                for byte in bytes {
+                    buffer[index] = digits[Int(byte >> 4)]
+                    buffer[index + 1] = digits[Int(byte & 0x0f)]
+                    index += 2
+                }
+            }
+            return bytes.count * 2
+        }
+    }
+
     public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        var out = [UInt8]()
-        out.reserveCapacity(64)
+        encode(Array(bytes))
+    }
+
+    /// Appends the hex form of `bytes` to a byte buffer (no intermediate String).
+    public static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
         for byte in bytes {
             out.append(digits[Int(byte >> 4)])
             out.append(digits[Int(byte & 0x0f)])
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes hexadecimal (either case); nil when the text is not an even run of hex digits.

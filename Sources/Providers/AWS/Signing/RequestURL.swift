@@ -9,25 +9,32 @@ public struct RequestURL: Sendable, Equatable {
     public var query: String
 
     public init?(_ url: String) {
-        guard let schemeEnd = url.range(of: "://") else { return nil }
-        scheme = url[..<schemeEnd.lowerBound].lowercased()
-        let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        var authority = rest[..<authorityEnd]
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        guard !authority.isEmpty else { return nil }
-        var host = String(authority)
-        if (scheme == "https" && host.hasSuffix(":443")) || (scheme == "http" && host.hasSuffix(":80")) {
-            host = String(host[..<host.lastIndex(of: ":")!])
+        // Byte scanning rather than Foundation: this runs once per signed request.
+        let bytes = Array(url.utf8)
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon + 2 < bytes.count,
+              bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/") else { return nil }
+        scheme = String(decoding: bytes[..<colon], as: UTF8.self).lowercased()
+        let authorityStart = colon + 3
+        var authorityEnd = authorityStart
+        while authorityEnd < bytes.count, bytes[authorityEnd] != UInt8(ascii: "/"), bytes[authorityEnd] != UInt8(ascii: "?"),
+              bytes[authorityEnd] != UInt8(ascii: "#") {
+            authorityEnd += 1
         }
-        hostHeader = host.lowercased()
-        var pathAndQuery = rest[authorityEnd...]
-        if let hash = pathAndQuery.firstIndex(of: "#") { pathAndQuery = pathAndQuery[..<hash] }
-        if let questionMark = pathAndQuery.firstIndex(of: "?") {
-            path = String(pathAndQuery[..<questionMark])
-            query = String(pathAndQuery[pathAndQuery.index(after: questionMark)...])
+        var hostStart = authorityStart
+        if let at = bytes[authorityStart..<authorityEnd].lastIndex(of: UInt8(ascii: "@")) { hostStart = at + 1 }
+        guard hostStart < authorityEnd else { return nil }
+        var host = String(decoding: bytes[hostStart..<authorityEnd], as: UTF8.self).lowercased()
+        if (scheme == "https" && host.hasSuffix(":443")) || (scheme == "http" && host.hasSuffix(":80")) {
+            host.removeSubrange(host.lastIndex(of: ":")!...)
+        }
+        hostHeader = host
+        var end = bytes.count
+        if let hash = bytes[authorityEnd...].firstIndex(of: UInt8(ascii: "#")) { end = hash }
+        if let question = bytes[authorityEnd..<end].firstIndex(of: UInt8(ascii: "?")) {
+            path = String(decoding: bytes[authorityEnd..<question], as: UTF8.self)
+            query = String(decoding: bytes[(question + 1)..<end], as: UTF8.self)
         } else {
-            path = String(pathAndQuery)
+            path = String(decoding: bytes[authorityEnd..<end], as: UTF8.self)
             query = ""
         }
         if path.isEmpty { path = "/" }

@@ -1,0 +1,44 @@
+/// drctl's exit codes: one table, one meaning each (documented in the README). The CLI maps
+/// errors to these at its edge and nowhere else.
+public enum ExitStatus: Int32, Sendable, CaseIterable {
+    case success = 0
+    /// A run (failover, drill, runbook) ended failed.
+    case runFailed = 1
+    /// Bad flags or arguments.
+    case usage = 2
+    /// A runbook or plan file is invalid (located error printed).
+    case invalidRunbook = 3
+    /// Refused by the RPO/RTO budget (e.g. expected data loss above budget, not accepted).
+    case refusedByBudget = 4
+    /// The run is paused waiting for an approval (`drctl approve RUN STEP`).
+    case pausedForApproval = 5
+    /// A mutating step's outcome could not be confirmed; `drctl resume` re-observes it.
+    case outcomeUnknown = 6
+    /// Another run holds the lock for the same scope.
+    case lockHeld = 7
+    /// No usable credentials, or the cloud rejected them (wrong key, expired token, bad signature).
+    case authenticationFailed = 8
+    /// A cloud API or the network failed (service error, throttled beyond retries, unreachable).
+    case cloudError = 9
+    /// Local configuration is invalid (AWS config/credentials files, environment variables).
+    case invalidConfiguration = 10
+    /// A bug in drctl; please report it.
+    case internalError = 70
+
+    public var summary: String {
+        switch self {
+        case .success: return "success"
+        case .runFailed: return "the run failed"
+        case .usage: return "usage error (bad flags or arguments)"
+        case .invalidRunbook: return "invalid runbook or plan"
+        case .refusedByBudget: return "refused by the RPO/RTO budget"
+        case .pausedForApproval: return "paused, waiting for an approval"
+        case .outcomeUnknown: return "outcome unknown; resume to re-observe"
+        case .lockHeld: return "another run holds the lock"
+        case .authenticationFailed: return "no usable credentials, or they were rejected"
+        case .cloudError: return "a cloud API or the network failed"
+        case .invalidConfiguration: return "invalid local configuration"
+        case .internalError: return "internal error"
+        }
+    }
+}
