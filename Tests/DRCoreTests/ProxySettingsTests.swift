@@ -33,6 +33,8 @@ struct ProxySettingsTests {
         ("example.com", "https://example.com:9000/x", true),
         ("example.com", "https://user:pw@example.com/", true),
         ("[::1]", "https://[::1]:8080/", true),
+        ("[::1]:8080", "https://[::1]/", true),
+        ("[::1]", "https://[::2]/", false),
         ("::1", "https://[::1]/", true),
         ("", "https://example.com/", false),
         (",,", "https://example.com/", false),
