@@ -51,7 +51,7 @@ let package = Package(
             path: "Benchmarks/drctl-bench"
         ),
 
-        .testTarget(name: "DRCoreTests", dependencies: ["DRCore"]),
+        .testTarget(name: "DRCoreTests", dependencies: ["DRCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AWSProviderTests", dependencies: ["AWSProvider", "DRCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "drctlTests", dependencies: ["DRCore"]),

@@ -8,16 +8,10 @@ public final class RSASigner: @unchecked Sendable {
     private let key: OpaquePointer
 
     public init(pem: String) throws {
-        let bio = pem.withCString { BIO_new_mem_buf($0, Int32(strlen($0))) }
-        guard let bio else { throw CryptoError(operation: "BIO_new_mem_buf", detail: "") }
-        defer { BIO_free(bio) }
-        guard let key = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else {
-            _ = OpenSSLErrorQueue.drain()
-            throw CryptoError(operation: "reading the RSA private key", detail: "not a PEM private key")
-        }
-        guard EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA else {
-            EVP_PKEY_free(key)
-            throw CryptoError(operation: "reading the RSA private key", detail: "the key is not an RSA key")
+        let key = try PEMKeyReader.read(pem, operation: "reading the RSA private key", expecting: "not a PEM private key") {
+            // A passphrase callback that fails at once: without one, OpenSSL's default callback prompts
+            // "Enter PEM pass phrase:" on the terminal and blocks a non-interactive run.
+            PEM_read_bio_PrivateKey($0, nil, { _, _, _, _ in -1 }, nil)
         }
         self.key = key
     }
@@ -50,12 +44,8 @@ public final class RSAVerifier: @unchecked Sendable {
     private let key: OpaquePointer
 
     public init(publicKeyPEM pem: String) throws {
-        let bio = pem.withCString { BIO_new_mem_buf($0, Int32(strlen($0))) }
-        guard let bio else { throw CryptoError(operation: "BIO_new_mem_buf", detail: "") }
-        defer { BIO_free(bio) }
-        guard let key = PEM_read_bio_PUBKEY(bio, nil, nil, nil) else {
-            _ = OpenSSLErrorQueue.drain()
-            throw CryptoError(operation: "reading the RSA public key", detail: "not a PEM public key")
+        let key = try PEMKeyReader.read(pem, operation: "reading the RSA public key", expecting: "not a PEM public key") {
+            PEM_read_bio_PUBKEY($0, nil, { _, _, _, _ in -1 }, nil)
         }
         self.key = key
     }
@@ -63,6 +53,9 @@ public final class RSAVerifier: @unchecked Sendable {
     deinit { EVP_PKEY_free(key) }
 
     public func isValid<Message: ContiguousBytes>(signature: [UInt8], for message: Message) -> Bool {
+        // A failed verification leaves reasons on the thread's error queue; never let them leak
+        // into the next, unrelated OpenSSL error message.
+        defer { _ = OpenSSLErrorQueue.drain() }
         guard let context = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(context) }
         guard EVP_DigestVerifyInit(context, nil, EVP_sha256(), nil, key) == 1 else { return false }
@@ -70,7 +63,33 @@ public final class RSAVerifier: @unchecked Sendable {
             EVP_DigestVerify(context, signature, signature.count,
                              raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count)
         }
-        _ = OpenSSLErrorQueue.drain()
         return result == 1
+    }
+}
+
+/// Parses one PEM key and insists that it is RSA (RS256 must not accept an EC or Ed25519 key).
+enum PEMKeyReader {
+    static func read(_ pem: String, operation: String, expecting: String,
+                     _ parse: (OpaquePointer) -> OpaquePointer?) throws -> OpaquePointer {
+        // BIO_new_mem_buf does not copy: the bytes must outlive the parse, so parse inside the
+        // closure that owns them (a pointer from withCString is dead once that closure returns).
+        let bytes = Array(pem.utf8)
+        guard !bytes.isEmpty else { throw CryptoError(operation: operation, detail: expecting) }
+        let parsed: OpaquePointer? = try bytes.withUnsafeBytes { raw in
+            guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else {
+                throw CryptoError(operation: "BIO_new_mem_buf", detail: "")
+            }
+            defer { BIO_free(bio) }
+            return parse(bio)
+        }
+        // The queue may name the failing decoder but never holds key bytes; it is dropped anyway
+        // so that an unrelated later error does not report these reasons.
+        _ = OpenSSLErrorQueue.drain()
+        guard let key = parsed else { throw CryptoError(operation: operation, detail: expecting) }
+        guard EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA else {
+            EVP_PKEY_free(key)
+            throw CryptoError(operation: operation, detail: "the key is not an RSA key")
+        }
+        return key
     }
 }

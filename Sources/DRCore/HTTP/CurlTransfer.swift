@@ -14,7 +14,14 @@ final class CurlTransfer: @unchecked Sendable {
     private let maximumResponseBytes: Int
     private var exceededLimit = false
     private var finished = false
-    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    private var cancellationRequested = false
+    /// curl writes its message here when a transfer fails. Allocated, not a Swift array: curl keeps
+    /// the pointer for the handle's lifetime, longer than any withUnsafe… closure would allow.
+    private let errorBuffer: UnsafeMutablePointer<CChar> = {
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        buffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        return buffer
+    }()
 
     init(request: HTTPRequest, configuration: CurlTransport.Configuration) throws {
         guard request.url.hasPrefix("http://") || request.url.hasPrefix("https://") else {
@@ -45,6 +52,9 @@ final class CurlTransfer: @unchecked Sendable {
         // The proxy is decided here, not by curl's own environment lookup, so that the rules are
         // the documented ones and an empty string disables curl's.
         drctl_easy_setopt_string(easy, CURLOPT_PROXY, configuration.proxy.proxy(for: request.url) ?? "")
+        // Likewise for the exceptions: without this, curl applies the environment's no_proxy on
+        // top of the decision above and bypasses a proxy the settings chose.
+        drctl_easy_setopt_string(easy, CURLOPT_NOPROXY, "")
 
         let method = request.method.uppercased()
         switch method {
@@ -89,14 +99,13 @@ final class CurlTransfer: @unchecked Sendable {
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(user!).takeUnretainedValue()
             return transfer.receiveHeader(pointer, size * count)
         }
-        errorBuffer.withUnsafeMutableBufferPointer { buffer in
-            _ = drctl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, buffer.baseAddress)
-        }
+        drctl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
     }
 
     deinit {
         curl_easy_cleanup(easy)
         curl_slist_free_all(headerList)
+        errorBuffer.deallocate()
     }
 
     private func receiveBody(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> Int {
@@ -140,6 +149,18 @@ final class CurlTransfer: @unchecked Sendable {
         finish(.success(HTTPResponse(status: status, headers: responseHeaders, body: responseBody, newConnections: connects)))
     }
 
+    func requestCancellation() {
+        lock.lock()
+        cancellationRequested = true
+        lock.unlock()
+    }
+
+    var isCancellationRequested: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancellationRequested
+    }
+
     func finish(_ result: Result<HTTPResponse, any Error>) {
         lock.lock()
         let alreadyFinished = finished
@@ -152,7 +173,7 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     private func error(for code: CURLcode) -> TransportError {
-        let buffered = String(nulTerminated: errorBuffer)
+        let buffered = String(cString: errorBuffer)
         let detail = buffered.isEmpty ? String(cString: curl_easy_strerror(code)) : buffered
         let kind: TransportError.Kind
         switch code {
@@ -160,9 +181,13 @@ final class CurlTransfer: @unchecked Sendable {
         case CURLE_COULDNT_RESOLVE_PROXY: kind = .proxy
         case CURLE_COULDNT_CONNECT: kind = .connect
         case CURLE_OPERATION_TIMEDOUT:
+            // A request that went out was connected, whatever CONNECT_TIME says: curl reports 0
+            // for a connection reused from the cache.
+            var requestBytes = 0
+            drctl_easy_getinfo_long(easy, CURLINFO_REQUEST_SIZE, &requestBytes)
             var connectTime = 0.0
             drctl_easy_getinfo_double(easy, CURLINFO_CONNECT_TIME, &connectTime)
-            kind = connectTime == 0 ? .connectTimeout : .timeout
+            kind = requestBytes == 0 && connectTime == 0 ? .connectTimeout : .timeout
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM,
              CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
              CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_ENGINE_INITFAILED:

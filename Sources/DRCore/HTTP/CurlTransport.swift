@@ -84,6 +84,9 @@ final class CurlMultiLoop: @unchecked Sendable {
     }
 
     func cancel(_ transfer: CurlTransfer) {
+        // The task may be cancelled before `submit`, and the loop may pick up this cancellation
+        // before the submission: the flag makes the loop refuse the transfer when it arrives.
+        transfer.requestCancellation()
         lock.lock()
         cancelled.append(transfer)
         lock.unlock()
@@ -109,6 +112,10 @@ final class CurlMultiLoop: @unchecked Sendable {
             lock.unlock()
 
             for transfer in newTransfers {
+                guard !transfer.isCancellationRequested else {
+                    transfer.finish(.failure(TransportError(kind: .cancelled, url: transfer.url, detail: "")))
+                    continue
+                }
                 active[transfer.easy] = transfer
                 curl_multi_add_handle(multi, transfer.easy)
             }

@@ -34,8 +34,11 @@ public struct ProxySettings: Sendable, Equatable {
         for rawEntry in noProxy.split(separator: ",") {
             var entry = rawEntry.description.trimmed(of: " \t").lowercased()
             if entry == "*" { return true }
-            if let colon = entry.lastIndex(of: ":"), !entry.contains("]"), entry.filter({ $0 == ":" }).count == 1 {
-                entry = String(entry[..<colon])
+            if entry.hasPrefix("["), let close = entry.firstIndex(of: "]") {
+                // "[::1]" or "[::1]:8080": the address inside the brackets, as host(of:) returns it.
+                entry = String(entry[entry.index(after: entry.startIndex)..<close])
+            } else if let colon = entry.lastIndex(of: ":"), entry.filter({ $0 == ":" }).count == 1 {
+                entry = String(entry[..<colon])   // "host:port": the port is not compared
             }
             if entry.hasPrefix(".") { entry.removeFirst() }
             if entry.hasPrefix("*.") { entry.removeFirst(2) }

@@ -43,16 +43,18 @@ public struct TransportError: Error, CustomStringConvertible, Sendable, Equatabl
 public enum RedactedURL {
     public static func describe(_ url: String) -> String {
         var text = Substring(url)
-        if let query = text.firstIndex(where: { $0 == "?" || $0 == "#" }) {
-            text = text[..<query]
-        }
-        // Drop "user:password@" from the authority.
+        // Drop "user:password@" first, taking the authority to end at the first "/": passwords in
+        // proxy variables are often written unencoded, and a "?" or "#" in one must not end the
+        // authority early and leave the credentials in front of the cut.
         if let schemeEnd = text.range(of: "://") {
             let authorityStart = schemeEnd.upperBound
             let authorityEnd = text[authorityStart...].firstIndex(of: "/") ?? text.endIndex
             if let at = text[authorityStart..<authorityEnd].lastIndex(of: "@") {
                 text = text[..<authorityStart] + text[text.index(after: at)...]
             }
+        }
+        if let query = text.firstIndex(where: { $0 == "?" || $0 == "#" }) {
+            text = text[..<query]
         }
         return String(text)
     }
