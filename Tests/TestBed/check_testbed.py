@@ -4,6 +4,7 @@
 Usage: check_testbed.py [STATE_DIR]   (reads DRCTL_TESTBED_* from the environment, else
 STATE_DIR/testbed.env, default .testbed/ at the repo root). Exit 0 when every check passes.
 Talks to AWS through the fault proxy with the generated keys, exactly like drctl will.
+It resets moto state and the fault rules first (POST /_testbed/reset, DELETE /_faults).
 """
 import http.client
 import json
@@ -92,6 +93,7 @@ def expect(cond, msg):
 
 # Short delays keep the smoke test fast while still showing every intermediate state.
 http_json("DELETE", PROXY + "/_faults")
+http_json("POST", MOTO + "/_testbed/reset")  # clean AWS state, so a re-run after a failure works
 http_json("POST", MOTO + "/_testbed/config", {
     "rds": {"creating": 1, "modifying": 1, "backing_up": 1, "snapshot": 1, "copy": 1, "promote": 1.5, "deleting": 1},
     "s3": {"replication_delay": 1}, "route53": {"insync": 1}})
