@@ -115,7 +115,15 @@ def _patch_auth():
         headers = self._create_headers_for_aws_request(signed, self._headers)
         raw = getattr(_tls, "raw_body", None)
         data = raw if raw is not None else (self._body or self._data)
-        request = AWSRequest(method=self._method, url=self._path, data=data, headers=headers)
+        url = self._path
+        raw_path = getattr(_tls, "raw_path", None)
+        if raw_path:
+            # Keep moto's scheme/host/query, replace only the path with the bytes received.
+            from urllib.parse import urlsplit, urlunsplit
+            parts = urlsplit(self._path)
+            url = urlunsplit((parts.scheme, parts.netloc, raw_path, parts.query, parts.fragment)) if parts.netloc else (
+                raw_path + ("?" + parts.query if parts.query else ""))
+        request = AWSRequest(method=self._method, url=url, data=data, headers=headers)
         request.context["timestamp"] = headers.get("X-Amz-Date") or self._headers.get("X-Amz-Date")
         return request
 
@@ -563,11 +571,15 @@ class Bed:
             return [body]
         with LOCK:
             _tls.raw_body = raw
+            # The path exactly as sent (still percent-encoded): real AWS signs over that, while
+            # moto rebuilds it from werkzeug's decoded PATH_INFO ('%2B' became '+', 'é' raw...).
+            _tls.raw_path = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").split("?", 1)[0] or None
             try:
                 resp = self.moto_app(environ, start_response)
                 return [b"".join(resp)]  # materialise under the lock
             finally:
                 _tls.raw_body = None
+                _tls.raw_path = None
 
 
 def main():

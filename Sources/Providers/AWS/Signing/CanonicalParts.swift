@@ -1,5 +1,8 @@
 import DRCore
 
+// The parts of the canonical request, built as bytes: signing runs once per request and per
+// retry, and String manipulation would dominate its cost.
+
 /// The canonical URI: optionally normalised (RFC 3986 §5.2.4 dot segments, empty segments
 /// dropped), then percent-encoded once more for every service but S3.
 enum CanonicalURI {
@@ -29,14 +32,9 @@ enum CanonicalURI {
 
 /// The canonical query string: each name and value decoded then strictly re-encoded, sorted by
 /// name then value; a name without "=" gets an empty value.
-struct CanonicalQuery {
-    let text: String
-
-    init(_ query: String) {
-        guard !query.isEmpty else {
-            text = ""
-            return
-        }
+enum CanonicalQuery {
+    static func make(_ query: String) -> String {
+        guard !query.isEmpty else { return "" }
         var pairs: [(String, String)] = []
         for item in query.split(separator: "&", omittingEmptySubsequences: true) {
             let name: Substring, value: Substring
@@ -47,10 +45,10 @@ struct CanonicalQuery {
                 name = item
                 value = ""
             }
-            pairs.append((Self.reencode(name), Self.reencode(value)))
+            pairs.append((reencode(name), reencode(value)))
         }
         pairs.sort { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
-        text = pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        return pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 
     private static func reencode(_ text: Substring) -> String {
@@ -62,35 +60,54 @@ struct CanonicalQuery {
 /// Canonical headers: lower-case names, values trimmed with inner whitespace runs collapsed,
 /// duplicates joined by commas in order, sorted by name.
 struct CanonicalHeaders {
-    let block: String
-    let signedNames: String
+    /// "name:value\n" for each header.
+    let block: [UInt8]
+    /// "name;name;…"
+    let signedNames: [UInt8]
 
-    init(_ headers: HTTPHeaders, excluding: Set<String>) {
-        var merged: [(name: String, value: String)] = []
+    /// Headers that proxies and clients change on the way, which must not be signed.
+    private static let unsigned: [[UInt8]] = ["authorization", "user-agent", "expect", "x-amzn-trace-id",
+                                              "connection", "transfer-encoding"].map { Array($0.utf8) }
+
+    init(_ headers: HTTPHeaders) {
+        var merged: [(name: [UInt8], value: [UInt8])] = []
         merged.reserveCapacity(headers.count)
         for (name, value) in headers {
-            let lower = name.lowercased()
-            if excluding.contains(lower) { continue }
-            let trimmed = Self.collapse(value)
+            let lower = Self.lowercased(name)
+            if Self.unsigned.contains(lower) { continue }
+            let collapsed = Self.collapse(value)
             if let index = merged.firstIndex(where: { $0.name == lower }) {
-                merged[index].value += "," + trimmed
+                merged[index].value.append(UInt8(ascii: ","))
+                merged[index].value.append(contentsOf: collapsed)
             } else {
-                merged.append((lower, trimmed))
+                merged.append((lower, collapsed))
             }
         }
-        merged.sort { $0.name < $1.name }
-        var block = ""
-        for entry in merged {
-            block += entry.name
-            block += ":"
-            block += entry.value
-            block += "\n"
+        merged.sort { $0.name.lexicographicallyPrecedes($1.name) }
+        var block: [UInt8] = []
+        var names: [UInt8] = []
+        block.reserveCapacity(merged.reduce(0) { $0 + $1.name.count + $1.value.count + 2 })
+        for (offset, entry) in merged.enumerated() {
+            block.append(contentsOf: entry.name)
+            block.append(UInt8(ascii: ":"))
+            block.append(contentsOf: entry.value)
+            block.append(UInt8(ascii: "\n"))
+            if offset > 0 { names.append(UInt8(ascii: ";")) }
+            names.append(contentsOf: entry.name)
         }
         self.block = block
-        self.signedNames = merged.map(\.name).joined(separator: ";")
+        self.signedNames = names
     }
 
-    private static func collapse(_ value: String) -> String {
+    var signedNamesText: String { String(decoding: signedNames, as: UTF8.self) }
+
+    private static func lowercased(_ name: String) -> [UInt8] {
+        var bytes = Array(name.utf8)
+        for index in bytes.indices where bytes[index] >= 0x41 && bytes[index] <= 0x5A { bytes[index] += 0x20 }
+        return bytes
+    }
+
+    private static func collapse(_ value: String) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(value.utf8.count)
         var pendingSpace = false
@@ -102,6 +119,6 @@ struct CanonicalHeaders {
                 out.append(c)
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 }

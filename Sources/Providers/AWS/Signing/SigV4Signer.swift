@@ -53,16 +53,17 @@ public struct SigV4Signer: Sendable {
     public struct Signature: Sendable {
         public var headers: HTTPHeaders
         public var url: String
-        public var canonicalRequest: String
-        public var stringToSign: String
+        let canonicalRequestBytes: [UInt8]
+        let stringToSignBytes: [UInt8]
         public var signature: String
         public var signedHeaders: String
+
+        public var canonicalRequest: String { String(decoding: canonicalRequestBytes, as: UTF8.self) }
+        public var stringToSign: String { String(decoding: stringToSignBytes, as: UTF8.self) }
     }
 
     public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     static let algorithm = "AWS4-HMAC-SHA256"
-    /// Headers that proxies and clients change on the way, which must not be signed.
-    static let unsignedHeaders: Set<String> = ["authorization", "user-agent", "expect", "x-amzn-trace-id", "connection", "transfer-encoding"]
 
     public let credentials: AWSCredentials
     public let region: String
@@ -94,20 +95,21 @@ public struct SigV4Signer: Sendable {
             headers.add("X-Amz-Security-Token", token)
         }
 
-        let canonicalHeaders = CanonicalHeaders(headers, excluding: Self.unsignedHeaders)
-        let canonicalRequest = canonicalRequestText(
-            method: method, path: parts.path, query: CanonicalQuery(parts.query), headers: canonicalHeaders, payloadHash: payloadHash)
+        let canonicalHeaders = CanonicalHeaders(headers)
+        let canonicalRequest = canonicalRequestBytes(
+            method: method, path: parts.path, query: CanonicalQuery.make(parts.query), headers: canonicalHeaders, payloadHash: payloadHash)
         let scope = "\(stamp.date)/\(region)/\(service)/aws4_request"
         let stringToSign = Self.stringToSign(dateTime: stamp.dateTime, scope: scope, canonicalRequest: canonicalRequest)
         let signature = Hex.encode(keys.key(for: stamp.date).authenticationCode(for: stringToSign))
+        let signedNames = canonicalHeaders.signedNamesText
 
         headers.add("Authorization",
-                    "\(Self.algorithm) Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(canonicalHeaders.signedNames), Signature=\(signature)")
+                    "\(Self.algorithm) Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(signedNames), Signature=\(signature)")
         if let token = credentials.sessionToken, options.omitSessionToken, !headers.contains("x-amz-security-token") {
             headers.add("X-Amz-Security-Token", token)
         }
-        return Signature(headers: headers, url: url, canonicalRequest: canonicalRequest, stringToSign: stringToSign,
-                         signature: signature, signedHeaders: canonicalHeaders.signedNames)
+        return Signature(headers: headers, url: url, canonicalRequestBytes: canonicalRequest, stringToSignBytes: stringToSign,
+                         signature: signature, signedHeaders: signedNames)
     }
 
     /// Signs in the query string (a presigned URL valid for `expires` seconds, at most 7 days).
@@ -118,7 +120,8 @@ public struct SigV4Signer: Sendable {
         let stamp = AMZDate(date)
         var headers = headers
         if !headers.contains("host") { headers.add("Host", parts.hostHeader) }
-        let canonicalHeaders = CanonicalHeaders(headers, excluding: Self.unsignedHeaders)
+        let canonicalHeaders = CanonicalHeaders(headers)
+        let signedNames = canonicalHeaders.signedNamesText
         let scope = "\(stamp.date)/\(region)/\(service)/aws4_request"
 
         // In the order the SDKs emit them; the canonical query sorts them anyway.
@@ -126,7 +129,7 @@ public struct SigV4Signer: Sendable {
             ("X-Amz-Algorithm", Self.algorithm),
             ("X-Amz-Credential", URIEncoding.encode("\(credentials.accessKeyId)/\(scope)")),
             ("X-Amz-Date", stamp.dateTime),
-            ("X-Amz-SignedHeaders", URIEncoding.encode(canonicalHeaders.signedNames)),
+            ("X-Amz-SignedHeaders", URIEncoding.encode(signedNames)),
             ("X-Amz-Expires", String(min(max(expires, 1), 604_800))),
         ]
         let token = credentials.sessionToken.map { ("X-Amz-Security-Token", URIEncoding.encode($0)) }
@@ -136,8 +139,8 @@ public struct SigV4Signer: Sendable {
         // Existing parameters keep their spelling but gain "=" when they had none, as the SDKs emit them.
         let existing = parts.query.split(separator: "&").map { $0.contains("=") ? String($0) : $0 + "=" }.joined(separator: "&")
         let fullQuery = existing.isEmpty ? addedQuery : existing + "&" + addedQuery
-        let canonicalRequest = canonicalRequestText(
-            method: method, path: parts.path, query: CanonicalQuery(fullQuery), headers: canonicalHeaders, payloadHash: payload.hexHash)
+        let canonicalRequest = canonicalRequestBytes(
+            method: method, path: parts.path, query: CanonicalQuery.make(fullQuery), headers: canonicalHeaders, payloadHash: payload.hexHash)
         let stringToSign = Self.stringToSign(dateTime: stamp.dateTime, scope: scope, canonicalRequest: canonicalRequest)
         let signature = Hex.encode(keys.key(for: stamp.date).authenticationCode(for: stringToSign))
 
@@ -145,31 +148,41 @@ public struct SigV4Signer: Sendable {
         if let token, options.omitSessionToken { finalQuery += "&\(token.0)=\(token.1)" }
         finalQuery += "&X-Amz-Signature=\(signature)"
         let signedURL = "\(parts.scheme)://\(parts.hostHeader)\(parts.path)?\(finalQuery)"
-        return Signature(headers: headers, url: signedURL, canonicalRequest: canonicalRequest, stringToSign: stringToSign,
-                         signature: signature, signedHeaders: canonicalHeaders.signedNames)
+        return Signature(headers: headers, url: signedURL, canonicalRequestBytes: canonicalRequest, stringToSignBytes: stringToSign,
+                         signature: signature, signedHeaders: signedNames)
     }
 
     // Task 1: the canonical request.
-    private func canonicalRequestText(method: String, path: String, query: CanonicalQuery,
-                                      headers: CanonicalHeaders, payloadHash: String) -> String {
-        var text = method.uppercased()
-        text.reserveCapacity(256 + headers.block.utf8.count)
-        text += "\n"
-        text += CanonicalURI.make(path, normalize: options.normalizePath, doubleEncode: options.doubleURIEncode)
-        text += "\n"
-        text += query.text
-        text += "\n"
-        text += headers.block
-        text += "\n"
-        text += headers.signedNames
-        text += "\n"
-        text += payloadHash
-        return text
+    private func canonicalRequestBytes(method: String, path: String, query: String,
+                                       headers: CanonicalHeaders, payloadHash: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(128 + path.utf8.count + query.utf8.count + headers.block.count + headers.signedNames.count)
+        bytes.append(contentsOf: method.uppercased().utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: CanonicalURI.make(path, normalize: options.normalizePath, doubleEncode: options.doubleURIEncode).utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: query.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: headers.block)
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: headers.signedNames)
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: payloadHash.utf8)
+        return bytes
     }
 
     // Task 2: the string to sign.
-    private static func stringToSign(dateTime: String, scope: String, canonicalRequest: String) -> String {
-        "\(algorithm)\n\(dateTime)\n\(scope)\n\(Hex.encode(SHA256Digest.hash(canonicalRequest)))"
+    private static func stringToSign(dateTime: String, scope: String, canonicalRequest: [UInt8]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(140)
+        bytes.append(contentsOf: algorithm.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: dateTime.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.append(contentsOf: scope.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        Hex.append(SHA256Digest.hash(canonicalRequest), to: &bytes)
+        return bytes
     }
 }
 
