@@ -30,6 +30,14 @@ public struct HMACSHA256: Sendable {
         return outerCopy.finalize()
     }
 
+    public func authenticationCode(for message: [UInt8]) -> [UInt8] {
+        var innerCopy = inner
+        innerCopy.update(message)
+        var outerCopy = outer
+        outerCopy.update(innerCopy.finalize())
+        return outerCopy.finalize()
+    }
+
     public func authenticationCode(for message: String) -> [UInt8] {
         var innerCopy = inner
         innerCopy.update(message)

@@ -17,6 +17,13 @@ public struct SHA256Digest: Sendable {
         }
     }
 
+    /// Non-generic overload: generic calls across modules are not specialised.
+    public mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            _ = SHA256_Update(&context, raw.baseAddress, raw.count)
+        }
+    }
+
     public mutating func update(_ string: String) {
         var string = string
         string.withUTF8 { utf8 in
@@ -33,6 +40,12 @@ public struct SHA256Digest: Sendable {
     }
 
     public static func hash<Bytes: ContiguousBytes>(_ bytes: Bytes) -> [UInt8] {
+        var digest = SHA256Digest()
+        digest.update(bytes)
+        return digest.finalize()
+    }
+
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
         var digest = SHA256Digest()
         digest.update(bytes)
         return digest.finalize()

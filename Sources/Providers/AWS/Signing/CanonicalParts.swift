@@ -14,7 +14,15 @@ enum CanonicalURI {
     }
 
     static func normalizePath(_ path: String) -> String {
-        guard path.contains("//") || path.contains("/.") else { return path.isEmpty ? "/" : path }
+        guard !path.isEmpty else { return "/" }
+        // Only "//", "/." and "/.." need work; scan bytes (Foundation's contains is slow here).
+        var previousWasSlash = false
+        var needsWork = false
+        for byte in path.utf8 {
+            if previousWasSlash && (byte == 0x2F || byte == 0x2E) { needsWork = true; break }
+            previousWasSlash = byte == 0x2F
+        }
+        guard needsWork else { return path }
         var segments: [Substring] = []
         for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
             switch segment {
@@ -58,7 +66,7 @@ enum CanonicalQuery {
 }
 
 /// Canonical headers: lower-case names, values trimmed with inner whitespace runs collapsed,
-/// duplicates joined by commas in order, sorted by name.
+/// duplicates joined by commas in order, sorted by name. Written straight into two buffers.
 struct CanonicalHeaders {
     /// "name:value\n" for each header.
     let block: [UInt8]
@@ -66,34 +74,43 @@ struct CanonicalHeaders {
     let signedNames: [UInt8]
 
     /// Headers that proxies and clients change on the way, which must not be signed.
-    private static let unsigned: [[UInt8]] = ["authorization", "user-agent", "expect", "x-amzn-trace-id",
-                                              "connection", "transfer-encoding"].map { Array($0.utf8) }
+    private static let unsigned: [String] = ["authorization", "user-agent", "expect", "x-amzn-trace-id",
+                                             "connection", "transfer-encoding"]
 
     init(_ headers: HTTPHeaders) {
-        var merged: [(name: [UInt8], value: [UInt8])] = []
-        merged.reserveCapacity(headers.count)
-        for (name, value) in headers {
-            let lower = Self.lowercased(name)
-            if Self.unsigned.contains(lower) { continue }
-            let collapsed = Self.collapse(value)
-            if let index = merged.firstIndex(where: { $0.name == lower }) {
-                merged[index].value.append(UInt8(ascii: ","))
-                merged[index].value.append(contentsOf: collapsed)
-            } else {
-                merged.append((lower, collapsed))
-            }
+        let fields = Array(headers)
+        var order: [Int] = []
+        order.reserveCapacity(fields.count)
+        var capacity = 0
+        for (index, field) in fields.enumerated() where !Self.unsigned.contains(where: { field.name.caseInsensitiveEquals($0) }) {
+            order.append(index)
+            capacity += field.name.utf8.count + field.value.utf8.count + 2
         }
-        merged.sort { $0.name.lexicographicallyPrecedes($1.name) }
+        // Stable: duplicates keep their order, as their values are joined in that order.
+        order.sort { lhs, rhs in
+            let comparison = Self.compareLowercased(fields[lhs].name, fields[rhs].name)
+            return comparison == 0 ? lhs < rhs : comparison < 0
+        }
         var block: [UInt8] = []
         var names: [UInt8] = []
-        block.reserveCapacity(merged.reduce(0) { $0 + $1.name.count + $1.value.count + 2 })
-        for (offset, entry) in merged.enumerated() {
-            block.append(contentsOf: entry.name)
-            block.append(UInt8(ascii: ":"))
-            block.append(contentsOf: entry.value)
+        block.reserveCapacity(capacity)
+        names.reserveCapacity(capacity / 2)
+        var previous: String?
+        for index in order {
+            let field = fields[index]
+            if let previous, previous.caseInsensitiveEquals(field.name) {
+                block.removeLast()   // the "\n": append ",value" to the same line
+                block.append(UInt8(ascii: ","))
+            } else {
+                if previous != nil { names.append(UInt8(ascii: ";")) }
+                let nameStart = block.count
+                Self.appendLowercased(field.name, to: &block)
+                names.append(contentsOf: block[nameStart...])
+                block.append(UInt8(ascii: ":"))
+            }
+            Self.appendCollapsed(field.value, to: &block)
             block.append(UInt8(ascii: "\n"))
-            if offset > 0 { names.append(UInt8(ascii: ";")) }
-            names.append(contentsOf: entry.name)
+            previous = field.name
         }
         self.block = block
         self.signedNames = names
@@ -101,24 +118,50 @@ struct CanonicalHeaders {
 
     var signedNamesText: String { String(decoding: signedNames, as: UTF8.self) }
 
-    private static func lowercased(_ name: String) -> [UInt8] {
-        var bytes = Array(name.utf8)
-        for index in bytes.indices where bytes[index] >= 0x41 && bytes[index] <= 0x5A { bytes[index] += 0x20 }
-        return bytes
+    @inline(__always)
+    private static func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c + 0x20 : c }
+
+    private static func compareLowercased(_ a: String, _ b: String) -> Int {
+        var left = a.utf8.makeIterator()
+        var right = b.utf8.makeIterator()
+        while true {
+            switch (left.next(), right.next()) {
+            case (nil, nil): return 0
+            case (nil, _): return -1
+            case (_, nil): return 1
+            case let (x?, y?):
+                let lx = lower(x), ly = lower(y)
+                if lx != ly { return lx < ly ? -1 : 1 }
+            }
+        }
     }
 
-    private static func collapse(_ value: String) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(value.utf8.count)
+    private static func appendLowercased(_ name: String, to out: inout [UInt8]) {
+        for c in name.utf8 { out.append(lower(c)) }
+    }
+
+    /// Trims the value and folds every run of whitespace (including line breaks) into one space.
+    private static func appendCollapsed(_ value: String, to out: inout [UInt8]) {
+        // Most values have nothing to fold: one bulk copy.
+        var clean = true
+        var previous: UInt8 = 0x20
+        for c in value.utf8 {
+            if c == 0x09 || c == 0x0A || c == 0x0D || (c == 0x20 && previous == 0x20) { clean = false; break }
+            previous = c
+        }
+        if clean && previous != 0x20 {
+            out.append(contentsOf: value.utf8)
+            return
+        }
+        let start = out.count
         var pendingSpace = false
         for c in value.utf8 {
             if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {
-                pendingSpace = !out.isEmpty
+                pendingSpace = out.count > start
             } else {
                 if pendingSpace { out.append(0x20); pendingSpace = false }
                 out.append(c)
             }
         }
-        return out
     }
 }

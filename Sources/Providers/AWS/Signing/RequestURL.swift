@@ -13,7 +13,8 @@ public struct RequestURL: Sendable, Equatable {
         let bytes = Array(url.utf8)
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon + 2 < bytes.count,
               bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/") else { return nil }
-        scheme = String(decoding: bytes[..<colon], as: UTF8.self).lowercased()
+        let rawScheme = String(decoding: bytes[..<colon], as: UTF8.self)
+        scheme = rawScheme == "https" || rawScheme == "http" ? rawScheme : rawScheme.lowercased()
         let authorityStart = colon + 3
         var authorityEnd = authorityStart
         while authorityEnd < bytes.count, bytes[authorityEnd] != UInt8(ascii: "/"), bytes[authorityEnd] != UInt8(ascii: "?"),
@@ -23,7 +24,9 @@ public struct RequestURL: Sendable, Equatable {
         var hostStart = authorityStart
         if let at = bytes[authorityStart..<authorityEnd].lastIndex(of: UInt8(ascii: "@")) { hostStart = at + 1 }
         guard hostStart < authorityEnd else { return nil }
-        var host = String(decoding: bytes[hostStart..<authorityEnd], as: UTF8.self).lowercased()
+        let hostBytes = bytes[hostStart..<authorityEnd]
+        var host = String(decoding: hostBytes, as: UTF8.self)
+        if hostBytes.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { host = host.lowercased() }
         if (scheme == "https" && host.hasSuffix(":443")) || (scheme == "http" && host.hasSuffix(":80")) {
             host.removeSubrange(host.lastIndex(of: ":")!...)
         }

@@ -157,7 +157,7 @@ public struct SigV4Signer: Sendable {
                                        headers: CanonicalHeaders, payloadHash: String) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(128 + path.utf8.count + query.utf8.count + headers.block.count + headers.signedNames.count)
-        bytes.append(contentsOf: method.uppercased().utf8)
+        bytes.append(contentsOf: (method.utf8.allSatisfy { $0 < 0x61 || $0 > 0x7A } ? method : method.uppercased()).utf8)
         bytes.append(UInt8(ascii: "\n"))
         bytes.append(contentsOf: CanonicalURI.make(path, normalize: options.normalizePath, doubleEncode: options.doubleURIEncode).utf8)
         bytes.append(UInt8(ascii: "\n"))
