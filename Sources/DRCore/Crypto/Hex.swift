@@ -22,9 +22,17 @@ public enum Hex {
 
     /// Appends the hex form of `bytes` to a byte buffer (no intermediate String).
     public static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bytes.count * 2))
+        out.withUnsafeMutableBufferPointer { buffer in
+            digits.withUnsafeBufferPointer { digits in
+                var index = start
+                for byte in bytes {
+                    buffer[index] = digits[Int(byte >> 4)]
+                    buffer[index + 1] = digits[Int(byte & 0x0f)]
+                    index += 2
+                }
+            }
         }
     }
 

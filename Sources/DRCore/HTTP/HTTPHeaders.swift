@@ -14,6 +14,9 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, E
         self.init(elements)
     }
 
+    /// The fields in order, for code that walks them many times (the signer).
+    public var fields: [Field] { storage }
+
     public var count: Int { storage.count }
     public var isEmpty: Bool { storage.isEmpty }
 

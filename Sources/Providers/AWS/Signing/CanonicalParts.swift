@@ -78,7 +78,7 @@ struct CanonicalHeaders {
                                              "connection", "transfer-encoding"]
 
     init(_ headers: HTTPHeaders) {
-        let fields = Array(headers)
+        let fields = headers.fields
         var order: [Int] = []
         order.reserveCapacity(fields.count)
         var capacity = 0
@@ -137,22 +137,35 @@ struct CanonicalHeaders {
     }
 
     private static func appendLowercased(_ name: String, to out: inout [UInt8]) {
-        for c in name.utf8 { out.append(lower(c)) }
+        let start = out.count
+        appendUTF8(name, to: &out)
+        out.withUnsafeMutableBufferPointer { buffer in
+            for index in start..<buffer.count { buffer[index] = lower(buffer[index]) }
+        }
+    }
+
+    /// One memcpy for native strings instead of a byte-by-byte append.
+    @inline(__always)
+    static func appendUTF8(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { out.append(contentsOf: $0) }
     }
 
     /// Trims the value and folds every run of whitespace (including line breaks) into one space.
     private static func appendCollapsed(_ value: String, to out: inout [UInt8]) {
         // Most values have nothing to fold: one bulk copy.
-        var clean = true
-        var previous: UInt8 = 0x20
-        for c in value.utf8 {
-            if c == 0x09 || c == 0x0A || c == 0x0D || (c == 0x20 && previous == 0x20) { clean = false; break }
-            previous = c
+        var value = value
+        let clean: Bool = value.withUTF8 { bytes in
+            var previous: UInt8 = 0x20
+            for c in bytes {
+                if c == 0x09 || c == 0x0A || c == 0x0D || (c == 0x20 && previous == 0x20) { return false }
+                previous = c
+            }
+            guard previous != 0x20 else { return false }
+            out.append(contentsOf: bytes)
+            return true
         }
-        if clean && previous != 0x20 {
-            out.append(contentsOf: value.utf8)
-            return
-        }
+        if clean { return }
         let start = out.count
         var pendingSpace = false
         for c in value.utf8 {

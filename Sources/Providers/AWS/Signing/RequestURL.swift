@@ -9,8 +9,13 @@ public struct RequestURL: Sendable, Equatable {
     public var query: String
 
     public init?(_ url: String) {
-        // Byte scanning rather than Foundation: this runs once per signed request.
-        let bytes = Array(url.utf8)
+        var url = url
+        guard let parsed = url.withUTF8({ RequestURL(bytes: $0) }) else { return nil }
+        self = parsed
+    }
+
+    // Byte scanning rather than Foundation: this runs once per signed request.
+    private init?(bytes: UnsafeBufferPointer<UInt8>) {
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon + 2 < bytes.count,
               bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/") else { return nil }
         let rawScheme = String(decoding: bytes[..<colon], as: UTF8.self)

@@ -83,29 +83,34 @@ public struct SigV4Signer: Sendable {
     /// when the options say so, `x-amz-content-sha256`.
     public func sign(method: String, url: String, headers: HTTPHeaders = [:], payload: Payload = .empty, date: Date) -> Signature {
         let parts = RequestURL(url) ?? RequestURL("https://invalid/")!
-        let stamp = AMZDate(date)
+        let (stamp, scope, key) = keys.material(for: date)
         let payloadHash = payload.hexHash
         var headers = headers
-        if !headers.contains("host") { headers.add("Host", parts.hostHeader) }
-        if !headers.contains("x-amz-date") { headers.add("X-Amz-Date", stamp.dateTime) }
-        if options.addContentSHA256Header, !headers.contains("x-amz-content-sha256") {
-            headers.add("x-amz-content-sha256", payloadHash)
+        var has = (host: false, date: false, contentHash: false, token: false)
+        for field in headers.fields {
+            if field.name.caseInsensitiveEquals("host") { has.host = true }
+            else if field.name.caseInsensitiveEquals("x-amz-date") { has.date = true }
+            else if field.name.caseInsensitiveEquals("x-amz-content-sha256") { has.contentHash = true }
+            else if field.name.caseInsensitiveEquals("x-amz-security-token") { has.token = true }
         }
-        if let token = credentials.sessionToken, !options.omitSessionToken, !headers.contains("x-amz-security-token") {
+        if !has.host { headers.add("Host", parts.hostHeader) }
+        if !has.date { headers.add("X-Amz-Date", stamp.dateTime) }
+        if options.addContentSHA256Header, !has.contentHash { headers.add("x-amz-content-sha256", payloadHash) }
+        if let token = credentials.sessionToken, !options.omitSessionToken, !has.token {
             headers.add("X-Amz-Security-Token", token)
+            has.token = true
         }
 
         let canonicalHeaders = CanonicalHeaders(headers)
         let canonicalRequest = canonicalRequestBytes(
             method: method, path: parts.path, query: CanonicalQuery.make(parts.query), headers: canonicalHeaders, payloadHash: payloadHash)
-        let scope = "\(stamp.date)/\(region)/\(service)/aws4_request"
         let stringToSign = Self.stringToSign(dateTime: stamp.dateTime, scope: scope, canonicalRequest: canonicalRequest)
-        let signature = Hex.encode(keys.key(for: stamp.date).authenticationCode(for: stringToSign))
+        let signature = Hex.encode(key.authenticationCode(for: stringToSign))
         let signedNames = canonicalHeaders.signedNamesText
 
         headers.add("Authorization",
                     "\(Self.algorithm) Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(signedNames), Signature=\(signature)")
-        if let token = credentials.sessionToken, options.omitSessionToken, !headers.contains("x-amz-security-token") {
+        if let token = credentials.sessionToken, options.omitSessionToken, !has.token {
             headers.add("X-Amz-Security-Token", token)
         }
         return Signature(headers: headers, url: url, canonicalRequestBytes: canonicalRequest, stringToSignBytes: stringToSign,
@@ -117,12 +122,11 @@ public struct SigV4Signer: Sendable {
     public func presign(method: String, url: String, headers: HTTPHeaders = [:], payload: Payload = .unsigned,
                         date: Date, expires: Int) -> Signature {
         let parts = RequestURL(url) ?? RequestURL("https://invalid/")!
-        let stamp = AMZDate(date)
+        let (stamp, scope, key) = keys.material(for: date)
         var headers = headers
         if !headers.contains("host") { headers.add("Host", parts.hostHeader) }
         let canonicalHeaders = CanonicalHeaders(headers)
         let signedNames = canonicalHeaders.signedNamesText
-        let scope = "\(stamp.date)/\(region)/\(service)/aws4_request"
 
         // In the order the SDKs emit them; the canonical query sorts them anyway.
         var added: [(String, String)] = [
@@ -142,7 +146,7 @@ public struct SigV4Signer: Sendable {
         let canonicalRequest = canonicalRequestBytes(
             method: method, path: parts.path, query: CanonicalQuery.make(fullQuery), headers: canonicalHeaders, payloadHash: payload.hexHash)
         let stringToSign = Self.stringToSign(dateTime: stamp.dateTime, scope: scope, canonicalRequest: canonicalRequest)
-        let signature = Hex.encode(keys.key(for: stamp.date).authenticationCode(for: stringToSign))
+        let signature = Hex.encode(key.authenticationCode(for: stringToSign))
 
         var finalQuery = fullQuery
         if let token, options.omitSessionToken { finalQuery += "&\(token.0)=\(token.1)" }
@@ -157,17 +161,17 @@ public struct SigV4Signer: Sendable {
                                        headers: CanonicalHeaders, payloadHash: String) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(128 + path.utf8.count + query.utf8.count + headers.block.count + headers.signedNames.count)
-        bytes.append(contentsOf: (method.utf8.allSatisfy { $0 < 0x61 || $0 > 0x7A } ? method : method.uppercased()).utf8)
+        CanonicalHeaders.appendUTF8(method.utf8.allSatisfy { $0 < 0x61 || $0 > 0x7A } ? method : method.uppercased(), to: &bytes)
         bytes.append(UInt8(ascii: "\n"))
-        bytes.append(contentsOf: CanonicalURI.make(path, normalize: options.normalizePath, doubleEncode: options.doubleURIEncode).utf8)
+        CanonicalHeaders.appendUTF8(CanonicalURI.make(path, normalize: options.normalizePath, doubleEncode: options.doubleURIEncode), to: &bytes)
         bytes.append(UInt8(ascii: "\n"))
-        bytes.append(contentsOf: query.utf8)
+        CanonicalHeaders.appendUTF8(query, to: &bytes)
         bytes.append(UInt8(ascii: "\n"))
         bytes.append(contentsOf: headers.block)
         bytes.append(UInt8(ascii: "\n"))
         bytes.append(contentsOf: headers.signedNames)
         bytes.append(UInt8(ascii: "\n"))
-        bytes.append(contentsOf: payloadHash.utf8)
+        CanonicalHeaders.appendUTF8(payloadHash, to: &bytes)
         return bytes
     }
 
@@ -175,11 +179,11 @@ public struct SigV4Signer: Sendable {
     private static func stringToSign(dateTime: String, scope: String, canonicalRequest: [UInt8]) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(140)
-        bytes.append(contentsOf: algorithm.utf8)
+        CanonicalHeaders.appendUTF8(algorithm, to: &bytes)
         bytes.append(UInt8(ascii: "\n"))
-        bytes.append(contentsOf: dateTime.utf8)
+        CanonicalHeaders.appendUTF8(dateTime, to: &bytes)
         bytes.append(UInt8(ascii: "\n"))
-        bytes.append(contentsOf: scope.utf8)
+        CanonicalHeaders.appendUTF8(scope, to: &bytes)
         bytes.append(UInt8(ascii: "\n"))
         Hex.append(SHA256Digest.hash(canonicalRequest), to: &bytes)
         return bytes
@@ -187,13 +191,15 @@ public struct SigV4Signer: Sendable {
 }
 
 /// Task 3: the signing key, HMAC chained over date, region, service and "aws4_request". It only
-/// changes with the date, so it is derived once per day and reused (with its HMAC state).
+/// changes with the date, so it is derived once per day and reused (with its HMAC state); the
+/// date texts and the credential scope are kept for the current second.
 final class SigningKeyCache: @unchecked Sendable {
     private let secret: String
     private let region: String
     private let service: String
     private let lock = NSLock()
-    private var cached: (date: String, key: HMACSHA256)?
+    private var day: (date: String, scope: String, key: HMACSHA256)?
+    private var second: (epoch: Int, stamp: AMZDate)?
 
     init(secret: String, region: String, service: String) {
         self.secret = secret
@@ -201,16 +207,24 @@ final class SigningKeyCache: @unchecked Sendable {
         self.service = service
     }
 
-    func key(for date: String) -> HMACSHA256 {
+    func material(for instant: Date) -> (stamp: AMZDate, scope: String, key: HMACSHA256) {
+        let epoch = Int(instant.timeIntervalSince1970.rounded(.down))
         lock.lock()
         defer { lock.unlock() }
-        if let cached, cached.date == date { return cached.key }
-        let kDate = HMACSHA256.authenticationCode(for: date, key: Array("AWS4\(secret)".utf8))
+        let stamp: AMZDate
+        if let second, second.epoch == epoch {
+            stamp = second.stamp
+        } else {
+            stamp = AMZDate(instant)
+            second = (epoch, stamp)
+        }
+        if let day, day.date == stamp.date { return (stamp, day.scope, day.key) }
+        let kDate = HMACSHA256.authenticationCode(for: stamp.date, key: Array("AWS4\(secret)".utf8))
         let kRegion = HMACSHA256.authenticationCode(for: region, key: kDate)
         let kService = HMACSHA256.authenticationCode(for: service, key: kRegion)
         let kSigning = HMACSHA256.authenticationCode(for: "aws4_request", key: kService)
-        let key = HMACSHA256(key: kSigning)
-        cached = (date, key)
-        return key
+        let entry = (date: stamp.date, scope: "\(stamp.date)/\(region)/\(service)/aws4_request", key: HMACSHA256(key: kSigning))
+        day = entry
+        return (stamp, entry.scope, entry.key)
     }
 }

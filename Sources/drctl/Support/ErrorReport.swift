@@ -1,0 +1,50 @@
+import AWSProvider
+import ArgumentParser
+import DRCore
+
+/// The one place where errors become exit codes and short, actionable messages. Every error
+/// type it reads has a description that is safe to print (no keys, tokens or passwords).
+struct ErrorReport {
+    let status: ExitStatus
+    let message: String
+    let hint: String?
+
+    init(_ error: any Error) {
+        switch error {
+        case let error as ValidationError:
+            (status, message, hint) = (.usage, error.message, "see `drctl --help`")
+        case let error as AWSServiceError:
+            switch error.category {
+            case .authentication, .clockSkew:
+                (status, message, hint) = (.authenticationFailed, error.description,
+                                           "check the access key and secret (or the profile), and that this machine's clock is right")
+            case .accessDenied:
+                (status, message, hint) = (.authenticationFailed, error.description,
+                                           "the credentials work but lack the permission; see the IAM policy in the README")
+            default:
+                (status, message, hint) = (.cloudError, error.description, nil)
+            }
+        case let error as CredentialError:
+            switch error.kind {
+            case .malformedFile, .invalidConfiguration:
+                (status, message, hint) = (.invalidConfiguration, "credentials: \(error)", nil)
+            default:
+                (status, message, hint) = (.authenticationFailed, "no usable AWS credentials: \(error)",
+                                           "set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+            }
+        case let error as ConfigurationError:
+            let hint = error.kind == .missingRegion ? "pass --region or set AWS_REGION" : nil
+            (status, message, hint) = (.invalidConfiguration, "configuration: \(error)", hint)
+        case let error as TransportError:
+            (status, message, hint) = (.cloudError, error.description,
+                                       error.kind == .tls ? "TLS verification is always on; set a CA bundle if a proxy intercepts TLS" : nil)
+        case let error as AWSResponseError:
+            (status, message, hint) = (.cloudError, error.description, nil)
+        case let error as PaginationError:
+            (status, message, hint) = (.cloudError, error.description, nil)
+        default:
+            (status, message, hint) = (.internalError, "unexpected error: \(String(describing: type(of: error)))",
+                                       "please report this with the command you ran")
+        }
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole test suite: installs what is missing, builds, starts the local test
+# bed (moto with SigV4 verification + fault proxy + PostgreSQL primary/standby on 127.0.0.1),
+# runs every test, and stops the test bed whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+swift build --build-tests
+
+state=$(mktemp -d "${TMPDIR:-/tmp}/drctl-testbed.XXXXXX")
+cleanup() { Tests/TestBed/testbed.sh stop "$state" >/dev/null 2>&1 || true; rm -rf "$state"; }
+trap cleanup EXIT INT TERM
+Tests/TestBed/testbed.sh start "$state" --ttl 2700
+set -a; . "$state/testbed.env"; set +a
+
+python3 Tests/TestBed/check_testbed.py
+swift test --skip-build "$@"
