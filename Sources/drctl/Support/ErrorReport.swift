@@ -33,8 +33,8 @@ struct ErrorReport {
                                            "set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
             }
         case let error as ConfigurationError:
-            let hint = error.kind == .missingRegion ? "pass --region or set AWS_REGION" : nil
-            (status, message, hint) = (.invalidConfiguration, "configuration: \(error)", hint)
+            (status, message, hint) = (.invalidConfiguration, "configuration: \(error)",
+                                       error.kind == .missingRegion ? "pass --region or set AWS_REGION" : nil)
         case let error as TransportError:
             (status, message, hint) = (.cloudError, error.description,
                                        error.kind == .tls ? "TLS verification is always on; set a CA bundle if a proxy intercepts TLS" : nil)

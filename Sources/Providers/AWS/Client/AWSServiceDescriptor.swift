@@ -33,9 +33,18 @@ public struct AWSServiceDescriptor: Sendable, Equatable {
         self.signerOptions = signerOptions
     }
 
-    /// The `AWS_ENDPOINT_URL_<SERVICE>` suffix: service id upper-cased, spaces to underscores.
-    public var environmentSuffix: String {
-        serviceId.uppercased().replacingOccurrences(of: " ", with: "_")
+    /// Served from one partition-wide endpoint signed for the partition's home region.
+    public var isGlobal: Bool { globalEndpoint != nil }
+
+    /// `AWS_ENDPOINT_URL_<ID>`: the service ID upper-cased with spaces as underscores.
+    /// https://docs.aws.amazon.com/sdkref/latest/guide/ss-endpoints-table.html
+    public var endpointEnvironmentVariable: String {
+        "AWS_ENDPOINT_URL_" + serviceId.uppercased().replacingOccurrences(of: " ", with: "_")
+    }
+
+    /// The key in a `[services]` section of the config file: lower-cased, spaces as underscores.
+    public var configKey: String {
+        serviceId.lowercased().replacingOccurrences(of: " ", with: "_")
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {

@@ -12,6 +12,8 @@ public struct AWSConfiguration: Sendable {
     public let profileName: String
     /// `--region` > `AWS_REGION` > `AWS_DEFAULT_REGION` > profile `region`; nil when none is set.
     public let region: String?
+    /// Where `region` came from ("--region", "AWS_REGION", "profile NAME"), for `drctl whoami`.
+    public let regionSource: String?
     /// `AWS_MAX_ATTEMPTS` > profile `max_attempts`.
     public let maxAttempts: Int?
     /// `AWS_RETRY_MODE` > profile `retry_mode`.
@@ -49,8 +51,12 @@ public struct AWSConfiguration: Sendable {
         self.profile = profile
         self.profileName = profileName
 
-        region = [explicitRegion, env("AWS_REGION"), env("AWS_DEFAULT_REGION"), profile?["region"]]
-            .compactMap { $0 }.first { !$0.isEmpty }
+        let regionCandidates: [(String?, String)] = [(explicitRegion, "--region"), (env("AWS_REGION"), "AWS_REGION"),
+                                                     (env("AWS_DEFAULT_REGION"), "AWS_DEFAULT_REGION"),
+                                                     (profile?["region"], "profile \(profileName)")]
+        let chosenRegion = regionCandidates.first { $0.0?.isEmpty == false }
+        region = chosenRegion?.0
+        regionSource = chosenRegion?.1
 
         if let (text, origin) = Self.setting(env("AWS_MAX_ATTEMPTS"), "AWS_MAX_ATTEMPTS", profile, "max_attempts") {
             guard let value = Int(text), value >= 1 else {
@@ -96,7 +102,7 @@ public struct AWSConfiguration: Sendable {
     /// `AWS_ENDPOINT_URL_<SERVICE>` > `AWS_ENDPOINT_URL` > the profile's `services` section
     /// `<service> = endpoint_url = …` > the profile's `endpoint_url`. Nil when none is set or
     /// `ignore_configured_endpoint_urls` is on.
-    public func configuredEndpointURL(for service: AWSService) throws(ConfigurationError) -> String? {
+    public func configuredEndpointURL(for service: AWSServiceDescriptor) throws(ConfigurationError) -> String? {
         guard !ignoresConfiguredEndpointURLs else { return nil }
         var candidates: [(String?, String)] = [
             (environment[service.endpointEnvironmentVariable], service.endpointEnvironmentVariable),
@@ -118,7 +124,7 @@ public struct AWSConfiguration: Sendable {
     }
 
     /// Where to send `service`'s requests: the configured endpoint if any, else the standard one.
-    public func endpoint(for service: AWSService) throws(ConfigurationError) -> AWSEndpoint {
+    public func endpoint(for service: AWSServiceDescriptor) throws(ConfigurationError) -> AWSEndpoint {
         let signingRegion: String
         if service.isGlobal {
             signingRegion = AWSEndpoint.standard(for: service, region: region ?? "us-east-1").signingRegion

@@ -7,6 +7,9 @@ public struct AWSEndpoint: Sendable, Equatable, CustomStringConvertible {
     public let isConfigured: Bool
 
     public init(url: String, signingRegion: String, signingName: String, isConfigured: Bool = false) {
+        // Request paths start with "/": a configured "http://host/" must not produce "//".
+        var url = url
+        while url.hasSuffix("/") { url.removeLast() }
         self.url = url
         self.signingRegion = signingRegion
         self.signingName = signingName
@@ -19,7 +22,7 @@ public struct AWSEndpoint: Sendable, Equatable, CustomStringConvertible {
     /// partition, signed for the partition's home region. STS is regional unless `regionalSTS`
     /// is false (`sts_regional_endpoints = legacy`) or there is no region.
     /// https://docs.aws.amazon.com/general/latest/gr/rande.html
-    public static func standard(for service: AWSService, region: String, regionalSTS: Bool = true) -> AWSEndpoint {
+    public static func standard(for service: AWSServiceDescriptor, region: String, regionalSTS: Bool = true) -> AWSEndpoint {
         let partition = Partition(region: region)
         if service.isGlobal {
             let host = partition == .aws ? "\(service.endpointPrefix).amazonaws.com"
