@@ -54,6 +54,6 @@ let package = Package(
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AWSProviderTests", dependencies: ["AWSProvider", "DRCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "drctlTests", dependencies: ["DRCore"]),
+        .testTarget(name: "drctlTests", dependencies: ["DRCore", "drctl"]),
     ]
 )

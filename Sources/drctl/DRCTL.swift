@@ -21,35 +21,38 @@ enum DRCTLVersion {
 @main
 enum Main {
     static func main() async {
-        let command: any ParsableCommand
         do {
-            command = try DRCTL.parseAsRoot()
-        } catch {
-            // Help and --version are "errors" that exit 0; everything else is a usage error.
-            let code = DRCTL.exitCode(for: error)
-            let message = DRCTL.fullMessage(for: error)
-            if code == .success {
-                print(message)
-                exit(ExitStatus.success.rawValue)
-            }
-            FileHandle.standardError.write(Data((message + "\n").utf8))
-            exit(ExitStatus.usage.rawValue)
-        }
-        do {
+            var command = try DRCTL.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
-                var syncCommand = command
-                try syncCommand.run()
+                try command.run()
             }
             exit(ExitStatus.success.rawValue)
         } catch {
-            let report = ErrorReport(error)
+            exit(report(error).rawValue)
+        }
+    }
+
+    /// Prints the error and returns the exit status. ArgumentParser's own errors (help, version,
+    /// bad flags, `validate()`) keep its messages; they exit 0 or as usage errors.
+    static func report(_ error: any Error) -> ExitStatus {
+        if let report = ErrorReport(recognizing: error) {
             FileHandle.standardError.write(Data("drctl: error: \(report.message)\n".utf8))
-            if let hint = report.hint {
-                FileHandle.standardError.write(Data("hint: \(hint)\n".utf8))
-            }
-            exit(report.status.rawValue)
+            if let hint = report.hint { FileHandle.standardError.write(Data("hint: \(hint)\n".utf8)) }
+            return report.status
+        }
+        let message = DRCTL.fullMessage(for: error)
+        switch DRCTL.exitCode(for: error) {
+        case .success:
+            print(message)
+            return .success
+        case .validationFailure:
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            return .usage
+        default:
+            FileHandle.standardError.write(Data("drctl: error: \(message)\nhint: please report this with the command you ran\n".utf8))
+            return .internalError
         }
     }
 }

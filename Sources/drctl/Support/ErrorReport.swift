@@ -9,10 +9,9 @@ struct ErrorReport {
     let message: String
     let hint: String?
 
-    init(_ error: any Error) {
+    /// Nil for errors drctl does not own (ArgumentParser's), which keep their own rendering.
+    init?(recognizing error: any Error) {
         switch error {
-        case let error as ValidationError:
-            (status, message, hint) = (.usage, error.message, "see `drctl --help`")
         case let error as AWSServiceError:
             switch error.category {
             case .authentication, .clockSkew:
@@ -43,8 +42,7 @@ struct ErrorReport {
         case let error as PaginationError:
             (status, message, hint) = (.cloudError, error.description, nil)
         default:
-            (status, message, hint) = (.internalError, "unexpected error: \(String(describing: type(of: error)))",
-                                       "please report this with the command you ran")
+            return nil
         }
     }
 }
