@@ -98,6 +98,8 @@ def classify(method, raw_path, headers, body):
             action = (urllib.parse.parse_qs(body.decode("utf-8")).get("Action") or [None])[0]
         except UnicodeDecodeError:
             action = None
+    if service == "unknown" and action in ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"):
+        service = "sts"  # unsigned by design, as AWS accepts them
     if action:
         return service, action, ("ec2" if protocol == "ec2" else "query")
 

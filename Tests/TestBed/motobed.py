@@ -101,7 +101,23 @@ def transition(obj, now_status, delay, final_status="available", after=None):
 # ---------------------------------------------------------------------------
 # SigV4 fixes
 # ---------------------------------------------------------------------------
+UNSIGNED_STS_ACTIONS = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
+
+
 def _patch_auth():
+    # moto routes unsigned AssumeRoleWithWebIdentity/SAML to STS but then demands a signature;
+    # AWS does not (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html).
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    orig_authenticate = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def _authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
+        if "Authorization" not in self.headers and self._get_action() in UNSIGNED_STS_ACTIONS:
+            return
+        return orig_authenticate(self, iam_request_cls, resource)
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize_action
+
     base = access_control.IAMRequestBase
     orig_init = base.__init__
 
@@ -544,6 +560,9 @@ class Bed:
                                      ("x-amzn-ErrorType", "MissingAuthenticationTokenException"),
                                      ("Content-Length", str(len(body)))], body
         form = raw.decode("latin-1") if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded") else ""
+        if any(f"Action={action}" in form or f"Action={action}" in environ.get("QUERY_STRING", "")
+               for action in UNSIGNED_STS_ACTIONS):
+            return None  # real STS takes these unsigned: the token or assertion is the proof
         if "Action=" in environ.get("QUERY_STRING", "") or "Action=" in form:
             rid = os.urandom(16).hex()
             body = ("<ErrorResponse><Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code>"
