@@ -1,0 +1,110 @@
+/// A value in a runbook: an input, a `with` argument after evaluation, a step output.
+/// Deliberately small (JSON's types plus durations) so it journals as JSON and compares exactly.
+public enum RunValue: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    /// Whole seconds (runbook durations like "90s", "5m", "4h" are parsed to seconds).
+    case duration(Double)
+    case list([RunValue])
+    case map([String: RunValue])
+
+    public var description: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let value): return String(value)
+        case .int(let value): return String(value)
+        case .double(let value): return String(value)
+        case .string(let value): return value
+        case .duration(let seconds): return DurationText.format(seconds)
+        case .list(let values): return "[" + values.map(\.description).joined(separator: ", ") + "]"
+        case .map(let map): return "{" + map.keys.sorted().map { "\($0): \(map[$0]!)" }.joined(separator: ", ") + "}"
+        }
+    }
+
+    public var type: RunValueType {
+        switch self {
+        case .null: return .null
+        case .bool: return .bool
+        case .int: return .int
+        case .double: return .number
+        case .string: return .string
+        case .duration: return .duration
+        case .list: return .list
+        case .map: return .map
+        }
+    }
+
+    public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+    public var intValue: Int? { if case .int(let i) = self { return i } else { return nil } }
+    /// Seconds, for a duration or a plain number of seconds.
+    public var secondsValue: Double? {
+        switch self {
+        case .duration(let s), .double(let s): return s
+        case .int(let i): return Double(i)
+        default: return nil
+        }
+    }
+}
+
+/// The types a runbook input or expression may have; checked at validation time where possible.
+public enum RunValueType: String, Sendable, Codable, CaseIterable {
+    case null, bool, int, number, string, duration, list, map, any
+}
+
+/// "90s", "5m", "1h30m", "2d"; also plain seconds. The one duration syntax of runbooks and plans.
+public enum DurationText {
+    public static func parse(_ text: String) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return nil }
+        if let seconds = Double(trimmed), seconds >= 0 { return seconds }
+        var total = 0.0
+        var number = ""
+        var sawUnit = false
+        var chars = Array(trimmed)
+        chars.append(" ")
+        var index = 0
+        while index < chars.count - 1 {
+            let c = chars[index]
+            if c.isNumber || c == "." {
+                number.append(c)
+                index += 1
+                continue
+            }
+            guard let value = Double(number) else { return nil }
+            let unit: Double
+            if c == "m" && chars[index + 1] == "s" { unit = 0.001; index += 1 }
+            else {
+                switch c {
+                case "s": unit = 1
+                case "m": unit = 60
+                case "h": unit = 3600
+                case "d": unit = 86400
+                default: return nil
+                }
+            }
+            total += value * unit
+            number = ""
+            sawUnit = true
+            index += 1
+        }
+        guard number.isEmpty, sawUnit else { return nil }
+        return total
+    }
+
+    public static func format(_ seconds: Double) -> String {
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
+        var remaining = Int(seconds.rounded())
+        var parts: [String] = []
+        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] where remaining >= size {
+            parts.append("\(remaining / size)\(unit)")
+            remaining %= size
+        }
+        return parts.isEmpty ? "0s" : parts.joined()
+    }
+}
+
+import Foundation
