@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries. Each one is wrapped by exactly one Swift target; C types stay there.
@@ -25,8 +26,9 @@ let package = Package(
         .target(
             name: "DRCore",
             dependencies: [
-                "CCurl", "COpenSSL",
+                "CCurl", "COpenSSL", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
