@@ -1,0 +1,23 @@
+/// `check`: asserts a condition over inputs and earlier steps' outputs; the run fails (by the
+/// step's `on_failure`) when it does not hold.
+public struct CheckAction: RunbookAction {
+    public let name = "check"
+    public let isMutating = false
+
+    public init() {}
+
+    public func describe(_ arguments: [String: RunValue]) -> String {
+        "check \(arguments["message"]?.description ?? "condition")"
+    }
+
+    public func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
+        guard case .bool(let holds)? = invocation.arguments["that"] else {
+            throw ActionError.invalidArgument("that", "a boolean expression")
+        }
+        guard holds else {
+            let message = invocation.arguments["message"]?.stringValue ?? "condition does not hold"
+            throw ActionError(.permanent, "check failed: \(message)")
+        }
+        return ["passed": .bool(true)]
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+
+public struct EngineConfiguration: Sendable {
+    /// Steps running at once.
+    public var concurrency: Int
+    /// `--yes`: approvals are given by the operator who started the run.
+    public var autoApprove: Bool
+    /// `--approve STEP`: named pre-approvals.
+    public var preApproved: Set<String>
+    /// `--operator` or the OS user.
+    public var operatorName: String
+    public var host: String
+    public var leaseTTL: Double
+    /// A step without `timeout` gets this many seconds.
+    public var defaultStepTimeout: Double
+
+    public init(concurrency: Int = 4, autoApprove: Bool = false, preApproved: Set<String> = [], operatorName: String,
+                host: String = ProcessInfo.processInfo.hostName, leaseTTL: Double = 60, defaultStepTimeout: Double = 3600) {
+        self.concurrency = max(1, concurrency)
+        self.autoApprove = autoApprove
+        self.preApproved = preApproved
+        self.operatorName = operatorName
+        self.host = host
+        self.leaseTTL = leaseTTL
+        self.defaultStepTimeout = defaultStepTimeout
+    }
+}
+
+/// What an `approve` step shows and asks.
+public struct ApprovalRequest: Sendable, Equatable {
+    public let runId: String
+    public let stepId: String
+    public let summary: String
+    /// Irreversible steps need the resource name typed, not just "yes".
+    public let irreversible: Bool
+    public let resource: String?
+
+    /// The exact text shown, journaled with the decision.
+    public var shown: String {
+        var text = "Step \(stepId) of run \(runId): \(summary)"
+        if irreversible { text += "\nThis cannot be undone. Type \(resource ?? "the resource name") to approve." }
+        return text
+    }
+}
+
+public enum ApprovalAnswer: Sendable, Equatable {
+    case approved(by: String)
+    case denied(by: String, reason: String)
+}
+
+/// Asks a human. Returns nil when nobody can be asked here (no terminal): the run then pauses
+/// until `drctl approve RUN STEP`.
+public protocol ApprovalPrompter: Sendable {
+    func requestApproval(_ request: ApprovalRequest) async -> ApprovalAnswer?
+}
+
+/// A prompter for non-interactive runs: never answers.
+public struct NoPrompter: ApprovalPrompter {
+    public init() {}
+    public func requestApproval(_ request: ApprovalRequest) async -> ApprovalAnswer? { nil }
+}
+
+/// What the engine reports while it works; the CLI renders it (live terminal, plain lines, JSON).
+public enum EngineEvent: Sendable {
+    case runStarted(runId: String, runbook: String, resumed: Bool)
+    case stepStarted(stepId: String, attempt: Int, summary: String)
+    case stepRetrying(stepId: String, attempt: Int, delay: Double, error: String)
+    case stepFinished(stepId: String, state: StepStateMachine.State, error: String?, duration: Double)
+    case stepWaitingForApproval(stepId: String, request: ApprovalRequest)
+    case progress(ProgressSnapshot)
+    case message(String)
+    case runFinished(runId: String, status: RunStatus, outputs: [String: RunValue])
+}
+
+public struct ProgressSnapshot: Sendable, Equatable {
+    public let running: [String]
+    public let done: Int
+    public let total: Int
+    public let elapsed: Double
+    public let rtoBudget: Double?
+    /// elapsed + the remaining critical path of step estimates.
+    public let forecast: Double
+}
+
+public protocol RunObserver: Sendable {
+    func handle(_ event: EngineEvent)
+}
+
+/// The two stages of Ctrl-C / SIGTERM: first, stop at the next step boundary; second, also stop
+/// what is running now (its step returns to pending or becomes unknown, journaled either way).
+public final class InterruptionFlag: @unchecked Sendable {
+    public enum Stage: Int, Sendable { case none = 0, pauseAtBoundary, stopNow }
+    private let lock = NSLock()
+    private var current: Stage = .none
+    private var onStop: [@Sendable () -> Void] = []
+
+    public init() {}
+
+    public var stage: Stage {
+        lock.lock()
+        defer { lock.unlock() }
+        return current
+    }
+
+    /// One more signal: none → pauseAtBoundary → stopNow.
+    public func raise() {
+        lock.lock()
+        current = current == .none ? .pauseAtBoundary : .stopNow
+        let handlers = current == .stopNow ? onStop : []
+        lock.unlock()
+        handlers.forEach { $0() }
+    }
+
+    func whenStopNow(_ handler: @escaping @Sendable () -> Void) {
+        lock.lock()
+        let already = current == .stopNow
+        if !already { onStop.append(handler) }
+        lock.unlock()
+        if already { handler() }
+    }
+
+    /// Returns when a second interrupt arrives, or when the calling task is cancelled.
+    func waitUntilStopNow() async {
+        let gate = OneShotGate()
+        await withTaskCancellationHandler {
+            whenStopNow { gate.open() }
+            await gate.wait()
+        } onCancel: {
+            gate.open()
+        }
+    }
+}
+
+/// The run could not start because another run holds its lease.
+public struct LeaseHeldError: Error, Sendable, CustomStringConvertible {
+    public let scope: String
+    public let holder: LeaseHolder
+    public var description: String {
+        "\(scope) is locked by run \(holder.runId) (\(holder.holder) on \(holder.host), pid \(holder.pid)) until \(ISO8601DateFormatter().string(from: holder.expiresAt))"
+    }
+}
+
+/// Opens once; waiters before and after the opening all proceed.
+final class OneShotGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var isOpen = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func open() {
+        lock.lock()
+        isOpen = true
+        let pending = waiters
+        waiters.removeAll()
+        lock.unlock()
+        pending.forEach { $0.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if isOpen {
+                lock.unlock()
+                continuation.resume()
+            } else {
+                waiters.append(continuation)
+                lock.unlock()
+            }
+        }
+    }
+}

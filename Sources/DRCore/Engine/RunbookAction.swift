@@ -1,0 +1,118 @@
+import Foundation
+
+/// An operation a step can perform. Every action has three parts (DESIGN.md, "Engine"):
+/// - `observe` reads the real state and returns outputs when the desired state already holds
+///   (then nothing is done — this is what makes resume after a crash safe);
+/// - `act` makes the change, idempotently (names and tokens derive from run and step ids);
+/// - `verify` waits (through `Waiter`) until the change is really there and returns outputs.
+/// The executor journals an intent before `act` and the outcome after it.
+public protocol RunbookAction: Sendable {
+    var name: String { get }
+    /// True when `act` changes something outside drctl (journaled intent/outcome; needs approval
+    /// rules; shown by `plan`). Waits and checks are not mutating.
+    var isMutating: Bool { get }
+    /// What the step would do, for `drctl plan` and for the intent entry. No I/O.
+    func describe(_ arguments: [String: RunValue]) -> String
+    func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]?
+    /// Returns what the change produced (ids, captured output), handed to `verify`.
+    func act(_ invocation: ActionInvocation) async throws -> [String: RunValue]
+    /// Waits until the desired state holds; returns the step's outputs. `acted` is what `act`
+    /// returned, or empty when the step is resumed after its `act` (outcome unknown, then observed).
+    func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue]
+}
+
+extension RunbookAction {
+    public func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? { nil }
+    public func act(_ invocation: ActionInvocation) async throws -> [String: RunValue] { [:] }
+}
+
+/// Everything an action gets for one attempt.
+public struct ActionInvocation: Sendable {
+    public let runId: String
+    public let stepId: String
+    public let attempt: Int
+    public let arguments: [String: RunValue]
+    /// When the step first started (first attempt, before any crash): lets a `wait` resume
+    /// with the time it still has to wait instead of starting over.
+    public let firstStartedAt: Date
+    /// The step must be done by then (its timeout, bounded by the run's RTO budget).
+    public let deadline: Date
+    /// True when this attempt follows a crash or interruption of an earlier one.
+    public let isResume: Bool
+    public let services: ActionServices
+
+    /// A name or token unique to this run and step, stable across retries and resumes, for
+    /// idempotent creates (`ClientToken`, snapshot names, `CallerReference`).
+    public var idempotencyToken: String { "\(runId)-\(stepId)" }
+
+    public func string(_ key: String) throws -> String {
+        guard case .string(let value)? = arguments[key] else { throw ActionError.invalidArgument(key, "a string") }
+        return value
+    }
+
+    public func seconds(_ key: String) throws -> Double? {
+        guard let value = arguments[key] else { return nil }
+        if case .string(let text) = value, let seconds = DurationText.parse(text) { return seconds }
+        guard let seconds = value.secondsValue else { throw ActionError.invalidArgument(key, "a duration") }
+        return seconds
+    }
+}
+
+/// Shared facilities actions may use; passed in, never global.
+public struct ActionServices: Sendable {
+    public let clock: any EngineClock
+    public let transport: (any HTTPTransport)?
+    /// Where `notify` without a webhook writes, and where actions report progress lines.
+    public let messages: @Sendable (String) -> Void
+
+    public init(clock: any EngineClock = SystemClock(), transport: (any HTTPTransport)? = nil,
+                messages: @escaping @Sendable (String) -> Void = { print($0) }) {
+        self.clock = clock
+        self.transport = transport
+        self.messages = messages
+    }
+}
+
+/// Why an action failed, classified so that retry policies (`retry.on`) can decide.
+public struct ActionError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Codable {
+        /// Worth another attempt: 5xx, resets, a busy resource.
+        case transient
+        case throttling
+        case timeout
+        /// Will not get better by trying again: validation, a failed check, a denied approval.
+        case permanent
+        /// The action may or may not have changed the world (its result was lost).
+        case outcomeUnknown
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    static func invalidArgument(_ key: String, _ expected: String) -> ActionError {
+        ActionError(.permanent, "argument '\(key)' must be \(expected)")
+    }
+}
+
+/// The actions a runbook may name. The engine's built-ins plus what providers register.
+public struct ActionRegistry: Sendable {
+    private var actions: [String: any RunbookAction] = [:]
+
+    public init(_ actions: [any RunbookAction] = []) {
+        for action in actions { register(action) }
+    }
+
+    public mutating func register(_ action: any RunbookAction) {
+        actions[action.name] = action
+    }
+
+    public func action(_ name: String) -> (any RunbookAction)? { actions[name] }
+    public var names: [String] { actions.keys.sorted() }
+}
