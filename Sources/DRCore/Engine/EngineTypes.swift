@@ -89,10 +89,14 @@ public protocol RunObserver: Sendable {
 /// The two stages of Ctrl-C / SIGTERM: first, stop at the next step boundary; second, also stop
 /// what is running now (its step returns to pending or becomes unknown, journaled either way).
 public final class InterruptionFlag: @unchecked Sendable {
-    public enum Stage: Int, Sendable { case none = 0, pauseAtBoundary, stopNow }
+    public enum Stage: Int, Sendable, Comparable {
+        case none = 0, pauseAtBoundary, stopNow
+        public static func < (lhs: Stage, rhs: Stage) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
     private let lock = NSLock()
     private var current: Stage = .none
-    private var onStop: [@Sendable () -> Void] = []
+    private var handlers: [(Stage, @Sendable () -> Void)] = []
 
     public init() {}
 
@@ -106,24 +110,25 @@ public final class InterruptionFlag: @unchecked Sendable {
     public func raise() {
         lock.lock()
         current = current == .none ? .pauseAtBoundary : .stopNow
-        let handlers = current == .stopNow ? onStop : []
+        let reached = handlers.filter { $0.0 <= current }.map(\.1)
+        handlers.removeAll { $0.0 <= current }
         lock.unlock()
-        handlers.forEach { $0() }
+        reached.forEach { $0() }
     }
 
-    func whenStopNow(_ handler: @escaping @Sendable () -> Void) {
+    private func when(_ stage: Stage, _ handler: @escaping @Sendable () -> Void) {
         lock.lock()
-        let already = current == .stopNow
-        if !already { onStop.append(handler) }
+        let already = current >= stage
+        if !already { handlers.append((stage, handler)) }
         lock.unlock()
         if already { handler() }
     }
 
-    /// Returns when a second interrupt arrives, or when the calling task is cancelled.
-    func waitUntilStopNow() async {
+    /// Returns once the flag reaches `stage`, or when the calling task is cancelled.
+    public func wait(until stage: Stage) async {
         let gate = OneShotGate()
         await withTaskCancellationHandler {
-            whenStopNow { gate.open() }
+            when(stage) { gate.open() }
             await gate.wait()
         } onCancel: {
             gate.open()

@@ -193,7 +193,7 @@ func withTimeout<T: Sendable>(seconds: Double, interruption: InterruptionFlag,
             return Task.isCancelled ? nil : .failure(ActionError(.timeout, "step timed out after \(DurationText.format(seconds))"))
         }
         group.addTask {
-            await interruption.waitUntilStopNow()
+            await interruption.wait(until: .stopNow)
             return Task.isCancelled ? nil : .failure(ActionError(.outcomeUnknown, "stopped by a second interrupt"))
         }
         var result: Swift.Result<T, ActionError> = .failure(ActionError(.timeout, "no result"))

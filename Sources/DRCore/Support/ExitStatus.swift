@@ -24,6 +24,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case invalidConfiguration = 10
     /// A bug in drctl; please report it.
     case internalError = 70
+    /// Stopped by Ctrl-C or SIGTERM at a step boundary; `drctl resume RUN` continues.
+    case interrupted = 130
 
     public var summary: String {
         switch self {
@@ -39,6 +41,20 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .cloudError: return "a cloud API or the network failed"
         case .invalidConfiguration: return "invalid local configuration"
         case .internalError: return "internal error"
+        case .interrupted: return "interrupted; resume to continue"
+        }
+    }
+}
+
+extension ExitStatus {
+    /// How a run that stopped with `status` ends the process.
+    public init(_ status: RunStatus) {
+        switch status {
+        case .succeeded: self = .success
+        case .failed, .aborted: self = .runFailed
+        case .paused: self = .pausedForApproval
+        case .unknown: self = .outcomeUnknown
+        case .interrupted, .running: self = .interrupted
         }
     }
 }
