@@ -118,19 +118,33 @@ public struct CredentialProcess: Sendable {
     static func safeFirstLine(of data: Data) -> String? {
         let text = String(decoding: data.prefix(4096), as: UTF8.self)
         guard let first = text.split(whereSeparator: \.isNewline).first else { return nil }
-        let words = first.split(separator: " ").map { word -> String in
-            looksSecret(word) ? "<redacted>" : RedactedURL.scrub(String(word))
-        }
-        let line = words.joined(separator: " ")
+        let line = redactingTokens(in: RedactedURL.scrub(String(first))).trimmingCharacters(in: .whitespaces)
         guard !line.isEmpty else { return nil }
         return line.count > 120 ? String(line.prefix(120)) + "…" : line
     }
 
-    /// Access key ids, and long unbroken base64-like runs (secret keys are 40, tokens hundreds).
-    private static func looksSecret(_ word: Substring) -> Bool {
-        if (word.hasPrefix("AKIA") || word.hasPrefix("ASIA")) && word.count >= 16 { return true }
-        let tokenCharacters = word.filter { $0.isLetter || $0.isNumber || "+/=_-".contains($0) }
-        return word.count >= 24 && tokenCharacters.count == word.count
+    /// Replaces runs of token characters that are long and hold a digit (key ids are 20, secret
+    /// keys 40, session and vault tokens hundreds); words and paths without digits stay readable.
+    static func redactingTokens(in line: String) -> String {
+        func isTokenCharacter(_ character: Character) -> Bool {
+            character.isASCII && (character.isLetter || character.isNumber || "+/._-".contains(character))
+        }
+        var result = "", run = ""
+        func flush() {
+            let secretLooking = run.count >= 16 && run.contains(where: \.isNumber)
+            result += secretLooking ? "<redacted>" : run
+            run = ""
+        }
+        for character in line {
+            if isTokenCharacter(character) {
+                run.append(character)
+            } else {
+                flush()
+                result.append(character)
+            }
+        }
+        flush()
+        return result
     }
 }
 
