@@ -311,4 +311,25 @@ struct CredentialTests {
         #expect(error?.kind == .invalidConfiguration)
         #expect(error?.provider == "environment")
     }
+
+    @Test func descriptionsNeverShowSecrets() throws {
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        let home = try TemporaryHome()
+        try home.write(".aws/credentials", "[default]\naws_access_key_id = AKIA1\naws_secret_access_key = \(secret)\n")
+        let env = home.environment(["AWS_SECRET_ACCESS_KEY": secret])
+        let shared = try AWSSharedConfig(environment: env)
+        let values: [Any] = [
+            EnvironmentCredentialProvider(environment: env),
+            ProfileCredentialProvider(profile: "default", environment: env, transport: NoNetwork(), sts: FakeSecurityTokenService()),
+            ContainerCredentialProvider(environment: env, transport: NoNetwork()),
+            InstanceMetadataCredentialProvider(environment: env, transport: NoNetwork()),
+            CredentialProcess(command: "vault read --token \(secret)", profile: "p", environment: env),
+            shared, try #require(shared.profile(named: "default")), try #require(shared.credentials),
+            try AWSConfiguration(environment: env),
+        ]
+        for value in values {
+            #expect(!String(describing: value).contains(secret), "\(type(of: value))")
+            #expect(!String(reflecting: value).contains(secret), "\(type(of: value))")
+        }
+    }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import DRCore
+import Foundation
 
 /// Runs a profile's `credential_process` and reads the JSON it prints
 /// (https://docs.aws.amazon.com/sdkref/latest/guide/feature-process-credentials.html).
@@ -7,10 +7,10 @@ import DRCore
 /// The command runs through `/bin/sh -c` with the given environment. Neither the command (it may
 /// carry a token as an argument) nor its output appears in errors; from stderr only a short,
 /// scrubbed first line is kept, so a script that prints a secret while failing does not leak it.
-public struct CredentialProcess: Sendable {
-    public let command: String
+public struct CredentialProcess: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    private let command: String
     public let profile: String
-    public let environment: [String: String]
+    private let environment: [String: String]
     public let timeout: Duration
 
     /// stdout beyond this is a broken or hostile process, not credentials.
@@ -24,6 +24,9 @@ public struct CredentialProcess: Sendable {
     }
 
     private var providerName: String { "credential_process (profile \(profile))" }
+
+    public var description: String { providerName }
+    public var debugDescription: String { providerName }
 
     public func run() async throws -> AWSCredentials {
         let outcome = try await launch()
