@@ -110,18 +110,20 @@ final class LockedValue<Value: Sendable>: @unchecked Sendable {
 }
 
 /// Counts resolves; hands out credentials expiring `lifetime` after the clock's now
-/// (never, when nil), after an optional delay, or fails when told to.
+/// (never, when nil) or at `fixedExpiration`, after an optional delay, or fails when told to.
 final class CountingProvider: CredentialProvider {
     private let calls = LockedValue(0)
     private let failing = LockedValue(false)
     let clock: ManualClock
     let lifetime: TimeInterval?
     let delay: Duration
+    let fixedExpiration: Date?
 
-    init(clock: ManualClock, lifetime: TimeInterval?, delay: Duration = .zero) {
+    init(clock: ManualClock, lifetime: TimeInterval?, delay: Duration = .zero, fixedExpiration: Date? = nil) {
         self.clock = clock
         self.lifetime = lifetime
         self.delay = delay
+        self.fixedExpiration = fixedExpiration
     }
 
     var count: Int { calls.value }
@@ -134,7 +136,7 @@ final class CountingProvider: CredentialProvider {
         if delay > .zero { try await Task.sleep(for: delay) }
         if failing.value { throw CredentialError(kind: .httpFailed, provider: "counting", message: "source is down") }
         let credentials = AWSCredentials(accessKeyId: "AKIACOUNT\(number)", secretAccessKey: "secret",
-                                         expiration: lifetime.map { clock.now.addingTimeInterval($0) })
+                                         expiration: fixedExpiration ?? lifetime.map { clock.now.addingTimeInterval($0) })
         return ResolvedCredentials(credentials: credentials, source: .explicit)
     }
 }

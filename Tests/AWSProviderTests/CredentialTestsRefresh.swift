@@ -63,4 +63,16 @@ struct RefreshingCredentialTests {
         base.fail(false)
         #expect(try await cache.resolve().credentials.accessKeyId == "AKIACOUNT4")
     }
+
+    @Test func sourceServingTheSameCredentialsIsAskedAtMostOncePerInterval() async throws {
+        let clock = ManualClock()
+        let base = CountingProvider(clock: clock, lifetime: nil, fixedExpiration: clock.now.addingTimeInterval(600))
+        let cache = RefreshingCredentialProvider(wrapping: base, refreshMargin: RefreshingCredentialProvider.instanceMetadataRefreshMargin,
+                                                 now: { clock.now })
+        for _ in 0..<10 {
+            _ = try await cache.resolve()
+            clock.advance(by: 10)
+        }
+        #expect(base.count == 2, "one initial resolve, one retry after 60 s, not one per call")
+    }
 }
