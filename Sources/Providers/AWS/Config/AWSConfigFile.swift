@@ -238,3 +238,18 @@ extension Substring {
         return trimmingWhitespace()
     }
 }
+
+// The files hold secret keys: descriptions name sections and setting names, never values.
+extension AWSConfigFile: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String {
+        "AWSConfigFile(\(path): \(sections.keys.map(\.description).sorted().joined(separator: ", ")))"
+    }
+    public var debugDescription: String { description }
+}
+
+extension AWSConfigFile.Section: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String {
+        "Section(\(properties.keys.sorted().joined(separator: ", ")))"
+    }
+    public var debugDescription: String { description }
+}

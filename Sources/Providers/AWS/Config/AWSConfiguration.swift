@@ -137,3 +137,11 @@ public struct AWSConfiguration: Sendable {
         return AWSEndpoint.standard(for: service, region: region ?? signingRegion, regionalSTS: usesRegionalSTS)
     }
 }
+
+/// The stored environment and profile may hold secret keys; show only the resolved settings.
+extension AWSConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String {
+        "AWSConfiguration(profile: \(profileName), region: \(region ?? "none"), maxAttempts: \(maxAttempts.map(String.init) ?? "default"), retryMode: \(retryMode?.rawValue ?? "default"))"
+    }
+    public var debugDescription: String { description }
+}

@@ -75,3 +75,14 @@ public struct AWSProfile: Sendable, Equatable {
         return value
     }
 }
+
+// Values may be secret keys: descriptions show names only.
+extension AWSSharedConfig: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "AWSSharedConfig(\(searchedPaths.joined(separator: ", ")))" }
+    public var debugDescription: String { description }
+}
+
+extension AWSProfile: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "profile \(name) \(section)" }
+    public var debugDescription: String { description }
+}

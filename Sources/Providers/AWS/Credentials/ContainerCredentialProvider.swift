@@ -112,3 +112,9 @@ public struct ContainerCredentialProvider: CredentialProvider {
         }
     }
 }
+
+/// The stored environment may hold secret keys, so the default reflection-based description is replaced.
+extension ContainerCredentialProvider: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "ContainerCredentialProvider" }
+    public var debugDescription: String { description }
+}

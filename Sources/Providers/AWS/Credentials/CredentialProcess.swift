@@ -1,5 +1,5 @@
-import Foundation
 import DRCore
+import Foundation
 
 /// Runs a profile's `credential_process` and reads the JSON it prints
 /// (https://docs.aws.amazon.com/sdkref/latest/guide/feature-process-credentials.html).
@@ -7,10 +7,10 @@ import DRCore
 /// The command runs through `/bin/sh -c` with the given environment. Neither the command (it may
 /// carry a token as an argument) nor its output appears in errors; from stderr only a short,
 /// scrubbed first line is kept, so a script that prints a secret while failing does not leak it.
-public struct CredentialProcess: Sendable {
-    public let command: String
+public struct CredentialProcess: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    private let command: String
     public let profile: String
-    public let environment: [String: String]
+    private let environment: [String: String]
     public let timeout: Duration
 
     /// stdout beyond this is a broken or hostile process, not credentials.
@@ -24,6 +24,9 @@ public struct CredentialProcess: Sendable {
     }
 
     private var providerName: String { "credential_process (profile \(profile))" }
+
+    public var description: String { providerName }
+    public var debugDescription: String { providerName }
 
     public func run() async throws -> AWSCredentials {
         let outcome = try await launch()
@@ -118,19 +121,33 @@ public struct CredentialProcess: Sendable {
     static func safeFirstLine(of data: Data) -> String? {
         let text = String(decoding: data.prefix(4096), as: UTF8.self)
         guard let first = text.split(whereSeparator: \.isNewline).first else { return nil }
-        let words = first.split(separator: " ").map { word -> String in
-            looksSecret(word) ? "<redacted>" : RedactedURL.scrub(String(word))
-        }
-        let line = words.joined(separator: " ")
+        let line = redactingTokens(in: RedactedURL.scrub(String(first))).trimmingCharacters(in: .whitespaces)
         guard !line.isEmpty else { return nil }
         return line.count > 120 ? String(line.prefix(120)) + "…" : line
     }
 
-    /// Access key ids, and long unbroken base64-like runs (secret keys are 40, tokens hundreds).
-    private static func looksSecret(_ word: Substring) -> Bool {
-        if (word.hasPrefix("AKIA") || word.hasPrefix("ASIA")) && word.count >= 16 { return true }
-        let tokenCharacters = word.filter { $0.isLetter || $0.isNumber || "+/=_-".contains($0) }
-        return word.count >= 24 && tokenCharacters.count == word.count
+    /// Replaces runs of token characters that are long and hold a digit (key ids are 20, secret
+    /// keys 40, session and vault tokens hundreds); words and paths without digits stay readable.
+    static func redactingTokens(in line: String) -> String {
+        func isTokenCharacter(_ character: Character) -> Bool {
+            character.isASCII && (character.isLetter || character.isNumber || "+/._-".contains(character))
+        }
+        var result = "", run = ""
+        func flush() {
+            let secretLooking = run.count >= 16 && run.contains(where: \.isNumber)
+            result += secretLooking ? "<redacted>" : run
+            run = ""
+        }
+        for character in line {
+            if isTokenCharacter(character) {
+                run.append(character)
+            } else {
+                flush()
+                result.append(character)
+            }
+        }
+        flush()
+        return result
     }
 }
 

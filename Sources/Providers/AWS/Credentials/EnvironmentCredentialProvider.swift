@@ -42,3 +42,9 @@ public struct EnvironmentCredentialProvider: CredentialProvider {
         return value
     }
 }
+
+/// The stored environment may hold secret keys, so the default reflection-based description is replaced.
+extension EnvironmentCredentialProvider: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "EnvironmentCredentialProvider" }
+    public var debugDescription: String { description }
+}

@@ -101,3 +101,9 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
         }
     }
 }
+
+/// The stored environment may hold secret keys, so the default reflection-based description is replaced.
+extension InstanceMetadataCredentialProvider: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "InstanceMetadataCredentialProvider(\(endpoint))" }
+    public var debugDescription: String { description }
+}

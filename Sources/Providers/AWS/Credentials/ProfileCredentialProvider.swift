@@ -177,3 +177,9 @@ public struct ProfileCredentialProvider: CredentialProvider {
         }
     }
 }
+
+/// The stored environment may hold secret keys, so the default reflection-based description is replaced.
+extension ProfileCredentialProvider: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "ProfileCredentialProvider(\(profileName))" }
+    public var debugDescription: String { description }
+}
