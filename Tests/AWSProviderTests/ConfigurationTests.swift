@@ -147,7 +147,7 @@ struct ConfigurationTests {
     }
 
     @Test(arguments: [
-        (AWSService.s3, "AWS_ENDPOINT_URL_S3", "s3"),
+        (AWSServiceDescriptor.s3, "AWS_ENDPOINT_URL_S3", "s3"),
         (.sts, "AWS_ENDPOINT_URL_STS", "sts"),
         (.rds, "AWS_ENDPOINT_URL_RDS", "rds"),
         (.route53, "AWS_ENDPOINT_URL_ROUTE_53", "route_53"),
@@ -157,7 +157,7 @@ struct ConfigurationTests {
         (.ecs, "AWS_ENDPOINT_URL_ECS", "ecs"),
         (.cloudWatch, "AWS_ENDPOINT_URL_CLOUDWATCH", "cloudwatch"),
     ])
-    func endpointSettingNamesFollowTheServiceId(service: AWSService, variable: String, key: String) {
+    func endpointSettingNamesFollowTheServiceId(service: AWSServiceDescriptor, variable: String, key: String) {
         #expect(service.endpointEnvironmentVariable == variable)
         #expect(service.configKey == key)
     }

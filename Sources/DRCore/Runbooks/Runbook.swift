@@ -113,11 +113,11 @@ public struct RunbookStep: Sendable, Equatable {
     public var onFailure: FailurePolicy
     public var compensate: ActionCall?
     public var description: String
-    public var location: SourceLocation
+    public var location: FileLocation
 
     public init(id: String, call: ActionCall, needs: [String] = [], when: Expression? = nil, timeout: Double? = nil,
                 retry: StepRetryPolicy = StepRetryPolicy(), estimate: Double? = nil, onFailure: FailurePolicy = .abort,
-                compensate: ActionCall? = nil, description: String = "", location: SourceLocation = SourceLocation()) {
+                compensate: ActionCall? = nil, description: String = "", location: FileLocation = FileLocation()) {
         self.id = id
         self.call = call
         self.needs = needs
@@ -132,7 +132,7 @@ public struct RunbookStep: Sendable, Equatable {
     }
 }
 
-public struct SourceLocation: Sendable, Equatable, Codable, CustomStringConvertible {
+public struct FileLocation: Sendable, Equatable, Codable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var column: Int
