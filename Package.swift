@@ -52,6 +52,8 @@ let package = Package(
             dependencies: ["DRCore", "AWSProvider"],
             path: "Benchmarks/drctl-bench"
         ),
+        // `swift run -c release drctl-store-bench`: journal append and load costs of the SQLite store.
+        .executableTarget(name: "drctl-store-bench", dependencies: ["DRCore"], path: "Benchmarks/drctl-store-bench"),
 
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AWSProviderTests", dependencies: ["AWSProvider", "DRCore"],
