@@ -227,22 +227,67 @@ public struct Template: Sendable, Equatable {
         case expression(Expression)
     }
 
+    /// A list or mapping given in YAML with expressions inside (`inputs: { to: "${{ inputs.to }}" }`);
+    /// evaluates to a `.list` or `.map` of its evaluated elements.
+    public indirect enum Structure: Sendable, Equatable {
+        case list([Template])
+        case map([String: Template])
+    }
+
     public var parts: [Part]
     /// A value given directly in YAML (number, boolean, list, map) rather than as text.
     public var constant: RunValue?
+    public var structure: Structure?
 
     public init(parts: [Part]) {
         self.parts = parts
         self.constant = nil
+        self.structure = nil
     }
 
     public init(constant: RunValue) {
         self.parts = []
         self.constant = constant
+        self.structure = nil
+    }
+
+    public init(structure: Structure) {
+        self.parts = []
+        self.constant = nil
+        self.structure = structure
+    }
+
+    /// The value when no expression is involved (a constant, plain text, or a structure of those).
+    public var constantValue: RunValue? {
+        if let constant { return constant }
+        switch structure {
+        case .list(let items)?:
+            var values: [RunValue] = []
+            for item in items {
+                guard let value = item.constantValue else { return nil }
+                values.append(value)
+            }
+            return .list(values)
+        case .map(let entries)?:
+            var values: [String: RunValue] = [:]
+            for (key, item) in entries {
+                guard let value = item.constantValue else { return nil }
+                values[key] = value
+            }
+            return .map(values)
+        case nil:
+            if parts.count == 1, case .text(let text) = parts[0] { return .string(text) }
+            return parts.isEmpty ? .string("") : nil
+        }
     }
 
     public var references: [[String]] {
-        parts.flatMap { part -> [[String]] in
+        switch structure {
+        case .list(let items)?: return items.flatMap(\.references)
+        case .map(let entries)?: return entries.keys.sorted().flatMap { entries[$0]!.references }
+        case nil: break
+        }
+        return parts.flatMap { part -> [[String]] in
             if case .expression(let expression) = part { return expression.references }
             return []
         }
@@ -250,6 +295,11 @@ public struct Template: Sendable, Equatable {
 
     public func evaluate(_ context: EvaluationContext) throws -> RunValue {
         if let constant { return constant }
+        switch structure {
+        case .list(let items)?: return .list(try items.map { try $0.evaluate(context) })
+        case .map(let entries)?: return .map(try entries.mapValues { try $0.evaluate(context) })
+        case nil: break
+        }
         if parts.count == 1, case .expression(let expression) = parts[0] { return try expression.evaluate(context) }
         var text = ""
         for part in parts {

@@ -1,0 +1,104 @@
+/// The actions a runbook may call and the `with` arguments each takes. The loader checks every step
+/// and compensation against it; the engine registers its built-ins and each provider its operations.
+public struct ActionCatalog: Sendable {
+    public struct Parameter: Sendable, Equatable {
+        public var name: String
+        /// `.any` accepts every value; `.number` also accepts ints; `.duration` accepts "90s"-style
+        /// text and plain seconds.
+        public var type: RunValueType
+        public var required: Bool
+
+        public init(_ name: String, _ type: RunValueType, required: Bool = false) {
+            self.name = name
+            self.type = type
+            self.required = required
+        }
+    }
+
+    public struct Action: Sendable, Equatable {
+        public var name: String
+        public var parameters: [String: Parameter]
+
+        public init(_ name: String, parameters: [Parameter] = []) {
+            self.name = name
+            self.parameters = Dictionary(parameters.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        }
+
+        public var requiredParameters: [String] { parameters.values.filter(\.required).map(\.name).sorted() }
+    }
+
+    public private(set) var actions: [String: Action]
+
+    public init(_ actions: [Action] = []) {
+        self.actions = Dictionary(actions.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    public mutating func register(_ action: Action) {
+        actions[action.name] = action
+    }
+
+    public func registering(_ more: [Action]) -> ActionCatalog {
+        var copy = self
+        for action in more { copy.register(action) }
+        return copy
+    }
+
+    public func action(named name: String) -> Action? { actions[name] }
+
+    /// Known names closest to `name` (edit distance, then shared dotted prefix), best first.
+    public func closeMatches(to name: String, limit: Int = 3) -> [String] {
+        NameSuggestions.closest(to: name, among: actions.keys, limit: limit)
+    }
+
+    /// The engine's built-in actions.
+    public static let builtIns = ActionCatalog([
+        Action("wait", parameters: [Parameter("duration", .duration, required: true)]),
+        Action("check", parameters: [Parameter("that", .bool, required: true), Parameter("message", .string)]),
+        Action("approve", parameters: [Parameter("summary", .string, required: true), Parameter("irreversible", .bool),
+                                       Parameter("resource", .string)]),
+        Action("notify", parameters: [Parameter("message", .string, required: true), Parameter("webhook", .string)]),
+        Action("exec", parameters: [Parameter("command", .string, required: true), Parameter("timeout", .duration),
+                                    Parameter("env", .map)]),
+        Action("run", parameters: [Parameter("runbook", .string, required: true), Parameter("inputs", .map)]),
+    ])
+}
+
+/// "Did you mean …" for keys, actions, inputs and steps.
+enum NameSuggestions {
+    static func closest<Names: Sequence>(to name: String, among names: Names, limit: Int = 3) -> [String] where Names.Element == String {
+        let target = Array(name.lowercased().unicodeScalars)
+        let threshold = max(2, target.count / 3)
+        var scored: [(String, Int)] = []
+        for candidate in names {
+            let distance = editDistance(target, Array(candidate.lowercased().unicodeScalars))
+            if distance <= threshold || candidate.hasPrefix(name) || name.hasPrefix(candidate) && candidate.count >= 3 {
+                scored.append((candidate, distance))
+            }
+        }
+        return scored.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.prefix(limit).map(\.0)
+    }
+
+    /// " (did you mean x?)" or "".
+    static func hint<Names: Sequence>(for name: String, among names: Names) -> String where Names.Element == String {
+        let matches = closest(to: name, among: names)
+        guard !matches.isEmpty else { return "" }
+        return " (did you mean \(matches.map { "'\($0)'" }.joined(separator: " or "))?)"
+    }
+
+    static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        // Names are short; a runaway long name is not worth a quadratic table.
+        if a.count > 64 || b.count > 64 { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,115 @@
+import Yams
+
+/// Turns a composed YAML tree into a `Runbook`, collecting every problem instead of stopping at the
+/// first. Steps are decoded in `RunbookDecoder+Steps.swift`; the `needs` graph and what expressions
+/// may read are checked in `RunbookDecoder+Graph.swift`.
+struct RunbookDecoder {
+    static let topLevelKeys = ["name", "description", "inputs", "budgets", "steps", "outputs"]
+    static let inputKeys = ["type", "default", "description"]
+    /// Bounds the work on a tree that anchors and aliases blow up (a "billion laughs" file is small
+    /// on disk and exponential once expanded).
+    static let maximumNodes = 500_000
+
+    /// An expression found while decoding, checked once all steps are known.
+    struct PendingExpression {
+        var expression: LocatedExpression
+        /// Where column 1 of the template text lies in the file.
+        var origin: SourceLocation
+        /// The step that owns it; nil for run outputs (which may read any step).
+        var owner: Int?
+        /// Compensations may read the outputs of their own step.
+        var mayReadOwner: Bool
+    }
+
+    let path: String
+    let catalog: ActionCatalog
+    var problems: [RunbookProblem] = []
+    var inputTypes: [String: RunValueType] = [:]
+    var pending: [PendingExpression] = []
+    var visitedNodes = 0
+    var stepIndex: [String: Int] = [:]
+    /// Bit set of the steps each step transitively needs; nil when the graph has a cycle.
+    var ancestors: [[UInt64]]?
+    var nodeBudgetExceeded = false
+
+    init(path: String, catalog: ActionCatalog) {
+        self.path = path
+        self.catalog = catalog
+    }
+
+    // MARK: Top level
+
+    mutating func decode(_ root: Node, source: RunbookSource) -> Runbook? {
+        guard let fields = mapping(root, keys: Self.topLevelKeys, required: ["name", "steps"], what: "the runbook") else { return nil }
+        var name = ""
+        if let node = fields["name"]?.value, let text = string(node, what: "name") {
+            if Self.isName(text, allowUnderscore: false) { name = text } else {
+                problem(node, "found name '\(text)', expected lower-case letters, digits and '-' (e.g. failover-demo)")
+            }
+        }
+        let description = fields["description"].flatMap { string($0.value, what: "description") } ?? ""
+        // Inputs first, whatever the key order: steps' expressions are typed against them.
+        let inputs = fields["inputs"].map { decodeInputs($0.value) } ?? []
+        let budgets = fields["budgets"].map { decodeBudgets($0.value) } ?? RunbookBudgets()
+        let steps = fields["steps"].map { decodeSteps($0.value) } ?? []
+        var outputs: [String: Template] = [:]
+        if let node = fields["outputs"]?.value, let entries = mapping(node, keys: nil, required: [], what: "outputs") {
+            for (key, entry) in entries.sorted(by: { $0.key < $1.key }) {
+                if let template = template(entry.value, owner: nil, mayReadOwner: false)?.template { outputs[key] = template }
+            }
+        }
+        checkGraph(steps)
+        checkPendingExpressions(steps)
+        guard problems.isEmpty else { return nil }
+        return Runbook(name: name, description: description, inputs: inputs, budgets: budgets, steps: steps.map(\.step),
+                       outputs: outputs, source: source)
+    }
+
+    private mutating func decodeInputs(_ node: Node) -> [RunbookInput] {
+        guard let entries = mapping(node, keys: nil, required: [], what: "inputs") else { return [] }
+        var inputs: [RunbookInput] = []
+        for (name, entry) in entries.sorted(by: { $0.value.key.mark?.line ?? 0 < $1.value.key.mark?.line ?? 0 }) {
+            if !Self.isIdentifier(name) {
+                problem(entry.key, "found input name '\(name)', expected letters, digits, '_' and '-' starting with a letter")
+            }
+            guard let fields = mapping(entry.value, keys: Self.inputKeys, required: ["type"], what: "input '\(name)'") else { continue }
+            var type = RunValueType.any
+            if let typeNode = fields["type"]?.value, let text = string(typeNode, what: "type") {
+                if let parsed = RunValueType(rawValue: text), parsed != .null {
+                    type = parsed
+                } else {
+                    let names = RunValueType.allCases.filter { $0 != .null }.map(\.rawValue)
+                    problem(typeNode, "found type '\(text)', expected one of \(names.joined(separator: ", "))\(NameSuggestions.hint(for: text, among: names))")
+                }
+            }
+            inputTypes[name] = type
+            let defaultValue = fields["default"].flatMap { typedValue($0.value, as: type, what: "the default of input '\(name)'") }
+            let description = fields["description"].flatMap { string($0.value, what: "description") } ?? ""
+            inputs.append(RunbookInput(name: name, type: type, defaultValue: defaultValue, description: description))
+        }
+        return inputs
+    }
+
+    private mutating func decodeBudgets(_ node: Node) -> RunbookBudgets {
+        guard let fields = mapping(node, keys: ["rpo", "rto"], required: [], what: "budgets") else { return RunbookBudgets() }
+        return RunbookBudgets(rpo: fields["rpo"].flatMap { duration($0.value, what: "budgets.rpo") },
+                              rto: fields["rto"].flatMap { duration($0.value, what: "budgets.rto") })
+    }
+
+    // MARK: Names
+
+    /// Runbook names: `[a-z0-9-]+`; step ids also allow `_`.
+    static func isName(_ text: String, allowUnderscore: Bool) -> Bool {
+        !text.isEmpty && text.count <= 128 && text.unicodeScalars.allSatisfy {
+            ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "-" || (allowUnderscore && $0 == "_")
+        }
+    }
+
+    /// Input names are read in expressions (`inputs.name`), so they follow the expression lexer.
+    static func isIdentifier(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, (first >= "a" && first <= "z") || (first >= "A" && first <= "Z") || first == "_" else { return false }
+        return text.count <= 128 && text.unicodeScalars.allSatisfy {
+            ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || $0 == "_" || $0 == "-"
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Yams
+
+/// Reads a runbook file and validates it completely before anything runs: YAML syntax, the shape of
+/// every field, names, durations, expressions, the `needs` graph, what each expression may read, and
+/// every action call against the `ActionCatalog`. All problems are reported together, each at its
+/// file, line and column.
+public enum RunbookLoader {
+    public static let maximumFileSize = 1 << 20
+    public static let maximumSteps = 5000
+    /// Nesting of YAML collections; runbooks need about six. The bound keeps the recursive YAML
+    /// composer far from the end of the stack whatever the input.
+    public static let maximumNesting = 64
+
+    public static func load(path: String, catalog: ActionCatalog = .builtIns) throws(RunbookValidationError) -> Runbook {
+        let url = URL(fileURLWithPath: path)
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if let size = attributes?[.size] as? Int, size > maximumFileSize {
+            throw tooLarge(size, path: path)
+        }
+        guard let data = try? Data(contentsOf: url) else {
+            throw RunbookValidationError(problems: [RunbookProblem(
+                location: SourceLocation(file: path, line: 1, column: 1),
+                message: "found no readable file, expected a runbook file at \(path)")])
+        }
+        return try parse(bytes: [UInt8](data), path: path, catalog: catalog)
+    }
+
+    public static func parse(text: String, path: String, catalog: ActionCatalog = .builtIns) throws(RunbookValidationError) -> Runbook {
+        try parse(bytes: Array(text.utf8), path: path, catalog: catalog)
+    }
+
+    public static func parse(bytes: [UInt8], path: String, catalog: ActionCatalog = .builtIns) throws(RunbookValidationError) -> Runbook {
+        func fail(_ line: Int, _ column: Int, _ message: String) -> RunbookValidationError {
+            RunbookValidationError(problems: [RunbookProblem(location: SourceLocation(file: path, line: line, column: column), message: message)])
+        }
+        guard bytes.count <= maximumFileSize else { throw tooLarge(bytes.count, path: path) }
+        let text: String
+        switch SourceText.decodeUTF8(bytes) {
+        case .success(let decoded): text = decoded
+        case .failure(let position): throw fail(position.line, position.column, "found a byte sequence that is not UTF-8, expected UTF-8 text")
+        }
+        if let deep = SourceText.firstPositionDeeperThan(maximumNesting, in: text) {
+            throw fail(deep.line, deep.column, "found YAML nested more than \(maximumNesting) levels deep, expected a runbook of ordinary depth")
+        }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text, Resolver.basic)
+        } catch let error as YamlError {
+            let (line, column, message) = describe(error)
+            throw fail(line, column, message)
+        } catch {
+            throw fail(1, 1, "found YAML that could not be read (\(error)), expected a runbook")
+        }
+        guard let root else { throw fail(1, 1, "found an empty file, expected a runbook mapping with name and steps") }
+
+        let source = RunbookSource(path: path, digest: Hex.encode(SHA256Digest.hash(bytes)))
+        var decoder = RunbookDecoder(path: path, catalog: catalog)
+        let runbook = decoder.decode(root, source: source)
+        if let runbook, decoder.problems.isEmpty { return runbook }
+        throw RunbookValidationError(problems: decoder.problems)
+    }
+
+    private static func tooLarge(_ size: Int, path: String) -> RunbookValidationError {
+        RunbookValidationError(problems: [RunbookProblem(
+            location: SourceLocation(file: path, line: 1, column: 1),
+            message: "found a file of \(size) bytes, expected at most \(maximumFileSize) bytes (1 MiB)")])
+    }
+
+    /// Yams' errors carry libyaml's 1-based mark; keep libyaml's wording of the problem.
+    private static func describe(_ error: YamlError) -> (Int, Int, String) {
+        func context(_ context: YamlError.Context?) -> String {
+            guard let context else { return "" }
+            return " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
+        }
+        switch error {
+        case .scanner(let ctx, let problem, let mark, _), .parser(let ctx, let problem, let mark, _),
+             .composer(let ctx, let problem, let mark, _):
+            return (mark.line, mark.column, "found invalid YAML: \(problem)\(context(ctx)), expected well-formed YAML")
+        case .duplicatedKeysInMapping(let duplicates, let ctx):
+            return (ctx.mark.line, ctx.mark.column,
+                    "found duplicate key\(duplicates.count == 1 ? "" : "s") \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping, expected each key once")
+        case .reader(let problem, _, _, _):
+            return (1, 1, "found unreadable text: \(problem), expected UTF-8 YAML")
+        default:
+            return (1, 1, "found YAML that could not be read (\(error)), expected a runbook")
+        }
+    }
+}
