@@ -97,7 +97,7 @@ extension RunbookDecoder {
         }
     }
 
-    private mutating func checkStepReference(_ id: String, from pending: PendingExpression, at location: SourceLocation,
+    private mutating func checkStepReference(_ id: String, from pending: PendingExpression, at location: FileLocation,
                                              _ steps: [DecodedStep]) {
         guard let target = stepIndex[id] else {
             problem(at: location, "found unknown step '\(id)', expected the id of a step in this runbook\(NameSuggestions.hint(for: id, among: stepIndex.keys))")

@@ -66,7 +66,7 @@ extension RunbookDecoder {
 
     /// Where column 1 of a scalar's text lies: after the opening quote of a one-line quoted scalar.
     /// For block and multi-line scalars the scalar's own position is the best honest answer.
-    func origin(of node: Node) -> SourceLocation {
+    func origin(of node: Node) -> FileLocation {
         var origin = location(node)
         guard case .scalar(let scalar) = node, !scalar.string.contains("\n") else { return origin }
         switch scalar.style {
@@ -77,7 +77,7 @@ extension RunbookDecoder {
         return origin
     }
 
-    func shifted(_ origin: SourceLocation, by column: Int) -> SourceLocation {
+    func shifted(_ origin: FileLocation, by column: Int) -> FileLocation {
         var location = origin
         location.column += max(0, column - 1)
         return location

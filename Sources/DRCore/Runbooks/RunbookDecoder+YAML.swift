@@ -2,16 +2,16 @@ import Yams
 
 /// Reading YAML nodes into values, each failure recorded as a located "found X, expected Y".
 extension RunbookDecoder {
-    func location(_ node: Node?) -> SourceLocation {
-        guard let mark = node?.mark else { return SourceLocation(file: path, line: 1, column: 1) }
-        return SourceLocation(file: path, line: mark.line, column: mark.column)
+    func location(_ node: Node?) -> FileLocation {
+        guard let mark = node?.mark else { return FileLocation(file: path, line: 1, column: 1) }
+        return FileLocation(file: path, line: mark.line, column: mark.column)
     }
 
     mutating func problem(_ node: Node?, _ message: String) {
         problems.append(RunbookProblem(location: location(node), message: message))
     }
 
-    mutating func problem(at location: SourceLocation, _ message: String) {
+    mutating func problem(at location: FileLocation, _ message: String) {
         problems.append(RunbookProblem(location: location, message: message))
     }
 

@@ -14,7 +14,7 @@ struct RunbookDecoder {
     struct PendingExpression {
         var expression: LocatedExpression
         /// Where column 1 of the template text lies in the file.
-        var origin: SourceLocation
+        var origin: FileLocation
         /// The step that owns it; nil for run outputs (which may read any step).
         var owner: Int?
         /// Compensations may read the outputs of their own step.

@@ -20,7 +20,7 @@ public enum RunbookLoader {
         }
         guard let data = try? Data(contentsOf: url) else {
             throw RunbookValidationError(problems: [RunbookProblem(
-                location: SourceLocation(file: path, line: 1, column: 1),
+                location: FileLocation(file: path, line: 1, column: 1),
                 message: "found no readable file, expected a runbook file at \(path)")])
         }
         return try parse(bytes: [UInt8](data), path: path, catalog: catalog)
@@ -32,7 +32,7 @@ public enum RunbookLoader {
 
     public static func parse(bytes: [UInt8], path: String, catalog: ActionCatalog = .builtIns) throws(RunbookValidationError) -> Runbook {
         func fail(_ line: Int, _ column: Int, _ message: String) -> RunbookValidationError {
-            RunbookValidationError(problems: [RunbookProblem(location: SourceLocation(file: path, line: line, column: column), message: message)])
+            RunbookValidationError(problems: [RunbookProblem(location: FileLocation(file: path, line: line, column: column), message: message)])
         }
         guard bytes.count <= maximumFileSize else { throw tooLarge(bytes.count, path: path) }
         let text: String
@@ -63,7 +63,7 @@ public enum RunbookLoader {
 
     private static func tooLarge(_ size: Int, path: String) -> RunbookValidationError {
         RunbookValidationError(problems: [RunbookProblem(
-            location: SourceLocation(file: path, line: 1, column: 1),
+            location: FileLocation(file: path, line: 1, column: 1),
             message: "found a file of \(size) bytes, expected at most \(maximumFileSize) bytes (1 MiB)")])
     }
 

@@ -1,9 +1,9 @@
 /// One problem in a runbook: where it is and what was found against what was expected.
 public struct RunbookProblem: Sendable, Equatable, CustomStringConvertible {
-    public var location: SourceLocation
+    public var location: FileLocation
     public var message: String
 
-    public init(location: SourceLocation, message: String) {
+    public init(location: FileLocation, message: String) {
         self.location = location
         self.message = message
     }
