@@ -176,7 +176,8 @@ public final class SQLiteStateStore: StateStore {
                 if let current, current.runId != holder.runId, current.expiresAt > now {
                     return .heldBy(current)
                 }
-                let acquiredAt = current?.runId == holder.runId ? current!.acquiredAt : now
+                let renewing = current?.runId == holder.runId
+                let acquiredAt = renewing ? current?.acquiredAt ?? now : now
                 try connection.execute(
                     """
                     INSERT INTO leases (scope, run_id, holder, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
