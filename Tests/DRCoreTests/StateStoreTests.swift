@@ -107,6 +107,24 @@ struct StateStoreTests {
         }
     }
 
+    @Test("details written by another tool, with JSON escapes and spacing, read back; an unknown value shape is .corrupt")
+    func detailsFromOtherWritersDecode() async throws {
+        try await TemporaryDirectory.with { dir in
+            let path = dir.path("state.db")
+            let store = try SQLiteStateStore(path: path)
+            try await store.createRun(makeRun("run-1"))
+            let detail = #"{ "s" : {"string":{"_0":"caf\u00e9 \ud83d\ude00 \"q\" \\ \/ \n\t"}}, "d":{"double":{"_0":1e-3}}, "n":{"null":{}}, "i":{"int":{"_0":-7}} }"#
+            try sqlite(path, "INSERT INTO journal (run_id, seq, at, kind, detail) VALUES ('run-1', 1, 1760000000.5, 'run.note', '\(detail)')")
+            let journal = try await store.journal(runId: "run-1")
+            #expect(journal.first?.detail == ["s": .string("café 😀 \"q\" \\ / \n\t"), "d": .double(0.001), "n": .null, "i": .int(-7)])
+
+            try sqlite(path, #"INSERT INTO journal (run_id, seq, at, kind, detail) VALUES ('run-1', 2, 1760000001, 'run.note', '{"x":{"decimal":{"_0":"1.5"}}}')"#)
+            let error = await #expect(throws: StateStoreError.self) { try await store.journal(runId: "run-1") }
+            #expect(error?.kind == .corrupt)
+            #expect(error?.description.contains("entry 2") == true, "\(String(describing: error))")
+        }
+    }
+
     @Test("sequence numbers are 1…n per run, strictly increasing, as returned and as read")
     func sequencesAreOneToN() async throws {
         try await TemporaryDirectory.with { dir in
