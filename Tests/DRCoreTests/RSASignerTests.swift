@@ -102,7 +102,7 @@ struct RSASignerTests {
         Self.expectNoKeyMaterial(in: verifierError, pem: pem)
     }
 
-    static func expectNoKeyMaterial(in error: CryptoError, pem: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectNoKeyMaterial(in error: CryptoError, pem: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") && $0.count >= 8 }
         for line in body {
             #expect(!error.description.contains(line), "description quotes the PEM", sourceLocation: sourceLocation)

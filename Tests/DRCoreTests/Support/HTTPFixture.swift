@@ -117,7 +117,7 @@ func makeTestTransport(total: Duration = .seconds(15), maximumResponseBytes: Int
 
 /// The `TransportError` a send failed with; records a test failure for any other outcome.
 func transportError(_ body: () async throws -> HTTPResponse,
-                    sourceLocation: SourceLocation = #_sourceLocation) async -> TransportError? {
+                    sourceLocation: Testing.SourceLocation = #_sourceLocation) async -> TransportError? {
     do {
         let response = try await body()
         Issue.record("expected a TransportError, got HTTP \(response.status)", sourceLocation: sourceLocation)
