@@ -78,6 +78,12 @@ struct RunbookLoaderTests {
         #expect(first.source.digest == Hex.encode(SHA256Digest.hash(Array(text.utf8))))
     }
 
+    @Test("inputs written on one line keep their written order")
+    func flowInputsKeepOrder() throws {
+        let text = "name: a\ninputs: { zeta: { type: int, default: 1 }, alpha: { type: string, default: x } }\nsteps:\n  - { id: s, action: wait, with: { duration: 1s } }\n"
+        #expect(try RunbookLoader.parse(text: text, path: "a.yaml").inputs.map(\.name) == ["zeta", "alpha"])
+    }
+
     @Test("every problem is reported, in file order, one per line as file:line:col: message")
     func allProblemsAreReportedTogether() throws {
         let text = """
