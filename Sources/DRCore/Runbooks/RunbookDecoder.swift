@@ -68,7 +68,7 @@ struct RunbookDecoder {
     private mutating func decodeInputs(_ node: Node) -> [RunbookInput] {
         guard let entries = mapping(node, keys: nil, required: [], what: "inputs") else { return [] }
         var inputs: [RunbookInput] = []
-        for (name, entry) in entries.sorted(by: { $0.value.key.mark?.line ?? 0 < $1.value.key.mark?.line ?? 0 }) {
+        for (name, entry) in entries.sorted(by: { position($0.value.key).lexicographicallyPrecedes(position($1.value.key)) }) {
             if !Self.isIdentifier(name) {
                 problem(entry.key, "found input name '\(name)', expected letters, digits, '_' and '-' starting with a letter")
             }
@@ -95,6 +95,9 @@ struct RunbookDecoder {
         return RunbookBudgets(rpo: fields["rpo"].flatMap { duration($0.value, what: "budgets.rpo") },
                               rto: fields["rto"].flatMap { duration($0.value, what: "budgets.rto") })
     }
+
+    /// File order of a node; inputs keep the order in which they were written.
+    private func position(_ node: Node) -> [Int] { [node.mark?.line ?? 0, node.mark?.column ?? 0] }
 
     // MARK: Names
 

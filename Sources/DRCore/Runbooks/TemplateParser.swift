@@ -34,17 +34,21 @@ public enum TemplateParser {
             let openColumn = index + 1
             let start = index + 3
             var end = start
-            var quote: Unicode.Scalar?
+            var quote: (scalar: Unicode.Scalar, column: Int)?
             while end < scalars.count {
                 let c = scalars[end]
                 if let q = quote {
-                    if c == "\\" { end += 1 } else if c == q { quote = nil }
+                    if c == "\\" { end += 1 } else if c == q.scalar { quote = nil }
                 } else if c == "'" || c == "\"" {
-                    quote = c
+                    quote = (c, end + 1)
                 } else if matches("}}", at: end) {
                     break
                 }
                 end += 1
+            }
+            if let quote {
+                throw ExpressionSyntaxError(column: quote.column,
+                                            message: "found a string without its closing \(quote.scalar), expected \(quote.scalar) before '}}'")
             }
             guard end < scalars.count else {
                 throw ExpressionSyntaxError(column: openColumn, message: "found '${{' without its closing '}}', expected '}}' after the expression")
