@@ -38,7 +38,7 @@ struct RunbookLoaderTests {
         #expect(fence.retry == StepRetryPolicy(attempts: 3, backoff: 2, maxBackoff: 60, on: ["transient", "throttling"]))
         #expect(fence.onFailure == .rollback)
         #expect(fence.compensate?.action == "exec")
-        #expect(fence.location == DRCore.SourceLocation(file: path, line: 10, column: 5))
+        #expect(fence.location == DRCore.FileLocation(file: path, line: 10, column: 5))
 
         let context = EvaluationContext(inputs: ["to": .string("eu-west-1"), "count": .int(2), "dry": .bool(false), "grace": .duration(90)],
                                         steps: ["fence": .init(status: "succeeded"), "promote": .init(status: "succeeded", outputs: ["endpoint": .string("db.example")])])
@@ -110,7 +110,7 @@ struct RunbookLoaderTests {
         let error = try #require(throws: RunbookValidationError.self) {
             try RunbookLoader.load(path: "/nonexistent/runbook.yaml")
         }
-        #expect(error.problems.first?.location == DRCore.SourceLocation(file: "/nonexistent/runbook.yaml", line: 1, column: 1))
+        #expect(error.problems.first?.location == DRCore.FileLocation(file: "/nonexistent/runbook.yaml", line: 1, column: 1))
         #expect(error.problems.first?.message.contains("no readable file") == true)
     }
 
@@ -120,7 +120,7 @@ struct RunbookLoaderTests {
             try RunbookLoader.parse(bytes: sample.bytes, path: "bad.yaml", catalog: Self.catalog)
         }
         let match = error.problems.first {
-            $0.location == DRCore.SourceLocation(file: "bad.yaml", line: sample.line, column: sample.column) && $0.message.contains(sample.message)
+            $0.location == DRCore.FileLocation(file: "bad.yaml", line: sample.line, column: sample.column) && $0.message.contains(sample.message)
         }
         #expect(match != nil, "expected \(sample.line):\(sample.column) '\(sample.message)', got:\n\(error)")
         #expect(error.problems.allSatisfy { $0.message.hasPrefix("found ") }, "\(error)")
