@@ -22,6 +22,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 mkdir -p "$STATE"
+# As root, PostgreSQL runs as the postgres user, which must be able to enter the state dir
+# (mktemp -d makes it 0700).
+[ "$(id -u)" = 0 ] && chmod a+rx "$STATE"
 STATE=$(cd "$STATE" && pwd)
 
 die() {
