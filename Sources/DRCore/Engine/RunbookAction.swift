@@ -11,6 +11,8 @@ public protocol RunbookAction: Sendable {
     /// True when `act` changes something outside drctl (journaled intent/outcome; needs approval
     /// rules; shown by `plan`). Waits and checks are not mutating.
     var isMutating: Bool { get }
+    /// The `with` arguments it takes; the runbook validator checks steps against them.
+    var parameters: [ActionCatalog.Parameter] { get }
     /// What the step would do, for `drctl plan` and for the intent entry. No I/O.
     func describe(_ arguments: [String: RunValue]) -> String
     func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]?
@@ -115,4 +117,12 @@ public struct ActionRegistry: Sendable {
 
     public func action(_ name: String) -> (any RunbookAction)? { actions[name] }
     public var names: [String] { actions.keys.sorted() }
+
+    /// What the validator knows about these actions: derived, so the two never disagree.
+    public var catalog: ActionCatalog {
+        ActionCatalog(actions.values.map { ActionCatalog.Action($0.name, parameters: $0.parameters) })
+    }
+
+    /// The engine's own actions: wait, check, approve, notify, exec.
+    public static let builtIns = ActionRegistry([WaitAction(), CheckAction(), ApproveAction(), NotifyAction(), ExecAction()])
 }

@@ -51,16 +51,8 @@ public struct ActionCatalog: Sendable {
     }
 
     /// The engine's built-in actions.
-    public static let builtIns = ActionCatalog([
-        Action("wait", parameters: [Parameter("duration", .duration, required: true)]),
-        Action("check", parameters: [Parameter("that", .bool, required: true), Parameter("message", .string)]),
-        Action("approve", parameters: [Parameter("summary", .string, required: true), Parameter("irreversible", .bool),
-                                       Parameter("resource", .string)]),
-        Action("notify", parameters: [Parameter("message", .string, required: true), Parameter("webhook", .string)]),
-        Action("exec", parameters: [Parameter("command", .string, required: true), Parameter("timeout", .duration),
-                                    Parameter("env", .map)]),
-        Action("run", parameters: [Parameter("runbook", .string, required: true), Parameter("inputs", .map)]),
-    ])
+    /// The engine's built-in actions (wait, check, approve, notify, exec), from their own declarations.
+    public static var builtIns: ActionCatalog { ActionRegistry.builtIns.catalog }
 }
 
 /// "Did you mean …" for keys, actions, inputs and steps.

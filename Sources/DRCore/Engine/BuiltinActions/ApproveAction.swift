@@ -4,6 +4,7 @@
 public struct ApproveAction: RunbookAction {
     public let name = "approve"
     public let isMutating = false
+    public let parameters: [ActionCatalog.Parameter] = [.init("summary", .string, required: true), .init("irreversible", .bool), .init("resource", .string)]
     /// Argument the executor adds once the approval is journaled.
     public static let approverArgument = "__approved_by"
 

@@ -3,6 +3,7 @@
 public struct CheckAction: RunbookAction {
     public let name = "check"
     public let isMutating = false
+    public let parameters: [ActionCatalog.Parameter] = [.init("that", .bool, required: true), .init("message", .string)]
 
     public init() {}
 

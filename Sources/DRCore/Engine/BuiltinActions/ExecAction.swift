@@ -6,6 +6,7 @@ import Foundation
 public struct ExecAction: RunbookAction {
     public let name = "exec"
     public let isMutating = true
+    public let parameters: [ActionCatalog.Parameter] = [.init("command", .string, required: true), .init("timeout", .duration), .init("env", .map), .init("observe", .string)]
     /// Variables passed through from drctl's own environment (everything else is dropped, so
     /// credentials in drctl's environment do not leak into commands by accident).
     static let inheritedVariables = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "TZ"]

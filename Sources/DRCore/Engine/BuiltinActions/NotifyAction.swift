@@ -5,6 +5,7 @@ import Foundation
 public struct NotifyAction: RunbookAction {
     public let name = "notify"
     public let isMutating = true
+    public let parameters: [ActionCatalog.Parameter] = [.init("message", .string, required: true), .init("webhook", .string)]
 
     public init() {}
 

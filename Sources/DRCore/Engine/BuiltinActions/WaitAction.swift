@@ -5,6 +5,7 @@ import Foundation
 public struct WaitAction: RunbookAction {
     public let name = "wait"
     public let isMutating = false
+    public let parameters: [ActionCatalog.Parameter] = [.init("duration", .duration, required: true)]
 
     public init() {}
 
