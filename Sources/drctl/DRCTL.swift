@@ -10,7 +10,8 @@ struct DRCTL: AsyncParsableCommand {
         abstract: "Backup and disaster-recovery orchestrator: runbooks, failovers, drills, RPO/RTO.",
         discussion: "Exit codes are listed in the README (\"Exit codes\"). Logs go to stderr, results to stdout.",
         version: DRCTLVersion.string,
-        subcommands: [WhoamiCommand.self]
+        subcommands: [ValidateCommand.self, PlanCommand.self, RunCommand.self, ResumeCommand.self, ApproveCommand.self,
+                      AbortCommand.self, RunsCommand.self, ShowCommand.self, WhoamiCommand.self]
     )
 }
 
@@ -21,6 +22,9 @@ enum DRCTLVersion {
 @main
 enum Main {
     static func main() async {
+        // Line-buffered stdout: engine events are written unbuffered from several tasks, and
+        // plain `print`s must not overtake them or lag behind.
+        setvbuf(stdout, nil, _IOLBF, 0)
         do {
             var command = try DRCTL.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -37,6 +41,10 @@ enum Main {
     /// Prints the error and returns the exit status. ArgumentParser's own errors (help, version,
     /// bad flags, `validate()`) keep its messages; they exit 0 or as usage errors.
     static func report(_ error: any Error) -> ExitStatus {
+        if let ended = error as? RunEnded {
+            if let message = ended.message { FileHandle.standardError.write(Data("drctl: \(message)\n".utf8)) }
+            return ended.status
+        }
         if let report = ErrorReport(recognizing: error) {
             FileHandle.standardError.write(Data("drctl: error: \(report.message)\n".utf8))
             if let hint = report.hint { FileHandle.standardError.write(Data("hint: \(hint)\n".utf8)) }

@@ -35,6 +35,29 @@ public struct ApprovalRequest: Sendable, Equatable {
     public let irreversible: Bool
     public let resource: String?
 
+    public init(runId: String, stepId: String, summary: String, irreversible: Bool, resource: String?) {
+        self.runId = runId
+        self.stepId = stepId
+        self.summary = summary
+        self.irreversible = irreversible
+        self.resource = resource
+    }
+
+    /// The journal entry that records a decision on this request: who, how, and what they saw.
+    public func journalEntry(_ answer: ApprovalAnswer, via: String, at: Date) -> JournalEntry {
+        var detail: [String: RunValue] = ["shown": .string(shown), "via": .string(via)]
+        switch answer {
+        case .approved(let by):
+            detail["decision"] = .string("approved")
+            detail["by"] = .string(by)
+        case .denied(let by, let reason):
+            detail["decision"] = .string("denied")
+            detail["by"] = .string(by)
+            detail["reason"] = .string(reason)
+        }
+        return JournalEntry(runId: runId, at: at, kind: .approval, stepId: stepId, detail: detail)
+    }
+
     /// The exact text shown, journaled with the decision.
     public var shown: String {
         var text = "Step \(stepId) of run \(runId): \(summary)"
@@ -140,6 +163,12 @@ public final class InterruptionFlag: @unchecked Sendable {
 public struct LeaseHeldError: Error, Sendable, CustomStringConvertible {
     public let scope: String
     public let holder: LeaseHolder
+
+    public init(scope: String, holder: LeaseHolder) {
+        self.scope = scope
+        self.holder = holder
+    }
+
     public var description: String {
         "\(scope) is locked by run \(holder.runId) (\(holder.holder) on \(holder.host), pid \(holder.pid)) until \(ISO8601DateFormatter().string(from: holder.expiresAt))"
     }

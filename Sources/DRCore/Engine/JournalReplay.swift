@@ -19,6 +19,8 @@ public struct JournalReplay: Sendable {
         public var deniedBy: String?
         public var completionOrder: Int?
         public var compensated = false
+
+        public init() {}
     }
 
     public var runStatus: RunStatus?

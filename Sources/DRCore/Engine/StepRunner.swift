@@ -67,18 +67,8 @@ struct StepRunner: Sendable {
             via = "terminal"
         }
         guard let answer else { return nil }
-        var detail: [String: RunValue] = ["shown": .string(request.shown), "via": .string(via)]
-        switch answer {
-        case .approved(let by):
-            detail["decision"] = .string("approved")
-            detail["by"] = .string(by)
-        case .denied(let by, let reason):
-            detail["decision"] = .string("denied")
-            detail["by"] = .string(by)
-            detail["reason"] = .string(reason)
-        }
         do {
-            try await store.append(JournalEntry(runId: runId, at: services.clock.now(), kind: .approval, stepId: step.id, detail: detail))
+            try await store.append(request.journalEntry(answer, via: via, at: services.clock.now()))
         } catch {
             return .denied(by: "drctl", reason: "could not journal the approval: \(error)")
         }

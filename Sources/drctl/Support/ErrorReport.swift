@@ -39,6 +39,13 @@ struct ErrorReport {
                                        error.kind == .tls ? "TLS verification is always on; set a CA bundle if a proxy intercepts TLS" : nil)
         case let error as AWSResponseError:
             (status, message, hint) = (.cloudError, error.description, nil)
+        case let error as RunbookValidationError:
+            (status, message, hint) = (.invalidRunbook, "invalid runbook:\n\(error)", nil)
+        case let error as LeaseHeldError:
+            (status, message, hint) = (.lockHeld, error.description, "wait for that run, or `drctl runs` to see it")
+        case let error as StateStoreError:
+            (status, message, hint) = (error.kind == .schema || error.kind == .corrupt || error.kind == .open ? .invalidConfiguration : .internalError,
+                                       error.description, nil)
         case let error as PaginationError:
             (status, message, hint) = (.cloudError, error.description, nil)
         default:

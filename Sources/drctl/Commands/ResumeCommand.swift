@@ -1,0 +1,29 @@
+import ArgumentParser
+import DRCore
+import Foundation
+
+/// `drctl resume RUN`: continues a paused, interrupted, crashed, unknown or failed run. Steps in
+/// doubt are observed before anything acts again.
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Continue a run where it stopped (re-observing anything in doubt).")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var state: StateOptions
+    @OptionGroup var execution: ExecutionOptions
+    @Argument(help: "Run id.") var runId: String
+    @Flag(name: .long, help: "Resume even though the runbook file changed since the run started.") var allowChanged = false
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let store = try state.openStore()
+        guard let record = try await store.run(runId) else {
+            throw RunEnded(status: .usage, message: "no run \(runId) in this state store (see `drctl runs`)")
+        }
+        guard !(record.status == .succeeded || record.status == .aborted) else {
+            throw RunEnded(status: .usage, message: "run \(runId) is \(record.status.rawValue): nothing to resume")
+        }
+        let runbook = try EngineSession.runbook(for: record, allowChanged: allowChanged)
+        try await EngineSession(store: store, global: global, execution: execution)
+            .execute(runbook: runbook, record: record, retryFailed: record.status == .failed)
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import DRCore
+import Foundation
+
+/// `drctl show RUN`: the run's timeline — each step's start, end, duration, attempts, result and
+/// error, approvals and who gave them, and the run's own transitions.
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a run's timeline.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var state: StateOptions
+    @Argument(help: "Run id.") var runId: String
+    @Flag(name: .long, help: "Also print every journal entry.") var journal = false
+
+    struct StepLine: Encodable {
+        let id: String
+        let action: String
+        let status: String
+        let started: String?
+        let ended: String?
+        let durationSeconds: Double?
+        let attempts: Int
+        let error: String?
+        let approvedBy: String?
+        let outputs: [String: String]
+    }
+
+    struct Timeline: Encodable {
+        let id: String
+        let runbook: String
+        let status: String
+        let startedBy: String
+        let host: String
+        let runbookDigest: String
+        let inputs: [String: String]
+        let steps: [StepLine]
+        let entries: Int
+    }
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let store = try state.openStore()
+        guard let record = try await store.run(runId) else {
+            throw RunEnded(status: .usage, message: "no run \(runId) in this state store (see `drctl runs`)")
+        }
+        let entries = try await store.journal(runId: runId)
+        let replay = JournalReplay(entries: entries)
+        let runbook = try? EngineSession.runbook(for: record, allowChanged: true)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let order = runbook?.steps.map(\.id) ?? replay.steps.keys.sorted()
+        let steps = order.map { id -> StepLine in
+            let step = replay.steps[id] ?? JournalReplay.StepRecord()
+            let duration = step.startedAt.flatMap { start in step.endedAt.map { $0.timeIntervalSince(start) } }
+            return StepLine(id: id, action: runbook?.step(id)?.call.action ?? "?", status: step.compensated ? "compensated" : step.state.rawValue,
+                            started: step.startedAt.map(formatter.string), ended: step.endedAt.map(formatter.string),
+                            durationSeconds: duration, attempts: step.attempt, error: step.error, approvedBy: step.approvedBy,
+                            outputs: step.outputs.mapValues(\.description))
+        }
+        let timeline = Timeline(id: record.id, runbook: record.runbookName, status: record.status.rawValue, startedBy: record.startedBy,
+                                host: record.host, runbookDigest: record.runbookDigest, inputs: record.inputs.mapValues(\.description),
+                                steps: steps, entries: entries.count)
+        switch global.output {
+        case .json:
+            try JSONOutput.print(timeline)
+        case .text:
+            print("Run \(record.id) — \(record.runbookName) — \(record.status.rawValue)")
+            print("Started by \(record.startedBy) on \(record.host) at \(formatter.string(from: record.createdAt)); runbook digest \(record.runbookDigest.prefix(12))")
+            if !record.inputs.isEmpty {
+                print("Inputs: " + record.inputs.keys.sorted().map { "\($0)=\(record.inputs[$0]!)" }.joined(separator: ", "))
+            }
+            var table = [["STEP", "ACTION", "STATUS", "STARTED", "DURATION", "ATTEMPTS", "NOTE"]]
+            for step in steps {
+                let started: String = step.started.map { String($0.dropFirst(11).prefix(12)) } ?? "-"
+                let duration: String = step.durationSeconds.map(DurationText.format) ?? "-"
+                let approval: String = step.approvedBy.map { "approved by \($0)" } ?? ""
+                table.append([step.id, step.action, step.status, started, duration, String(step.attempts), step.error ?? approval])
+            }
+            TextTable.print(table)
+            if journal {
+                print("\nJournal (\(entries.count) entries):")
+                for entry in entries {
+                    let detail = entry.detail.keys.sorted().map { "\($0)=\(entry.detail[$0]!)" }.joined(separator: " ")
+                    print("  #\(entry.sequence) \(formatter.string(from: entry.at)) \(entry.kind.rawValue) \(entry.stepId ?? "")\(entry.attempt.map { " attempt \($0)" } ?? "") \(detail)")
+                }
+            }
+        }
+    }
+}

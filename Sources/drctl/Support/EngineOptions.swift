@@ -1,0 +1,118 @@
+import ArgumentParser
+import DRCore
+import Foundation
+
+/// `--state`: where runs are journaled.
+struct StateOptions: ParsableArguments {
+    @Option(name: .long, help: "State store: a SQLite file path (default: $XDG_STATE_HOME/drctl/state.db; env DRCTL_STATE_URL). Keep it outside the region you fail over from.")
+    var state: String?
+
+    func openStore() throws -> any StateStore {
+        let environment = ProcessInfo.processInfo.environment
+        let location = state ?? environment["DRCTL_STATE_URL"] ?? SQLiteStateStore.defaultPath(environment: environment)
+        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            throw ValidationError("PostgreSQL state stores are not available yet in this build; use a SQLite path")
+        }
+        let path = location.hasPrefix("sqlite://") ? String(location.dropFirst("sqlite://".count)) : location
+        return try SQLiteStateStore(path: path)
+    }
+}
+
+/// Options of commands that execute steps (run, resume, approve).
+struct ExecutionOptions: ParsableArguments {
+    @Flag(name: .long, help: "Approve every approval step as the operator (required without a terminal for anything irreversible).")
+    var yes = false
+
+    @Option(name: .customLong("approve"), help: "Pre-approve this step (repeatable).")
+    var preApproved: [String] = []
+
+    @Option(name: .customLong("operator"), help: "Who is running this, for the journal (default: the OS user).")
+    var operatorName: String?
+
+    @Option(name: .long, help: "Steps run at once (default 4).")
+    var concurrency = 4
+
+    func validate() throws {
+        guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 256") }
+    }
+
+    var resolvedOperator: String {
+        if let operatorName, !operatorName.isEmpty { return operatorName }
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        let environment = ProcessInfo.processInfo.environment
+        return environment["USER"] ?? environment["LOGNAME"] ?? "uid-\(getuid())"
+    }
+
+    func engineConfiguration() -> EngineConfiguration {
+        EngineConfiguration(concurrency: concurrency, autoApprove: yes, preApproved: Set(preApproved), operatorName: resolvedOperator)
+    }
+}
+
+/// Parses `--input name=value` against the runbook's declared inputs.
+enum InputParser {
+    static func parse(_ assignments: [String], for runbook: Runbook) throws -> [String: RunValue] {
+        var given: [String: String] = [:]
+        for assignment in assignments {
+            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
+                throw ValidationError("--input expects name=value, got '\(assignment)'")
+            }
+            given[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
+        }
+        var values: [String: RunValue] = [:]
+        for name in given.keys where !runbook.inputs.contains(where: { $0.name == name }) {
+            let known = runbook.inputs.map(\.name).joined(separator: ", ")
+            throw ValidationError("runbook \(runbook.name) has no input '\(name)' (inputs: \(known.isEmpty ? "none" : known))")
+        }
+        for input in runbook.inputs {
+            if let text = given[input.name] {
+                values[input.name] = try convert(text, to: input.type, name: input.name)
+            } else if let value = input.defaultValue {
+                values[input.name] = value
+            } else {
+                throw ValidationError("input '\(input.name)' is required: pass --input \(input.name)=VALUE")
+            }
+        }
+        return values
+    }
+
+    static func convert(_ text: String, to type: RunValueType, name: String) throws -> RunValue {
+        func fail(_ expected: String) -> ValidationError { ValidationError("input '\(name)' must be \(expected), got '\(text)'") }
+        switch type {
+        case .string, .any: return .string(text)
+        case .int:
+            guard let value = Int(text) else { throw fail("a whole number") }
+            return .int(value)
+        case .number:
+            guard let value = Double(text) else { throw fail("a number") }
+            return .double(value)
+        case .bool:
+            switch text.lowercased() {
+            case "true": return .bool(true)
+            case "false": return .bool(false)
+            default: throw fail("true or false")
+            }
+        case .duration:
+            guard let seconds = DurationText.parse(text) else { throw fail("a duration like 90s, 5m or 4h") }
+            return .duration(seconds)
+        case .list, .map, .null:
+            guard let data = text.data(using: .utf8), let value = try? JSONDecoder().decode(JSONValue.self, from: data).runValue,
+                  value.type == type || type == .null else { throw fail("JSON \(type.rawValue)") }
+            return value
+        }
+    }
+}
+
+/// Decodes plain JSON into a RunValue (for list/map inputs).
+private struct JSONValue: Decodable {
+    let runValue: RunValue
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { runValue = .null }
+        else if let value = try? container.decode(Bool.self) { runValue = .bool(value) }
+        else if let value = try? container.decode(Int.self) { runValue = .int(value) }
+        else if let value = try? container.decode(Double.self) { runValue = .double(value) }
+        else if let value = try? container.decode(String.self) { runValue = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { runValue = .list(value.map(\.runValue)) }
+        else { runValue = .map(try container.decode([String: JSONValue].self).mapValues(\.runValue)) }
+    }
+}

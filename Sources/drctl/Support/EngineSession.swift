@@ -1,0 +1,92 @@
+import ArgumentParser
+import DRCore
+import Foundation
+
+/// Ends the process with a run's status (already reported on stdout, so no error message).
+struct RunEnded: Error {
+    let status: ExitStatus
+    let message: String?
+}
+
+/// Wires one engine execution to the terminal: store, actions, prompter, renderer, signals.
+struct EngineSession {
+    let store: any StateStore
+    let global: GlobalOptions
+    let execution: ExecutionOptions
+
+    var color: Bool {
+        !global.noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDOUT_FILENO) == 1
+    }
+
+    static let registry = ActionRegistry.builtIns
+
+    /// Executes (or resumes) `record` until it stops, then ends the process with its status.
+    func execute(runbook: Runbook, record: RunRecord, retryFailed: Bool = false) async throws -> Never {
+        let interruption = InterruptionFlag()
+        let observer = RunRenderer.make(format: global.output, color: color)
+        let trap = SignalTrap(interruption) { stage in
+            let text = stage == .stopNow ? "stopping now; the journal keeps what was running" : "pausing at the next step boundary (press Ctrl-C again to stop now)"
+            FileHandle.standardError.write(Data("\ndrctl: \(text)\n".utf8))
+        }
+        let configuration = execution.engineConfiguration()
+        let prompter = TerminalPrompter(operatorName: configuration.operatorName, interruption: interruption, color: color)
+        let services = ActionServices(transport: CurlTransport(), messages: { line in OutputLock.shared.write(line + "\n") })
+        let journal = try await store.journal(runId: record.id)
+        let executor = RunExecutor(runbook: runbook, run: record, journal: journal, store: store, registry: Self.registry,
+                                   configuration: configuration, prompter: prompter, observer: observer, services: services,
+                                   interruption: interruption)
+        if retryFailed { await executor.retryFailedSteps() }
+        let status = try await executor.execute(lockScope: record.lockScope)
+        withExtendedLifetime(trap) {}
+        switch status {
+        case .paused:
+            let waiting = try await waitingSteps(record.id)
+            throw RunEnded(status: .pausedForApproval,
+                           message: "run \(record.id) is paused for approval: " + waiting.map { "`drctl approve \(record.id) \($0)`" }.joined(separator: ", ") + " (from any terminal)")
+        case .interrupted:
+            throw RunEnded(status: .interrupted, message: "run \(record.id) interrupted: `drctl resume \(record.id)` continues it")
+        case .unknown:
+            throw RunEnded(status: .outcomeUnknown, message: "run \(record.id): an outcome is unknown; `drctl resume \(record.id)` re-observes before acting")
+        default:
+            throw RunEnded(status: ExitStatus(status), message: nil)
+        }
+    }
+
+    func waitingSteps(_ runId: String) async throws -> [String] {
+        let replay = JournalReplay(entries: try await store.journal(runId: runId))
+        return replay.steps.filter { $0.value.state == .waiting }.map(\.key).sorted()
+    }
+
+    /// Loads the runbook a run was started with: the file if it is still the same, else (with
+    /// `allowChanged`) the changed file, else the text pinned in the run.
+    static func runbook(for record: RunRecord, allowChanged: Bool) throws -> Runbook {
+        let pinned = { () throws -> Runbook in
+            do { return try RunbookLoader.parse(text: record.runbookText, path: record.runbookPath, catalog: registry.catalog) }
+            catch { throw RunEnded(status: .invalidRunbook, message: "the runbook pinned in run \(record.id) no longer validates:\n\(error)") }
+        }
+        guard FileManager.default.fileExists(atPath: record.runbookPath) else { return try pinned() }
+        let current: Runbook
+        do { current = try RunbookLoader.load(path: record.runbookPath, catalog: registry.catalog) }
+        catch { return try pinned() }
+        if current.source.digest == record.runbookDigest { return current }
+        guard allowChanged else {
+            throw RunEnded(status: .invalidRunbook, message: """
+                \(record.runbookPath) changed since run \(record.id) started (digest \(record.runbookDigest.prefix(12)) → \(current.source.digest.prefix(12))); \
+                resume with --allow-changed to use the new file
+                """)
+        }
+        return current
+    }
+}
+
+enum RunIdentifier {
+    /// "run-20261126-154431-3f9a2c": sortable, readable, unique enough across hosts.
+    static func make(now: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        let random = (try? SecureRandom.bytes(3)).map { Hex.encode($0) } ?? String(UInt32.random(in: 0...0xFFFFFF), radix: 16)
+        return "run-\(formatter.string(from: now))-\(random)"
+    }
+}
