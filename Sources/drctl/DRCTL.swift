@@ -22,9 +22,6 @@ enum DRCTLVersion {
 @main
 enum Main {
     static func main() async {
-        // Line-buffered stdout: engine events are written unbuffered from several tasks, and
-        // plain `print`s must not overtake them or lag behind.
-        setvbuf(stdout, nil, _IOLBF, 0)
         do {
             var command = try DRCTL.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -29,7 +29,7 @@ struct WhoamiCommandTests {
         let home = try TemporaryHome()
         let result = try DrctlProcess.run(["whoami"], environment: [
             "AWS_ACCESS_KEY_ID": bed.accessKeyId, "AWS_SECRET_ACCESS_KEY": bed.secretAccessKey,
-            "AWS_REGION": "us-west-2", "AWS_ENDPOINT_URL": bed.proxyURL,
+            "AWS_REGION": "us-west-2", "AWS_ENDPOINT_URL": bed.endpointURL,
         ], home: home.url)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Account:      \(bed.accountId)"))
@@ -54,7 +54,7 @@ struct WhoamiCommandTests {
 
         [services local]
         sts =
-          endpoint_url = \(bed.proxyURL)
+          endpoint_url = \(bed.endpointURL)
         """)
         let result = try DrctlProcess.run(["whoami", "--profile", "ops", "--output", "json"], home: home.url)
         #expect(result.status == 0, "\(result.stderr)")
@@ -62,7 +62,7 @@ struct WhoamiCommandTests {
         #expect(object["account"] as? String == bed.accountId)
         #expect(object["credentialSource"] as? String == "profile ops")
         #expect(object["region"] as? String == "eu-west-1")
-        #expect(object["endpoint"] as? String == bed.proxyURL)
+        #expect(object["endpoint"] as? String == bed.endpointURL)
         #expect(object["endpointOverridden"] as? Bool == true)
     }
 
@@ -72,7 +72,7 @@ struct WhoamiCommandTests {
         let wrongSecret = "WRONG" + bed.secretAccessKey.dropFirst(5)
         let result = try DrctlProcess.run(["whoami"], environment: [
             "AWS_ACCESS_KEY_ID": bed.accessKeyId, "AWS_SECRET_ACCESS_KEY": wrongSecret,
-            "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": bed.proxyURL,
+            "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": bed.endpointURL,
         ], home: home.url)
         #expect(result.status == 8)
         #expect(result.stderr.contains("SignatureDoesNotMatch") || result.stderr.contains("InvalidClientTokenId"))

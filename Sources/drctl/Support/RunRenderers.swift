@@ -18,6 +18,8 @@ final class OutputLock: @unchecked Sendable {
     private let lock = NSLock()
     func write(_ text: String) {
         lock.lock()
+        fflush(nil)   // what `print` buffered comes first
+
         FileHandle.standardOutput.write(Data(text.utf8))
         lock.unlock()
     }

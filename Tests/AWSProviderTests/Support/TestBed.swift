@@ -68,3 +68,9 @@ actor DelayRecorder {
     private(set) var delays: [Double] = []
     func record(_ delay: Double) { delays.append(delay) }
 }
+
+/// Every suite that reads the fault proxy's counters or sets its rules lives inside this one
+/// serialized suite: the proxy's rules and counts are global, so these suites must not overlap.
+/// (Tests elsewhere talk to moto directly, never through the proxy.)
+@Suite(.serialized)
+enum TestBedSerial {}

@@ -42,8 +42,9 @@ struct DrctlProcess {
 }
 
 /// The test bed's coordinates (see Tests/TestBed/testbed.sh); tests fail clearly without it.
+/// CLI tests talk to moto directly: the fault proxy belongs to the AWS provider's fault tests.
 struct TestBedEnvironment {
-    let proxyURL: String
+    let endpointURL: String
     let accessKeyId: String
     let secretAccessKey: String
     let accountId: String
@@ -51,12 +52,12 @@ struct TestBedEnvironment {
 
     static func require() throws -> TestBedEnvironment {
         let env = ProcessInfo.processInfo.environment
-        guard let proxy = env["DRCTL_TESTBED_PROXY_URL"], let key = env["DRCTL_TESTBED_ACCESS_KEY_ID"],
+        guard let moto = env["DRCTL_TESTBED_MOTO_URL"], let key = env["DRCTL_TESTBED_ACCESS_KEY_ID"],
               let secret = env["DRCTL_TESTBED_SECRET_ACCESS_KEY"] else {
             Issue.record("the test bed is not running: run scripts/test.sh")
             throw CancellationError()
         }
-        return TestBedEnvironment(proxyURL: proxy, accessKeyId: key, secretAccessKey: secret,
+        return TestBedEnvironment(endpointURL: moto, accessKeyId: key, secretAccessKey: secret,
                                   accountId: env["DRCTL_TESTBED_ACCOUNT_ID"] ?? "", userArn: env["DRCTL_TESTBED_USER_ARN"] ?? "")
     }
 }
