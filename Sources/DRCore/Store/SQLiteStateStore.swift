@@ -5,8 +5,12 @@ import Foundation
 ///
 /// - WAL journal mode: readers never block the writer and vice versa
 ///   (https://www.sqlite.org/wal.html).
-/// - `synchronous=FULL`: in WAL mode, every commit syncs the WAL, so an entry is on disk when
-///   `append` returns. The engine journals an intent before it acts; a crash must not lose it.
+/// - Durability where it matters: entries that precede a side effect or record a decision
+///   (`JournalKind.mustBeDurable`: intents, approvals, compensations, run status) commit with
+///   `synchronous=FULL`, which syncs the WAL — and with it every earlier commit — before `append`
+///   returns. Other entries commit with `synchronous=NORMAL` (no fsync of their own): a power loss
+///   can drop the newest of them, never one that came before a durable entry, and what it drops
+///   (a step's outcome or end) is re-observed on resume. A killed process loses nothing.
 /// - Writers use `BEGIN IMMEDIATE` and a busy timeout: a second process waits for the lock
 ///   instead of failing.
 public final class SQLiteStateStore: StateStore {
@@ -102,10 +106,14 @@ public final class SQLiteStateStore: StateStore {
     @discardableResult
     public func append(_ entry: JournalEntry) async throws -> Int64 {
         let detail = try Self.encode(entry.detail, path: path, what: "detail of a \(entry.kind.rawValue) entry of run \(entry.runId)")
+        let durable = entry.kind.mustBeDurable
         return try await perform("append to the journal of run \(entry.runId)") { connection in
+            // FULL is the connection's setting for everything else; relax it for this commit only.
+            if !durable { try connection.execute("PRAGMA synchronous = NORMAL") }
+            defer { if !durable { try? connection.execute("PRAGMA synchronous = FULL") } }
             // Reading the last seq and inserting the next under one write lock makes the numbering
             // gap-free and unique across processes; UNIQUE (run_id, seq) backs it up.
-            try connection.writeTransaction {
+            return try connection.writeTransaction {
                 let next = try connection.queryFirst("SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE run_id = ?",
                                                      [.text(entry.runId)]) { $0.int64(0) } ?? 1
                 try connection.execute(

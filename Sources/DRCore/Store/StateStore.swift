@@ -103,6 +103,16 @@ public struct JournalEntry: Sendable, Codable, Equatable {
 }
 
 public enum JournalKind: String, Sendable, Codable, CaseIterable {
+    /// Entries that must be on disk before `append` returns: what comes before a side effect
+    /// (intents, compensations), human decisions (approvals) and run status changes. The rest
+    /// may ride on the next durable commit (see `SQLiteStateStore`).
+    public var mustBeDurable: Bool {
+        switch self {
+        case .intent, .approval, .compensation, .runStatus, .note: return true
+        case .stepStatus, .outcome, .outputs: return false
+        }
+    }
+
     /// detail: from, to (run statuses), reason
     case runStatus = "run.status"
     /// detail: from, to (step statuses), error
