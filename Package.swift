@@ -55,6 +55,12 @@ let package = Package(
         // `swift run -c release drctl-store-bench`: journal append and load costs of the SQLite store.
         .executableTarget(name: "drctl-store-bench", dependencies: ["DRCore"], path: "Benchmarks/drctl-store-bench"),
 
+        // `swift run -c release drctl-engine-bench`: engine overhead and resume time with the journal.
+        .executableTarget(
+            name: "drctl-engine-bench",
+            dependencies: ["DRCore"],
+            path: "Benchmarks/drctl-engine-bench"
+        ),
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AWSProviderTests", dependencies: ["AWSProvider", "DRCore"],
                     resources: [.copy("Fixtures")]),

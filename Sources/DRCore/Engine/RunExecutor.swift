@@ -16,6 +16,9 @@ public actor RunExecutor {
     private var machine = RunStateMachine(state: .running)
     private var replay: JournalReplay
     private var inputs: [String: RunValue]
+    /// Seconds per step for the RTO forecast (the runbook's `estimate`; history p90 later).
+    private let estimates: [String: Double]
+    private var lastProgressAt: Date?
 
     public init(runbook: Runbook, run: RunRecord, journal: [JournalEntry], store: any StateStore, registry: ActionRegistry,
                 configuration: EngineConfiguration, prompter: any ApprovalPrompter, observer: any RunObserver,
@@ -31,6 +34,7 @@ public actor RunExecutor {
         self.services = services
         self.interruption = interruption
         self.replay = JournalReplay(entries: journal)
+        self.estimates = Dictionary(runbook.steps.map { ($0.id, $0.estimate ?? 0) }, uniquingKeysWith: { first, _ in first })
     }
 
     private var clock: any EngineClock { services.clock }
@@ -355,11 +359,13 @@ public actor RunExecutor {
         return outputs
     }
 
+    /// At most five times a second: the forecast walks the whole DAG.
     private func reportProgress(running: Set<String>, started: Date) {
+        let now = clock.now()
+        if let last = lastProgressAt, now.timeIntervalSince(last) < 0.2 { return }
+        lastProgressAt = now
         let finished = Set(replay.steps.filter { $0.value.state.isTerminal }.map(\.key))
-        var estimates: [String: Double] = [:]
-        for step in runbook.steps { estimates[step.id] = step.estimate ?? 0 }
-        let elapsed = clock.now().timeIntervalSince(started)
+        let elapsed = now.timeIntervalSince(started)
         let forecast = elapsed + RTOForecast.remainingCriticalPath(steps: runbook.steps, estimates: estimates, finished: finished)
         observer.handle(.progress(ProgressSnapshot(running: running.sorted(), done: finished.count, total: runbook.steps.count,
                                                    elapsed: elapsed, rtoBudget: runbook.budgets.rto, forecast: forecast)))
