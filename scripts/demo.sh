@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs drctl's main job against the local test bed (moto with SigV4 verification on,
-# reached through AWS_ENDPOINT_URL like any AWS endpoint override), then stops the test bed.
+# reached through AWS_ENDPOINT_URL like any AWS endpoint override), then stops the test bed:
+# who drctl acts as, then a durable runbook run (plan, run, timeline) in the embedded SQLite store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,3 +32,9 @@ set -x
 "$drctl" --version
 "$drctl" whoami --profile drill
 "$drctl" whoami --profile drill --region us-west-2 --output json
+
+state_db="$state/state.db"
+"$drctl" plan Runbooks/examples/engine-tour.yaml --input workdir="$state/tour"
+"$drctl" run Runbooks/examples/engine-tour.yaml --input workdir="$state/tour" --state "$state_db" --yes
+run_id=$("$drctl" runs --state "$state_db" --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+"$drctl" show "$run_id" --state "$state_db"
