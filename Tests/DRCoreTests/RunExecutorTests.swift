@@ -281,3 +281,35 @@ struct RunExecutorTests {
         #expect(await harness.recorder.ended.isEmpty)
     }
 }
+
+extension RunExecutorTests {
+    @Test func childRunbookRunsAsAChildRunAndPassesOutputsUp() async throws {
+        let harness = try Harness()
+        let dir = harness.directory
+        try """
+        name: child
+        inputs: { region: { type: string } }
+        steps:
+          - { id: work, action: test.op, with: { name: "child-${{ inputs.region }}" } }
+        outputs: { done_in: "${{ inputs.region }}" }
+        """.write(to: dir.appendingPathComponent("child.yaml"), atomically: true, encoding: .utf8)
+        let parentPath = dir.appendingPathComponent("parent.yaml").path
+        try """
+        name: parent
+        steps:
+          - { id: first, action: test.op, with: { name: first } }
+          - { id: nested, action: run, needs: [first], with: { runbook: child.yaml, inputs: { region: us-west-2 } } }
+          - { id: last, action: check, needs: [nested], with: { that: "${{ steps.nested.outputs.done_in == 'us-west-2' }}" } }
+        """.write(toFile: parentPath, atomically: true, encoding: .utf8)
+        let runbook = try RunbookLoader.load(path: parentPath, catalog: harness.registry.catalog)
+        let (id, status) = try await harness.start(runbook)
+        #expect(status == .succeeded)
+        #expect(await harness.recorder.ended == ["first", "child-us-west-2"])
+        let child = try #require(try await harness.store.run("\(id).nested"))
+        #expect(child.status == .succeeded)
+        #expect(child.runbookName == "child")
+        let steps = try await harness.steps(id)
+        #expect(steps["nested"]?.outputs["run_id"] == .string("\(id).nested"))
+        #expect(steps["last"]?.state == .succeeded)
+    }
+}

@@ -11,7 +11,7 @@ public actor RunExecutor {
     private let configuration: EngineConfiguration
     private let prompter: any ApprovalPrompter
     private let observer: any RunObserver
-    private let services: ActionServices
+    private var services: ActionServices
     private let interruption: InterruptionFlag
     private var machine = RunStateMachine(state: .running)
     private var replay: JournalReplay
@@ -35,6 +35,9 @@ public actor RunExecutor {
         self.interruption = interruption
         self.replay = JournalReplay(entries: journal)
         self.estimates = Dictionary(runbook.steps.map { ($0.id, $0.estimate ?? 0) }, uniquingKeysWith: { first, _ in first })
+        self.services.childRuns = ChildRunLauncher(parent: run, parentRunbookPath: runbook.source.path, store: store, registry: registry,
+                                                   configuration: configuration, prompter: prompter, observer: observer,
+                                                   services: services, interruption: interruption)
     }
 
     private var clock: any EngineClock { services.clock }

@@ -66,6 +66,8 @@ public struct ActionServices: Sendable {
     public let transport: (any HTTPTransport)?
     /// Where `notify` without a webhook writes, and where actions report progress lines.
     public let messages: @Sendable (String) -> Void
+    /// Set by the executor for the `run` action: starts or resumes a child run.
+    public internal(set) var childRuns: ChildRunLauncher?
 
     public init(clock: any EngineClock = SystemClock(), transport: (any HTTPTransport)? = nil,
                 messages: @escaping @Sendable (String) -> Void = { print($0) }) {
@@ -123,6 +125,7 @@ public struct ActionRegistry: Sendable {
         ActionCatalog(actions.values.map { ActionCatalog.Action($0.name, parameters: $0.parameters) })
     }
 
-    /// The engine's own actions: wait, check, approve, notify, exec.
-    public static let builtIns = ActionRegistry([WaitAction(), CheckAction(), ApproveAction(), NotifyAction(), ExecAction()])
+    /// The engine's own actions: wait, check, approve, notify, exec, run.
+    public static let builtIns = ActionRegistry([WaitAction(), CheckAction(), ApproveAction(), NotifyAction(), ExecAction(),
+                                                 RunChildAction()])
 }
