@@ -1,7 +1,22 @@
 import Yams
 
+/// A decoder of a YAML file (runbooks, DR plans) that records every failure as a located
+/// "found X, expected Y" instead of stopping at the first one.
+protocol LocatedYAMLDecoding {
+    var path: String { get }
+    var problems: [RunbookProblem] { get set }
+    var visitedNodes: Int { get set }
+    var nodeBudgetExceeded: Bool { get set }
+}
+
+extension LocatedYAMLDecoding {
+    /// Bounds the work on a tree that anchors and aliases blow up (a "billion laughs" file is small
+    /// on disk and exponential once expanded).
+    static var maximumNodes: Int { 500_000 }
+}
+
 /// Reading YAML nodes into values, each failure recorded as a located "found X, expected Y".
-extension RunbookDecoder {
+extension LocatedYAMLDecoding {
     func location(_ node: Node?) -> FileLocation {
         guard let mark = node?.mark else { return FileLocation(file: path, line: 1, column: 1) }
         return FileLocation(file: path, line: mark.line, column: mark.column)
@@ -21,7 +36,7 @@ extension RunbookDecoder {
         guard visitedNodes <= Self.maximumNodes else {
             if !nodeBudgetExceeded {
                 nodeBudgetExceeded = true
-                problem(node, "found more than \(Self.maximumNodes) YAML values (anchors and aliases expand to this), expected a smaller runbook")
+                problem(node, "found more than \(Self.maximumNodes) YAML values (anchors and aliases expand to this), expected a smaller file")
             }
             return false
         }

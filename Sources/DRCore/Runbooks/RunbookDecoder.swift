@@ -3,12 +3,9 @@ import Yams
 /// Turns a composed YAML tree into a `Runbook`, collecting every problem instead of stopping at the
 /// first. Steps are decoded in `RunbookDecoder+Steps.swift`; the `needs` graph and what expressions
 /// may read are checked in `RunbookDecoder+Graph.swift`.
-struct RunbookDecoder {
+struct RunbookDecoder: LocatedYAMLDecoding {
     static let topLevelKeys = ["name", "description", "inputs", "budgets", "steps", "outputs"]
     static let inputKeys = ["type", "default", "description"]
-    /// Bounds the work on a tree that anchors and aliases blow up (a "billion laughs" file is small
-    /// on disk and exponential once expanded).
-    static let maximumNodes = 500_000
 
     /// An expression found while decoding, checked once all steps are known.
     struct PendingExpression {

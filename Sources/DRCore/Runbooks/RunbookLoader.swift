@@ -13,17 +13,7 @@ public enum RunbookLoader {
     public static let maximumNesting = 64
 
     public static func load(path: String, catalog: ActionCatalog = .builtIns) throws(RunbookValidationError) -> Runbook {
-        let url = URL(fileURLWithPath: path)
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        if let size = attributes?[.size] as? Int, size > maximumFileSize {
-            throw tooLarge(size, path: path)
-        }
-        guard let data = try? Data(contentsOf: url) else {
-            throw RunbookValidationError(problems: [RunbookProblem(
-                location: FileLocation(file: path, line: 1, column: 1),
-                message: "found no readable file, expected a runbook file at \(path)")])
-        }
-        return try parse(bytes: [UInt8](data), path: path, catalog: catalog)
+        try parse(bytes: try readFile(path: path, what: "a runbook file"), path: path, catalog: catalog)
     }
 
     public static func parse(text: String, path: String, catalog: ActionCatalog = .builtIns) throws(RunbookValidationError) -> Runbook {
@@ -31,6 +21,16 @@ public enum RunbookLoader {
     }
 
     public static func parse(bytes: [UInt8], path: String, catalog: ActionCatalog = .builtIns) throws(RunbookValidationError) -> Runbook {
+        let root = try compose(bytes: bytes, path: path, what: "a runbook mapping with name and steps")
+        let source = RunbookSource(path: path, digest: Hex.encode(SHA256Digest.hash(bytes)))
+        var decoder = RunbookDecoder(path: path, catalog: catalog)
+        let runbook = decoder.decode(root, source: source)
+        if let runbook, decoder.problems.isEmpty { return runbook }
+        throw RunbookValidationError(problems: decoder.problems)
+    }
+
+    /// Bytes → YAML tree, with the checks every drctl YAML file gets: size, UTF-8, nesting, syntax.
+    static func compose(bytes: [UInt8], path: String, what: String) throws(RunbookValidationError) -> Node {
         func fail(_ line: Int, _ column: Int, _ message: String) -> RunbookValidationError {
             RunbookValidationError(problems: [RunbookProblem(location: FileLocation(file: path, line: line, column: column), message: message)])
         }
@@ -41,7 +41,7 @@ public enum RunbookLoader {
         case .failure(let position): throw fail(position.line, position.column, "found a byte sequence that is not UTF-8, expected UTF-8 text")
         }
         if let deep = SourceText.firstPositionDeeperThan(maximumNesting, in: text) {
-            throw fail(deep.line, deep.column, "found YAML nested more than \(maximumNesting) levels deep, expected a runbook of ordinary depth")
+            throw fail(deep.line, deep.column, "found YAML nested more than \(maximumNesting) levels deep, expected a file of ordinary depth")
         }
         let root: Node?
         do {
@@ -50,15 +50,21 @@ public enum RunbookLoader {
             let (line, column, message) = describe(error)
             throw fail(line, column, message)
         } catch {
-            throw fail(1, 1, "found YAML that could not be read (\(error)), expected a runbook")
+            throw fail(1, 1, "found YAML that could not be read (\(error)), expected \(what)")
         }
-        guard let root else { throw fail(1, 1, "found an empty file, expected a runbook mapping with name and steps") }
+        guard let root else { throw fail(1, 1, "found an empty file, expected \(what)") }
+        return root
+    }
 
-        let source = RunbookSource(path: path, digest: Hex.encode(SHA256Digest.hash(bytes)))
-        var decoder = RunbookDecoder(path: path, catalog: catalog)
-        let runbook = decoder.decode(root, source: source)
-        if let runbook, decoder.problems.isEmpty { return runbook }
-        throw RunbookValidationError(problems: decoder.problems)
+    /// Reads a file for `compose`, refusing oversized or unreadable ones with a located problem.
+    static func readFile(path: String, what: String) throws(RunbookValidationError) -> [UInt8] {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if let size = attributes?[.size] as? Int, size > maximumFileSize { throw tooLarge(size, path: path) }
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else {
+            throw RunbookValidationError(problems: [RunbookProblem(
+                location: FileLocation(file: path, line: 1, column: 1), message: "found no readable file, expected \(what) at \(path)")])
+        }
+        return [UInt8](data)
     }
 
     private static func tooLarge(_ size: Int, path: String) -> RunbookValidationError {
