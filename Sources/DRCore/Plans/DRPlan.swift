@@ -1,0 +1,106 @@
+/// The DR plan (`drplan.yaml`): what is protected, where, and the budgets. `drctl failover`,
+/// `switchover`, `status` and drills read it; it is validated like a runbook.
+public struct DRPlan: Sendable, Equatable {
+    public var name: String
+    public var primaryRegion: String
+    public var drRegion: String
+    public var budgets: RunbookBudgets
+    /// Cron expression of the drill schedule (default: quarterly).
+    public var drillSchedule: String
+    public var databases: [Database]
+    public var buckets: [BucketPair]
+    public var records: [DNSRecord]
+    public var routingControls: [RoutingControl]
+    /// Warm-standby capacity to bring up in each region when it becomes active.
+    public var standby: [String: Standby]
+    /// Runbooks to run instead of the generated ones, by kind ("failover", "switchover") and target region.
+    public var runbooks: [String: [String: String]]
+    public var source: RunbookSource
+
+    public struct Endpoint: Sendable, Equatable {
+        public var region: String
+        public var instance: String
+    }
+
+    public struct Database: Sendable, Equatable {
+        public var name: String
+        public var primary: Endpoint
+        public var replicas: [Endpoint]
+        /// "stop" | "parameter-group" | "reboot-read-only"
+        public var fence: String
+        public var fenceParameterGroup: String?
+        public var backupRetentionDays: Int
+
+        public func replica(in region: String) -> Endpoint? { replicas.first { $0.region == region } }
+    }
+
+    public struct BucketPair: Sendable, Equatable {
+        public var source: String
+        public var sourceRegion: String
+        public var destination: String
+        public var destinationRegion: String
+        public var storageClass: String?
+    }
+
+    public struct DNSRecord: Sendable, Equatable {
+        /// The hosted zone's id; empty when the plan names the zone by `zone_name` (resolved by
+        /// the CLI before it generates a runbook).
+        public var zoneId: String
+        public var zoneName: String?
+        public var name: String
+        public var type: String
+        public var ttl: Int
+        /// The record's values when each region is active.
+        public var values: [String: [String]]
+    }
+
+    public struct RoutingControl: Sendable, Equatable {
+        public var arn: String
+        /// The region whose traffic this control turns on.
+        public var region: String
+        public var clusterEndpoints: [ClusterEndpoint]
+
+        public struct ClusterEndpoint: Sendable, Equatable {
+            public var endpoint: String
+            public var region: String
+        }
+    }
+
+    public struct Standby: Sendable, Equatable {
+        public var eksNodegroups: [Nodegroup]
+        public var autoScalingGroups: [ScalingGroup]
+        public var ecsServices: [ECSService]
+
+        public struct Nodegroup: Sendable, Equatable {
+            public var cluster: String
+            public var nodegroup: String
+            public var min: Int
+            public var max: Int
+            public var desired: Int
+        }
+
+        public struct ScalingGroup: Sendable, Equatable {
+            public var group: String
+            public var min: Int?
+            public var max: Int?
+            public var desired: Int
+        }
+
+        public struct ECSService: Sendable, Equatable {
+            public var cluster: String
+            public var service: String
+            public var desired: Int
+        }
+
+        public var isEmpty: Bool { eksNodegroups.isEmpty && autoScalingGroups.isEmpty && ecsServices.isEmpty }
+    }
+
+    /// Every region the plan names.
+    public var regions: Set<String> {
+        var all: Set<String> = [primaryRegion, drRegion]
+        for database in databases { all.insert(database.primary.region); database.replicas.forEach { all.insert($0.region) } }
+        for bucket in buckets { all.insert(bucket.sourceRegion); all.insert(bucket.destinationRegion) }
+        all.formUnion(standby.keys)
+        return all
+    }
+}
