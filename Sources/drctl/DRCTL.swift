@@ -10,7 +10,7 @@ struct DRCTL: AsyncParsableCommand {
         abstract: "Backup and disaster-recovery orchestrator: runbooks, failovers, drills, RPO/RTO.",
         discussion: "Exit codes are listed in the README (\"Exit codes\"). Logs go to stderr, results to stdout.",
         version: DRCTLVersion.string,
-        subcommands: [ValidateCommand.self, PlanCommand.self, RunCommand.self, ResumeCommand.self, ApproveCommand.self,
+        subcommands: [FailoverCommand.self, SwitchoverCommand.self, ValidateCommand.self, PlanCommand.self, RunCommand.self, ResumeCommand.self, ApproveCommand.self,
                       AbortCommand.self, RunsCommand.self, ShowCommand.self, WhoamiCommand.self]
     )
 }

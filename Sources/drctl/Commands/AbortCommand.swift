@@ -38,7 +38,7 @@ struct AbortCommand: AsyncParsableCommand {
             }
         }
         let executor = RunExecutor(runbook: runbook, run: record, journal: try await store.journal(runId: runId), store: store,
-                                   registry: EngineSession.registry, configuration: execution.engineConfiguration(),
+                                   registry: EngineSession.defaultRegistry(), configuration: execution.engineConfiguration(),
                                    prompter: NoPrompter(), observer: RunRenderer.make(format: global.output, color: false),
                                    services: ActionServices(transport: CurlTransport(), messages: { OutputLock.shared.write($0 + "\n") }),
                                    interruption: InterruptionFlag())

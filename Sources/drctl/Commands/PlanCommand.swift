@@ -37,21 +37,22 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
-        let runbook = try RunbookLoader.load(path: file, catalog: EngineSession.registry.catalog)
+        let registry = EngineSession.defaultRegistry()
+        let runbook = try RunbookLoader.load(path: file, catalog: registry.catalog)
         let values = try InputParser.parse(inputs, for: runbook)
-        let plan = Self.make(runbook, inputs: values)
+        let plan = Self.make(runbook, inputs: values, registry: registry)
         switch global.output {
         case .json: try JSONOutput.print(plan)
         case .text: Self.render(plan)
         }
     }
 
-    static func make(_ runbook: Runbook, inputs: [String: RunValue]) -> Plan {
+    static func make(_ runbook: Runbook, inputs: [String: RunValue], registry: ActionRegistry) -> Plan {
         let waves = RTOForecast.parallelGroups(runbook.steps)
         let context = EvaluationContext(inputs: inputs, run: ["id": .string("(plan)"), "name": .string(runbook.name)])
         var warnings: [String] = []
         let steps = runbook.steps.map { step -> PlannedStep in
-            let action = EngineSession.registry.action(step.call.action)
+            let action = registry.action(step.call.action)
             // Arguments that read earlier steps' outputs are unknown before the run: show them as written.
             var arguments: [String: RunValue] = [:]
             for (key, template) in step.call.with {

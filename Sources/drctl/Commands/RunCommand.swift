@@ -15,13 +15,14 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
-        let runbook = try RunbookLoader.load(path: file, catalog: EngineSession.registry.catalog)
+        let registry = EngineSession.defaultRegistry()
+        let runbook = try RunbookLoader.load(path: file, catalog: registry.catalog)
         let values = try InputParser.parse(inputs, for: runbook)
         let store = try state.openStore()
-        let session = EngineSession(store: store, global: global, execution: execution)
+        let session = EngineSession(store: store, global: global, execution: execution, registry: registry)
 
         // Anything that changes the world is confirmed at a terminal unless --yes.
-        let mutating = runbook.steps.filter { EngineSession.registry.action($0.call.action)?.isMutating ?? true }
+        let mutating = runbook.steps.filter { registry.action($0.call.action)?.isMutating ?? true }
         if !mutating.isEmpty && !execution.yes && TerminalPrompter.hasTerminal {
             print("\(runbook.name) will change things in \(mutating.count) step(s): \(mutating.map(\.id).joined(separator: ", ")).")
             print("Run `drctl plan \(file)` to see each call. ", terminator: "")

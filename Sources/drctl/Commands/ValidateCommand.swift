@@ -15,7 +15,7 @@ struct ValidateCommand: AsyncParsableCommand {
         var results: [[String: String]] = []
         for file in files {
             do {
-                let runbook = try RunbookLoader.load(path: file, catalog: EngineSession.registry.catalog)
+                let runbook = try RunbookLoader.load(path: file, catalog: EngineSession.defaultRegistry().catalog)
                 results.append(["file": file, "status": "ok", "runbook": runbook.name, "steps": String(runbook.steps.count)])
                 if global.output == .text { print("\(file): ok (\(runbook.name), \(runbook.steps.count) steps)") }
             } catch {

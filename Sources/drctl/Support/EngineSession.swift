@@ -1,3 +1,4 @@
+import AWSProvider
 import ArgumentParser
 import DRCore
 import Foundation
@@ -13,15 +14,34 @@ struct EngineSession {
     let store: any StateStore
     let global: GlobalOptions
     let execution: ExecutionOptions
+    var registry: ActionRegistry = EngineSession.defaultRegistry()
 
     var color: Bool {
         !global.noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDOUT_FILENO) == 1
     }
 
-    static let registry = ActionRegistry.builtIns
+    /// The built-in actions plus the cloud providers' (AWS with the default credential chain and
+    /// configuration; if those are broken, AWS actions still validate and fail clearly when used).
+    static func defaultRegistry() -> ActionRegistry {
+        registry(for: try? AWSContext(options: AWSOptions()))
+    }
+
+    static func registry(for aws: AWSContext?) -> ActionRegistry {
+        var registry = ActionRegistry.builtIns
+        let client = aws?.client ?? AWSClient(transport: CurlTransport(), credentials: UnavailableCredentials(),
+                                               endpoints: StaticEndpointResolver())
+        for action in AWSActions.all(client: client) { registry.register(action) }
+        return registry
+    }
 
     /// Executes (or resumes) `record` until it stops, then ends the process with its status.
     func execute(runbook: Runbook, record: RunRecord, retryFailed: Bool = false) async throws -> Never {
+        let status = try await run(runbook: runbook, record: record, retryFailed: retryFailed)
+        try await finish(status, record: record)
+    }
+
+    /// Executes (or resumes) `record` until it stops and returns how it stopped.
+    func run(runbook: Runbook, record: RunRecord, retryFailed: Bool = false) async throws -> RunStatus {
         let interruption = InterruptionFlag()
         let observer = RunRenderer.make(format: global.output, color: color)
         let trap = SignalTrap(interruption) { stage in
@@ -32,12 +52,17 @@ struct EngineSession {
         let prompter = TerminalPrompter(operatorName: configuration.operatorName, interruption: interruption, color: color)
         let services = ActionServices(transport: CurlTransport(), messages: { line in OutputLock.shared.write(line + "\n") })
         let journal = try await store.journal(runId: record.id)
-        let executor = RunExecutor(runbook: runbook, run: record, journal: journal, store: store, registry: Self.registry,
+        let executor = RunExecutor(runbook: runbook, run: record, journal: journal, store: store, registry: registry,
                                    configuration: configuration, prompter: prompter, observer: observer, services: services,
                                    interruption: interruption)
         if retryFailed { await executor.retryFailedSteps() }
         let status = try await executor.execute(lockScope: record.lockScope)
         withExtendedLifetime(trap) {}
+        return status
+    }
+
+    /// Ends the process with the run's status, saying what to do next when it did not finish.
+    func finish(_ status: RunStatus, record: RunRecord) async throws -> Never {
         switch status {
         case .paused:
             let waiting = try await waitingSteps(record.id)
@@ -59,7 +84,7 @@ struct EngineSession {
 
     /// Loads the runbook a run was started with: the file if it is still the same, else (with
     /// `allowChanged`) the changed file, else the text pinned in the run.
-    static func runbook(for record: RunRecord, allowChanged: Bool) throws -> Runbook {
+    static func runbook(for record: RunRecord, allowChanged: Bool, registry: ActionRegistry = defaultRegistry()) throws -> Runbook {
         let pinned = { () throws -> Runbook in
             do { return try RunbookLoader.parse(text: record.runbookText, path: record.runbookPath, catalog: registry.catalog) }
             catch { throw RunEnded(status: .invalidRunbook, message: "the runbook pinned in run \(record.id) no longer validates:\n\(error)") }
@@ -88,5 +113,14 @@ enum RunIdentifier {
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         let random = (try? SecureRandom.bytes(3)).map { Hex.encode($0) } ?? String(UInt32.random(in: 0...0xFFFFFF), radix: 16)
         return "run-\(formatter.string(from: now))-\(random)"
+    }
+}
+
+/// Stands in for the credential chain when the AWS configuration could not be read: AWS actions
+/// still validate, and fail with the configuration error if a run reaches them.
+struct UnavailableCredentials: CredentialProvider {
+    func resolve() async throws -> ResolvedCredentials {
+        _ = try AWSContext(options: AWSOptions())   // rethrows the configuration error itself
+        throw ConfigurationError(kind: .invalidValue, message: "AWS credentials are unavailable")
     }
 }

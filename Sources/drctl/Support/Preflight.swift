@@ -1,0 +1,219 @@
+import AWSProvider
+import DRCore
+import Foundation
+
+/// The read-only checks before a failover or switchover: can we act in the target region, do the
+/// replicas exist and replicate, how much data would be lost (replica lag, S3 backlog), and the
+/// cross-region prerequisites that break real failovers. Runs the plan's read-only actions.
+struct Preflight {
+    let plan: DRPlan
+    let from: String
+    let to: String
+    let kind: FailoverRunbookGenerator.Kind
+    let aws: AWSContext
+    let registry: ActionRegistry
+
+    struct Check: Encodable {
+        let name: String
+        let ok: Bool
+        let detail: String
+        /// A failed blocking check stops the move; others are warnings.
+        let blocking: Bool
+    }
+
+    struct Report: Encodable {
+        var checks: [Check] = []
+        /// Seconds of data the move would lose; nil when some source of loss is unknown.
+        var expectedDataLoss: Double?
+        var unknownLossReasons: [String] = []
+
+        var blockers: [String] { checks.filter { !$0.ok && $0.blocking }.map { "\($0.name): \($0.detail)" } }
+
+        func render(format: OutputFormat) {
+            guard format == .text else {
+                try? JSONOutput.print(self)
+                return
+            }
+            print("Preflight")
+            for check in checks {
+                let mark = check.ok ? "ok  " : (check.blocking ? "FAIL" : "warn")
+                print("  [\(mark)] \(check.name): \(check.detail)")
+            }
+            if let loss = expectedDataLoss {
+                print("  expected data loss: \(DurationText.format(loss))")
+            } else {
+                print("  expected data loss: unknown (\(unknownLossReasons.joined(separator: "; ")))")
+            }
+        }
+
+        func journalDetail(plan: DRPlan, from: String, to: String) -> [String: RunValue] {
+            [
+                "event": .string("preflight"), "plan": .string(plan.name), "plan_digest": .string(plan.source.digest),
+                "from": .string(from), "to": .string(to),
+                "expected_data_loss": expectedDataLoss.map { .duration($0) } ?? .null,
+                "checks": .list(checks.map { .map(["name": .string($0.name), "ok": .bool($0.ok), "detail": .string($0.detail)]) }),
+            ]
+        }
+    }
+
+    func run() async throws -> Report {
+        var report = Report()
+        var losses: [Double] = []
+
+        // Can we act where we are going?
+        do {
+            let identity = try await STSClient(client: aws.client).getCallerIdentity(region: to)
+            report.checks.append(Check(name: "identity in \(to)", ok: true, detail: identity.arn, blocking: true))
+        } catch {
+            report.checks.append(Check(name: "identity in \(to)", ok: false, detail: "\(error)", blocking: true))
+            return report
+        }
+
+        for database in plan.databases where database.primary.region == from {
+            guard let replica = database.replica(in: to) else { continue }
+            let name = "database \(database.name)"
+            let result = await invoke("aws.rds.preflight", ["region": .string(to), "instance": .string(replica.instance),
+                                                          "source_instance": .string(database.primary.instance),
+                                                          "source_region": .string(from)])
+            switch result {
+            case .failure(let error):
+                report.checks.append(Check(name: name, ok: false, detail: "could not inspect \(replica.instance): \(error)", blocking: true))
+                report.unknownLossReasons.append("\(database.name): lag not readable")
+            case .success(let outputs):
+                let exists = outputs["replica_exists"]?.boolValue ?? false
+                let problems = (outputs["problems"].flatMap { if case .list(let items) = $0 { return items } else { return nil } } ?? [])
+                    .map(\.description)
+                report.checks.append(Check(name: "\(name) replica \(replica.instance) in \(to)", ok: exists,
+                                           detail: exists ? "status \(outputs["status"]?.description ?? "?"), replicating from \(database.primary.instance): \(outputs["replicating"]?.description ?? "?")"
+                                                          : "not found",
+                                           blocking: true))
+                for problem in problems where exists {
+                    report.checks.append(Check(name: "\(name) prerequisites in \(to)", ok: false, detail: problem, blocking: false))
+                }
+                if let lag = outputs["lag_seconds"]?.secondsValue {
+                    losses.append(lag)
+                    report.checks.append(Check(name: "\(name) replica lag", ok: lag <= (plan.budgets.rpo ?? 3600),
+                                               detail: DurationText.format(lag), blocking: false))
+                } else {
+                    report.unknownLossReasons.append("\(database.name): no ReplicaLag datapoint")
+                    report.checks.append(Check(name: "\(name) replica lag", ok: false, detail: "unknown (no ReplicaLag datapoint)", blocking: false))
+                }
+            }
+        }
+
+        for bucket in plan.buckets where bucket.destinationRegion == to {
+            var arguments: [String: RunValue] = ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source),
+                                                 "destination_bucket": .string(bucket.destination),
+                                                 "destination_region": .string(bucket.destinationRegion)]
+            if let storageClass = bucket.storageClass { arguments["storage_class"] = .string(storageClass) }
+            switch await invoke("aws.s3.check-replication", arguments) {
+            case .success(let outputs):
+                let problems = (outputs["problems"].flatMap { if case .list(let items) = $0 { return items } else { return nil } } ?? []).map(\.description)
+                report.checks.append(Check(name: "bucket \(bucket.source) → \(bucket.destination)", ok: problems.isEmpty,
+                                           detail: problems.isEmpty ? "replication rule \(outputs["rule_id"]?.description ?? "?") covers it" : problems.joined(separator: "; "),
+                                           blocking: false))
+            case .failure(let error):
+                report.checks.append(Check(name: "bucket \(bucket.source) → \(bucket.destination)", ok: false, detail: "could not check: \(error)", blocking: false))
+            }
+            switch await invoke("aws.s3.replication-backlog", ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source)]) {
+            case .success(let outputs):
+                let age = outputs["oldest_pending_age_seconds"]?.secondsValue ?? 0
+                losses.append(age)
+                report.checks.append(Check(name: "bucket \(bucket.source) backlog", ok: (outputs["failed"]?.intValue ?? 0) == 0,
+                                           detail: "\(outputs["pending"]?.description ?? "?") pending, \(outputs["failed"]?.description ?? "?") failed of \(outputs["sampled"]?.description ?? "?") sampled; oldest pending \(DurationText.format(age))",
+                                           blocking: false))
+            case .failure(let error):
+                // The source region may be the one that is down: objects already replicated are safe.
+                report.checks.append(Check(name: "bucket \(bucket.source) backlog", ok: false, detail: "not readable: \(error)", blocking: false))
+            }
+        }
+
+        if let standby = plan.standby[to], !standby.isEmpty {
+            let parts = standby.eksNodegroups.map { "EKS \($0.cluster)/\($0.nodegroup) → \($0.desired)" }
+                + standby.autoScalingGroups.map { "ASG \($0.group) → \($0.desired)" }
+                + standby.ecsServices.map { "ECS \($0.cluster)/\($0.service) → \($0.desired)" }
+            report.checks.append(Check(name: "standby capacity in \(to)", ok: true, detail: "will scale " + parts.joined(separator: ", "), blocking: false))
+        }
+        if from == "us-east-1" && !plan.records.isEmpty && !plan.routingControls.contains(where: { $0.region == to }) {
+            report.checks.append(Check(name: "traffic cutover", ok: false,
+                                       detail: "DNS changes go through Route 53's control plane in us-east-1, the region being left; add Route 53 ARC routing controls to the plan to cut over through the data plane",
+                                       blocking: false))
+        }
+        report.expectedDataLoss = report.unknownLossReasons.isEmpty ? (losses.max() ?? 0) : nil
+        return report
+    }
+
+    /// Runs a read-only action once, outside any run.
+    private func invoke(_ name: String, _ arguments: [String: RunValue]) async -> Result<[String: RunValue], any Error> {
+        guard let action = registry.action(name) else { return .failure(ActionError(.permanent, "action \(name) is not available")) }
+        let now = Date()
+        let invocation = ActionInvocation(runId: "preflight", stepId: name, attempt: 1, arguments: arguments, firstStartedAt: now,
+                                          deadline: now.addingTimeInterval(120), isResume: false, services: ActionServices(messages: { _ in }))
+        do {
+            return .success(try await action.verify(invocation, acted: [:]))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Fills in the hosted-zone ids of records named by zone name.
+    static func resolveZones(_ plan: DRPlan, aws: AWSContext) async throws -> DRPlan {
+        guard plan.records.contains(where: { $0.zoneId.isEmpty }) else { return plan }
+        let zones = try await Route53Client(client: aws.client).listHostedZones()
+        var resolved = plan
+        for index in resolved.records.indices where resolved.records[index].zoneId.isEmpty {
+            let wanted = resolved.records[index].zoneName ?? ""
+            let normalized = wanted.hasSuffix(".") ? wanted : wanted + "."
+            guard let zone = zones.first(where: { $0.name == normalized && !$0.privateZone }) ?? zones.first(where: { $0.name == normalized }) else {
+                throw RunEnded(status: .invalidRunbook, message: "\(plan.source.path): no hosted zone named \(normalized) for \(resolved.records[index].name)")
+            }
+            resolved.records[index].zoneId = zone.id
+        }
+        return resolved
+    }
+}
+
+/// The end of a failover: measured RTO against the budget, the expected RPO, what was fenced.
+enum Summary {
+    struct Report: Encodable {
+        let run: String
+        let status: String
+        let rtoSeconds: Double?
+        let rtoBudgetSeconds: Double?
+        let expectedDataLossSeconds: Double?
+        let rpoBudgetSeconds: Double?
+        let fencing: [String: String]
+    }
+
+    static func print(store: any StateStore, runId: String, plan: DRPlan, report: Preflight.Report, format: OutputFormat) async throws {
+        let entries = try await store.journal(runId: runId)
+        let statuses = entries.filter { $0.kind == .runStatus }
+        let started = statuses.first?.at
+        let ended = statuses.last.flatMap { ["succeeded", "failed", "unknown"].contains($0.detail["to"]?.stringValue ?? "") ? $0.at : nil }
+        let replay = JournalReplay(entries: entries)
+        var fencing: [String: String] = [:]
+        for (id, step) in replay.steps where id.hasPrefix("fence-") {
+            let confirmed = step.outputs["confirmed"]?.boolValue
+            fencing[id] = confirmed == true ? "confirmed" : (step.state == .succeeded ? "could not be confirmed: \(step.outputs["reason"]?.description ?? "region unreachable")" : step.state.rawValue)
+        }
+        let summary = Report(run: runId, status: replay.runStatus?.rawValue ?? "?",
+                             rtoSeconds: started.flatMap { start in ended.map { $0.timeIntervalSince(start) } },
+                             rtoBudgetSeconds: plan.budgets.rto, expectedDataLossSeconds: report.expectedDataLoss,
+                             rpoBudgetSeconds: plan.budgets.rpo, fencing: fencing)
+        try await store.append(JournalEntry(runId: runId, at: Date(), kind: .note, detail: [
+            "event": .string("summary"), "rto": summary.rtoSeconds.map { .duration($0) } ?? .null,
+            "expected_data_loss": summary.expectedDataLossSeconds.map { .duration($0) } ?? .null,
+        ]))
+        guard format == .text else {
+            try JSONOutput.print(summary)
+            return
+        }
+        Swift.print("\nSummary of \(runId): \(summary.status)")
+        if let rto = summary.rtoSeconds {
+            Swift.print("  RTO measured: \(DurationText.format(rto)) of a \(DurationText.format(plan.budgets.rto ?? 0)) budget\(rto > (plan.budgets.rto ?? .infinity) ? " — OVER BUDGET" : "")")
+        }
+        let loss = summary.expectedDataLossSeconds.map(DurationText.format) ?? "unknown"
+        Swift.print("  RPO expected: \(loss) of a \(DurationText.format(plan.budgets.rpo ?? 0)) budget")
+        for (step, state) in fencing.sorted(by: { $0.key < $1.key }) { Swift.print("  \(step): \(state)") }
+    }
+}

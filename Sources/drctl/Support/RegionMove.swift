@@ -1,0 +1,121 @@
+import AWSProvider
+import ArgumentParser
+import DRCore
+import Foundation
+
+/// What `failover` and `switchover` share: plan, preflight, gate, confirmation, run, summary.
+struct RegionMove {
+    let options: RegionMoveOptions
+    let kind: FailoverRunbookGenerator.Kind
+    /// `--accept-data-loss`, in seconds.
+    let acceptedLoss: Double?
+
+    func perform() async throws {
+        try options.global.bootstrapLogging()
+        let plan = try DRPlanLoader.load(path: options.planPath)
+        let to = options.to
+        let from = options.from ?? (to == plan.drRegion ? plan.primaryRegion : plan.drRegion)
+        guard plan.regions.contains(to) else {
+            throw ValidationError("plan \(plan.name) has nothing in \(to) (its regions: \(plan.regions.sorted().joined(separator: ", ")))")
+        }
+        guard from != to else { throw ValidationError("--from and --to are both \(to)") }
+
+        let aws = try AWSContext(options: options.aws)
+        let registry = EngineSession.registry(for: aws)
+        let resolvedPlan = try await Preflight.resolveZones(plan, aws: aws)
+        let (runbook, text, path) = try loadRunbook(resolvedPlan, from: from, to: to, registry: registry)
+        if options.printRunbook {
+            print(text, terminator: "")
+            return
+        }
+
+        let report = try await Preflight(plan: resolvedPlan, from: from, to: to, kind: kind, aws: aws, registry: registry).run()
+        report.render(format: options.global.output)
+        if options.dryRun {
+            let planned = PlanCommand.make(runbook, inputs: [:], registry: registry)
+            if options.global.output == .text { PlanCommand.render(planned) } else { try JSONOutput.print(planned) }
+            print("\ndry run: nothing was changed")
+            return
+        }
+        let acceptance = try gate(report, budget: plan.budgets.rpo ?? 3600)
+
+        // Anything irreversible is confirmed by typing the target region, unless --yes.
+        if !options.execution.yes {
+            guard TerminalPrompter.hasTerminal else {
+                throw RunEnded(status: .usage, message: "\(kind.rawValue) changes production: pass --yes when there is no terminal to confirm at")
+            }
+            print("\nThis \(kind.rawValue) will promote replicas in \(to), move traffic there and scale it up. It cannot be undone by drctl.")
+            FileHandle.standardOutput.write(Data("Type \(to) to proceed: ".utf8))
+            guard await TerminalPrompter.readLine(interruption: InterruptionFlag())?.trimmingCharacters(in: .whitespaces) == to else {
+                throw RunEnded(status: .usage, message: "not started: confirmation not given")
+            }
+        }
+
+        let store = try options.state.openStore()
+        let now = Date()
+        var execution = options.execution
+        execution.yes = true   // confirmed above (typed, or --yes): the runbook's approvals are given
+        if execution.concurrency == 4 { execution.concurrency = 32 }   // fan out over every resource of the plan
+        let record = RunRecord(id: RunIdentifier.make(now: now), runbookName: runbook.name, runbookPath: path,
+                               runbookDigest: runbook.source.digest, runbookText: text, inputs: [:], status: .running,
+                               createdAt: now, updatedAt: now, startedBy: execution.resolvedOperator,
+                               host: ProcessInfo.processInfo.hostName, mode: kind.rawValue, lockScope: "plan:\(plan.name)")
+        if let holder = try await store.lease(scope: record.lockScope), holder.expiresAt > now {
+            throw LeaseHeldError(scope: record.lockScope, holder: holder)
+        }
+        try await store.createRun(record)
+        try await store.append(JournalEntry(runId: record.id, at: now, kind: .note, detail: report.journalDetail(plan: plan, from: from, to: to)))
+        if let acceptance {
+            try await store.append(JournalEntry(runId: record.id, at: now, kind: .note, detail: acceptance))
+        }
+        if options.global.output == .text { OutputLock.shared.write("run \(record.id) (\(kind.rawValue) of \(plan.name) to \(to))\n") }
+        let session = EngineSession(store: store, global: options.global, execution: execution, registry: registry)
+        let status = try await session.run(runbook: runbook, record: record)
+        try await Summary.print(store: store, runId: record.id, plan: plan, report: report, format: options.global.output)
+        try await session.finish(status, record: record)
+    }
+
+    private func loadRunbook(_ plan: DRPlan, from: String, to: String, registry: ActionRegistry) throws -> (Runbook, String, String) {
+        let base = URL(fileURLWithPath: plan.source.path).deletingLastPathComponent()
+        if let file = options.runbook ?? plan.runbooks[kind.rawValue]?[to].map({ $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path }) {
+            let runbook = try RunbookLoader.load(path: file, catalog: registry.catalog)
+            return (runbook, (try? String(contentsOfFile: file, encoding: .utf8)) ?? "", URL(fileURLWithPath: file).standardizedFileURL.path)
+        }
+        let text: String
+        do {
+            text = try FailoverRunbookGenerator.yaml(plan: plan, kind: kind, from: from, to: to)
+        } catch {
+            throw RunEnded(status: .invalidRunbook, message: "\(error)")
+        }
+        let path = "generated:\(kind.rawValue)-\(plan.name)-to-\(to).yaml"
+        return (try RunbookLoader.parse(text: text, path: path, catalog: registry.catalog), text, path)
+    }
+
+    /// The RPO gate: above the budget (or unknown), refuse unless the operator accepted at least
+    /// that much loss. Returns the acceptance to journal.
+    private func gate(_ report: Preflight.Report, budget: Double) throws -> [String: RunValue]? {
+        if !report.blockers.isEmpty {
+            throw RunEnded(status: .runFailed, message: "preflight failed:\n  " + report.blockers.joined(separator: "\n  "))
+        }
+        let expected = report.expectedDataLoss
+        if kind == .switchover {
+            guard expected != nil else {
+                throw RunEnded(status: .refusedByBudget, message: "switchover needs the replicas' lag to be known (it waits for them to catch up); use failover")
+            }
+            return nil
+        }
+        if let expected, expected <= budget { return nil }
+        let shown = expected.map { "expected data loss \(DurationText.format($0))" } ?? "expected data loss unknown (\(report.unknownLossReasons.joined(separator: "; ")))"
+        guard let accepted = acceptedLoss else {
+            throw RunEnded(status: .refusedByBudget, message: """
+                refusing: \(shown) is over the RPO budget of \(DurationText.format(budget)). \
+                Pass --accept-data-loss \(DurationText.format((expected ?? budget).rounded(.up) + 60)) (or more) to fail over anyway.
+                """)
+        }
+        if let expected, accepted < expected {
+            throw RunEnded(status: .refusedByBudget, message: "refusing: \(shown), more than the \(DurationText.format(accepted)) accepted")
+        }
+        return ["event": .string("data-loss-accepted"), "accepted": .duration(accepted), "expected": expected.map { .duration($0) } ?? .null,
+                "budget": .duration(budget), "by": .string(options.execution.resolvedOperator)]
+    }
+}
