@@ -43,6 +43,18 @@ public struct ActionInvocation: Sendable {
     public let isResume: Bool
     public let services: ActionServices
 
+    public init(runId: String, stepId: String, attempt: Int, arguments: [String: RunValue], firstStartedAt: Date,
+                deadline: Date, isResume: Bool, services: ActionServices) {
+        self.runId = runId
+        self.stepId = stepId
+        self.attempt = attempt
+        self.arguments = arguments
+        self.firstStartedAt = firstStartedAt
+        self.deadline = deadline
+        self.isResume = isResume
+        self.services = services
+    }
+
     /// A name or token unique to this run and step, stable across retries and resumes, for
     /// idempotent creates (`ClientToken`, snapshot names, `CallerReference`).
     public var idempotencyToken: String { "\(runId)-\(stepId)" }

@@ -81,8 +81,7 @@ struct Preflight {
                 report.unknownLossReasons.append("\(database.name): lag not readable")
             case .success(let outputs):
                 let exists = outputs["replica_exists"]?.boolValue ?? false
-                let problems = (outputs["problems"].flatMap { if case .list(let items) = $0 { return items } else { return nil } } ?? [])
-                    .map(\.description)
+                let problems = Self.strings(outputs["problems"])
                 report.checks.append(Check(name: "\(name) replica \(replica.instance) in \(to)", ok: exists,
                                            detail: exists ? "status \(outputs["status"]?.description ?? "?"), replicating from \(database.primary.instance): \(outputs["replicating"]?.description ?? "?")"
                                                           : "not found",
@@ -108,7 +107,7 @@ struct Preflight {
             if let storageClass = bucket.storageClass { arguments["storage_class"] = .string(storageClass) }
             switch await invoke("aws.s3.check-replication", arguments) {
             case .success(let outputs):
-                let problems = (outputs["problems"].flatMap { if case .list(let items) = $0 { return items } else { return nil } } ?? []).map(\.description)
+                let problems = Self.strings(outputs["problems"])
                 report.checks.append(Check(name: "bucket \(bucket.source) → \(bucket.destination)", ok: problems.isEmpty,
                                            detail: problems.isEmpty ? "replication rule \(outputs["rule_id"]?.description ?? "?") covers it" : problems.joined(separator: "; "),
                                            blocking: false))
@@ -141,6 +140,11 @@ struct Preflight {
         }
         report.expectedDataLoss = report.unknownLossReasons.isEmpty ? (losses.max() ?? 0) : nil
         return report
+    }
+
+    static func strings(_ value: RunValue?) -> [String] {
+        guard case .list(let items)? = value else { return [] }
+        return items.map(\.description)
     }
 
     /// Runs a read-only action once, outside any run.
