@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Creates the reference DR topology of Runbooks/drplan.yaml in the running test bed (boto3,
+signed, straight to moto): primary RDS PostgreSQL in us-east-1 with a cross-region read replica
+in us-west-2, a replicated bucket pair, the example.com. zone with the app record pointing at
+us-east-1, EKS clusters with warm-standby node groups in both regions, and a ReplicaLag
+datapoint for the replica.
+
+  reference_topology.py [--lag SECONDS] [--replicas N]   (env: DRCTL_TESTBED_* from testbed.env)
+
+Prints a JSON summary (zone id, instance ARNs). Safe to run twice: existing resources are kept.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import datetime, timezone
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ENDPOINT = os.environ["DRCTL_TESTBED_MOTO_URL"]
+KEYS = dict(aws_access_key_id=os.environ["DRCTL_TESTBED_ACCESS_KEY_ID"],
+            aws_secret_access_key=os.environ["DRCTL_TESTBED_SECRET_ACCESS_KEY"])
+CONFIG = Config(retries={"total_max_attempts": 5, "mode": "standard"})
+PRIMARY, DR = "us-east-1", "us-west-2"
+
+
+def client(service, region):
+    return boto3.client(service, region_name=region, endpoint_url=ENDPOINT, config=CONFIG, **KEYS)
+
+
+def exists(fn):
+    try:
+        fn()
+        return True
+    except ClientError:
+        return False
+
+
+def wait_available(rds, instance, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status = rds.describe_db_instances(DBInstanceIdentifier=instance)["DBInstances"][0]["DBInstanceStatus"]
+        if status == "available":
+            return
+        time.sleep(0.3)
+    raise SystemExit(f"{instance} not available after {timeout}s")
+
+
+def databases(suffixes, lag):
+    east, west = client("rds", PRIMARY), client("rds", DR)
+    out = {}
+    for suffix in suffixes:
+        primary, replica = f"orders-primary{suffix}", f"orders-replica{suffix}"
+        if not exists(lambda: east.describe_db_instances(DBInstanceIdentifier=primary)):
+            east.create_db_instance(DBInstanceIdentifier=primary, DBInstanceClass="db.r6g.large", Engine="postgres",
+                                    EngineVersion="15.4", MasterUsername="orders", MasterUserPassword="testbed-only-password",
+                                    AllocatedStorage=100, MultiAZ=True, BackupRetentionPeriod=30,
+                                    PreferredBackupWindow="03:00-04:00", StorageEncrypted=False)
+        wait_available(east, primary)
+        arn = east.describe_db_instances(DBInstanceIdentifier=primary)["DBInstances"][0]["DBInstanceArn"]
+        if not exists(lambda: west.describe_db_instances(DBInstanceIdentifier=replica)):
+            west.create_db_instance_read_replica(DBInstanceIdentifier=replica, SourceDBInstanceIdentifier=arn,
+                                                 DBInstanceClass="db.r6g.large")
+        wait_available(west, replica)
+        out[replica] = west.describe_db_instances(DBInstanceIdentifier=replica)["DBInstances"][0]["DBInstanceArn"]
+        if lag is not None:
+            client("cloudwatch", DR).put_metric_data(Namespace="AWS/RDS", MetricData=[{
+                "MetricName": "ReplicaLag", "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": replica}],
+                "Timestamp": datetime.now(timezone.utc), "Value": float(lag), "Unit": "Seconds"}])
+    return out
+
+
+def buckets():
+    east, west = client("s3", PRIMARY), client("s3", DR)
+    if not exists(lambda: east.head_bucket(Bucket="orders-docs")):
+        east.create_bucket(Bucket="orders-docs")
+    if not exists(lambda: west.head_bucket(Bucket="orders-docs-dr")):
+        west.create_bucket(Bucket="orders-docs-dr", CreateBucketConfiguration={"LocationConstraint": DR})
+    for s3, bucket in ((east, "orders-docs"), (west, "orders-docs-dr")):
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    east.put_bucket_replication(Bucket="orders-docs", ReplicationConfiguration={
+        "Role": "arn:aws:iam::123456789012:role/s3-replication",
+        "Rules": [{"ID": "to-dr", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": ""},
+                   "DeleteMarkerReplication": {"Status": "Disabled"},
+                   "Destination": {"Bucket": "arn:aws:s3:::orders-docs-dr", "StorageClass": "STANDARD_IA"}}]})
+    east.put_object(Bucket="orders-docs", Key="invoices/0001.pdf", Body=b"invoice 1")
+
+
+def dns():
+    r53 = client("route53", PRIMARY)
+    zones = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == "example.com."]
+    zone_id = zones[0]["Id"].split("/")[-1] if zones else \
+        r53.create_hosted_zone(Name="example.com.", CallerReference="drctl-reference")["HostedZone"]["Id"].split("/")[-1]
+    r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": "app.example.com.", "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": "app-use1.example.com"}]}}]})
+    return zone_id
+
+
+def eks():
+    for region, cluster, desired in ((DR, "orders-dr", 2), (PRIMARY, "orders", 6)):
+        e = client("eks", region)
+        if cluster not in e.list_clusters()["clusters"]:
+            e.create_cluster(name=cluster, roleArn="arn:aws:iam::123456789012:role/eks",
+                             resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]})
+        if "workers" not in e.list_nodegroups(clusterName=cluster)["nodegroups"]:
+            e.create_nodegroup(clusterName=cluster, nodegroupName="workers", nodeRole="arn:aws:iam::123456789012:role/node",
+                               subnets=["subnet-1", "subnet-2"],
+                               scalingConfig={"minSize": 2, "maxSize": 20, "desiredSize": desired})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lag", type=float, default=12.0, help="ReplicaLag datapoint in seconds (negative: none)")
+    parser.add_argument("--replicas", type=int, default=1, help="database pairs (orders-primary, orders-primary-2, ...)")
+    args = parser.parse_args()
+    suffixes = [""] + [f"-{i}" for i in range(2, args.replicas + 1)]
+    replicas = databases(suffixes, None if args.lag < 0 else args.lag)
+    buckets()
+    zone = dns()
+    eks()
+    print(json.dumps({"zone_id": zone, "replicas": replicas}))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
