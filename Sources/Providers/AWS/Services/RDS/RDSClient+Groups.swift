@@ -60,4 +60,32 @@ extension RDSClient {
             $0.set("TargetDbClusterIdentifier", targetClusterArn)
         }
     }
+
+    /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeGlobalClusters.html
+    public func describeGlobalCluster(region: String, identifier: String, deadline: Date? = nil) async throws -> GlobalCluster? {
+        do {
+            let result = try await call("DescribeGlobalClusters", region: region, deadline: deadline) {
+                $0.set("GlobalClusterIdentifier", identifier)
+            }
+            return result.list("GlobalClusters", member: "GlobalClusterMember").first.map(GlobalCluster.init(xml:))
+        } catch let error as AWSServiceError where error.code.hasPrefix("GlobalClusterNotFound") {
+            return nil
+        }
+    }
+}
+
+/// An Aurora global database: which member cluster writes, and any switchover/failover under way.
+public struct GlobalCluster: Sendable, Equatable {
+    public let identifier: String
+    public let status: String?
+    public let writerClusterArn: String?
+    public let failoverStatus: String?
+
+    init(xml: XMLNode) {
+        identifier = xml.string("GlobalClusterIdentifier") ?? ""
+        status = xml.string("Status")
+        writerClusterArn = xml.list("GlobalClusterMembers", member: "GlobalClusterMember")
+            .first { $0.string("IsWriter") == "true" }?.string("DBClusterArn")
+        failoverStatus = xml["FailoverState", "Status"]?.text
+    }
 }
