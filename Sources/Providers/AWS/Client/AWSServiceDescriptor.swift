@@ -74,6 +74,9 @@ extension AWSServiceDescriptor {
     public static let secretsManager = AWSServiceDescriptor(serviceId: "Secrets Manager", signingName: "secretsmanager",
                                                             endpointPrefix: "secretsmanager", apiVersion: "2017-10-17",
                                                             wireProtocol: .json, targetPrefix: "secretsmanager", jsonVersion: "1.1")
+    public static let kms = AWSServiceDescriptor(serviceId: "KMS", signingName: "kms", endpointPrefix: "kms",
+                                                 apiVersion: "2014-11-01", wireProtocol: .json,
+                                                 targetPrefix: "TrentService", jsonVersion: "1.1")
     public static let iam = AWSServiceDescriptor(serviceId: "IAM", signingName: "iam", endpointPrefix: "iam",
                                                  apiVersion: "2010-05-08", wireProtocol: .query,
                                                  globalEndpoint: ("iam.amazonaws.com", "us-east-1"))

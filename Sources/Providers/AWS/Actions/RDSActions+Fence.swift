@@ -1,0 +1,151 @@
+import DRCore
+import Foundation
+
+/// `aws.rds.fence-instance`: stops the old primary from taking writes, so that the promoted
+/// replica is the only writer. Methods: `stop` (StopDBInstance), `parameter-group` (ModifyDBInstance
+/// onto a parameter group, e.g. with `read_only=1`, applied immediately) and `reboot-read-only` (the
+/// same, then RebootDBInstance so static parameters apply too).
+/// When the old region cannot be reached (transport errors or 5xx after the client's retries), the
+/// step does not fail: it reports `fenced: false, confirmed: false` and why, so the failover goes
+/// on and its report says fencing could not be confirmed.
+struct RDSFenceInstanceAction: RunbookAction {
+    let rds: RDSClient
+    let name = "aws.rds.fence-instance"
+    let isMutating = true
+    let parameters: [ActionCatalog.Parameter] = [
+        RDSActions.region, .init("instance", .string, required: true), .init("method", .string), .init("parameter_group", .string),
+    ]
+
+    enum Method: String {
+        case stop, parameterGroup = "parameter-group", rebootReadOnly = "reboot-read-only"
+    }
+
+    func describe(_ arguments: [String: RunValue]) -> String {
+        let instance = arguments.rdsText("instance"), region = arguments.rdsText("region"), group = arguments.rdsText("parameter_group")
+        switch Method(rawValue: arguments["method"]?.stringValue ?? "stop") {
+        case .stop?:
+            return "StopDBInstance \(instance) in \(region), then DescribeDBInstances until stopped"
+        case .parameterGroup?:
+            return "ModifyDBInstance \(instance) in \(region) DBParameterGroupName=\(group) ApplyImmediately=true, "
+                + "then DescribeDBInstances until available on that group"
+        case .rebootReadOnly?:
+            return "ModifyDBInstance \(instance) in \(region) DBParameterGroupName=\(group) ApplyImmediately=true, "
+                + "RebootDBInstance, then DescribeDBInstances until available with the group in-sync"
+        case nil:
+            return "fence \(instance) in \(region) (unknown method \(arguments.rdsText("method")))"
+        }
+    }
+
+    private struct Request {
+        let region: String
+        let instance: String
+        let method: Method
+        let parameterGroup: String?
+    }
+
+    private func request(_ invocation: ActionInvocation) throws -> Request {
+        let arguments = RDSArguments(invocation)
+        let text = try arguments.optionalString("method") ?? "stop"
+        guard let method = Method(rawValue: text) else {
+            throw ActionError(.permanent, "argument 'method' must be stop, parameter-group or reboot-read-only (got \(text))")
+        }
+        let group = try arguments.optionalString("parameter_group")
+        if method != .stop && group == nil {
+            throw ActionError(.permanent, "method \(text) needs argument 'parameter_group'")
+        }
+        return Request(region: try arguments.string("region"), instance: try arguments.string("instance"), method: method,
+                       parameterGroup: group)
+    }
+
+    private func isFenced(_ instance: DBInstance, _ request: Request) -> Bool {
+        switch request.method {
+        case .stop:
+            return instance.status == "stopped"
+        case .parameterGroup:
+            return instance.status == "available" && instance.parameterGroups.contains { $0.name == request.parameterGroup }
+        case .rebootReadOnly:
+            return instance.status == "available"
+                && instance.parameterGroups.contains { $0.name == request.parameterGroup && $0.applyStatus == "in-sync" }
+        }
+    }
+
+    func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? {
+        let request = try request(invocation)
+        return try await reachable(request) {
+            guard let instance = try await rds.findDBInstance(region: request.region, identifier: request.instance,
+                                                              deadline: invocation.deadline) else {
+                throw ActionError(.permanent, "\(request.instance) does not exist in \(request.region): nothing to fence")
+            }
+            return isFenced(instance, request) ? Self.fenced(instance, request.method) : nil
+        }
+    }
+
+    func act(_ invocation: ActionInvocation) async throws -> [String: RunValue] {
+        let request = try request(invocation)
+        let deadline = invocation.deadline, waiters = RDSActions.waiters(rds, invocation)
+        return try await reachable(request) {
+            // A busy instance rejects changes (InvalidDBInstanceState): let it settle first.
+            let current = try await waiters.instanceSettled(region: request.region, identifier: request.instance, until: deadline)
+            switch request.method {
+            case .stop:
+                if current.status != "stopped" {
+                    _ = try await rds.stopDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
+                }
+            case .parameterGroup, .rebootReadOnly:
+                if !current.parameterGroups.contains(where: { $0.name == request.parameterGroup }) {
+                    _ = try await rds.modifyDBInstance(region: request.region, identifier: request.instance,
+                                                       .init(parameterGroup: request.parameterGroup, applyImmediately: true),
+                                                       deadline: deadline)
+                }
+                if request.method == .rebootReadOnly {
+                    _ = try await waiters.instanceAvailable(region: request.region, identifier: request.instance, until: deadline)
+                    _ = try await rds.rebootDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
+                }
+            }
+            return [:]
+        } ?? [:]
+    }
+
+    func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
+        if acted["confirmed"] == .bool(false) { return acted }
+        let request = try request(invocation)
+        let deadline = invocation.deadline, waiters = RDSActions.waiters(rds, invocation)
+        return try await reachable(request) {
+            let instance: DBInstance
+            switch request.method {
+            case .stop:
+                instance = try await waiters.instanceStopped(region: request.region, identifier: request.instance, until: deadline)
+            case .parameterGroup, .rebootReadOnly:
+                let what = "\(request.instance) in \(request.region) to be fenced on \(request.parameterGroup ?? "")"
+                instance = try await waiters.instance(region: request.region, identifier: request.instance, what: what,
+                                                      until: deadline) { found in
+                    RDSWaiters.verdict(found, identifier: request.instance) { isFenced($0, request) }
+                }!
+            }
+            return Self.fenced(instance, request.method)
+        } ?? [:]
+    }
+
+    static func fenced(_ instance: DBInstance, _ method: Method) -> [String: RunValue] {
+        ["fenced": .bool(true), "confirmed": .bool(true), "method": .string(method.rawValue), "status": .string(instance.status),
+         "reason": .null]
+    }
+
+    /// Runs `body`; when the region does not answer, returns the unconfirmed-fencing outputs instead.
+    private func reachable(_ request: Request, _ body: () async throws -> [String: RunValue]?) async throws -> [String: RunValue]? {
+        try await RDSActions.mapped {
+            do {
+                return try await body()
+            } catch let error as TransportError {
+                return Self.unconfirmed(request, reason: "\(request.region) unreachable: \(error.description)")
+            } catch let error as AWSServiceError where error.httpStatus >= 500 {
+                return Self.unconfirmed(request, reason: "\(request.region) answers only server errors: \(error.description)")
+            }
+        }
+    }
+
+    private static func unconfirmed(_ request: Request, reason: String) -> [String: RunValue] {
+        ["fenced": .bool(false), "confirmed": .bool(false), "method": .string(request.method.rawValue), "status": .null,
+         "reason": .string("fencing of \(request.instance) could not be confirmed: \(reason)")]
+    }
+}

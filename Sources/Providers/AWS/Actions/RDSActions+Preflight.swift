@@ -1,0 +1,126 @@
+import DRCore
+import Foundation
+
+/// `aws.rds.preflight` (read-only): is the DR replica ready to be promoted? Reports what would
+/// break a real failover — a missing or detached replica, unknown lag, a KMS key missing in the
+/// DR region, missing subnet or parameter groups — as `problems`; never throws for a missing
+/// resource.
+struct RDSPreflightAction: RunbookAction {
+    let client: AWSClient
+    let name = "aws.rds.preflight"
+    let isMutating = false
+    let parameters: [ActionCatalog.Parameter] = [
+        RDSActions.region, .init("instance", .string, required: true), .init("source_instance", .string, required: true),
+        .init("source_region", .string, required: true),
+    ]
+
+    func describe(_ arguments: [String: RunValue]) -> String {
+        "check replica \(arguments.rdsText("instance")) in \(arguments.rdsText("region")) of \(arguments.rdsText("source_instance")) "
+            + "(DescribeDBInstances, CloudWatch ReplicaLag, KMS DescribeKey, DescribeDBSubnetGroups, DescribeDBParameterGroups)"
+    }
+
+    func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
+        let arguments = RDSArguments(invocation)
+        let region = try arguments.string("region"), identifier = try arguments.string("instance")
+        let source = try arguments.string("source_instance"), sourceRegion = try arguments.string("source_region")
+        let rds = RDSClient(client: client), deadline = invocation.deadline
+        var problems: [String] = [], notes: [String] = []
+        var outputs: [String: RunValue] = [
+            "replica_exists": .bool(false), "replicating": .bool(false), "status": .null, "lag_seconds": .null, "encrypted": .null,
+            "kms_key_present_in_region": .null, "subnet_group_present": .null, "parameter_group_present": .null,
+        ]
+
+        let replica: DBInstance?
+        do {
+            replica = try await rds.findDBInstance(region: region, identifier: identifier, deadline: deadline)
+        } catch {
+            replica = nil
+            problems.append("cannot read \(identifier) in \(region): \(Self.text(error))")
+        }
+        // Without a replica, check the DR region's groups by the primary's names (a restore needs them too).
+        var groupsOf = replica
+        if let replica {
+            outputs["replica_exists"] = .bool(true)
+            outputs["status"] = .string(replica.status)
+            outputs["encrypted"] = .bool(replica.storageEncrypted)
+            let replicating = replica.readReplicaSource.map { Self.names(source, $0) } ?? false
+            outputs["replicating"] = .bool(replicating)
+            if replica.readReplicaSource == nil {
+                problems.append("\(identifier) in \(region) is not a read replica (already promoted or standalone)")
+            } else if !replicating {
+                problems.append("\(identifier) replicates from \(replica.readReplicaSource!), not from \(source) in \(sourceRegion)")
+            }
+            if replica.status != "available" { problems.append("\(identifier) is \(replica.status), not available") }
+        } else if problems.isEmpty {
+            problems.append("replica \(identifier) does not exist in \(region)")
+            groupsOf = try? await rds.findDBInstance(region: sourceRegion, identifier: source, deadline: deadline)
+        }
+
+        do {
+            if let point = try await RDSReplicaLag(client: client).latest(region: region, instance: identifier,
+                                                                          now: invocation.services.clock.now(), deadline: deadline) {
+                outputs["lag_seconds"] = .double(point.seconds)
+            } else if replica != nil {
+                notes.append("no ReplicaLag datapoint for \(identifier) in the last 10 minutes: lag unknown")
+            }
+        } catch {
+            notes.append("CloudWatch ReplicaLag unreadable in \(region): \(Self.text(error))")
+        }
+
+        if let replica, replica.storageEncrypted {
+            if let key = replica.kmsKeyId {
+                do {
+                    let state = try await RDSKMSKeyCheck(client: client).describeKey(region: region, keyId: key, deadline: deadline)
+                    outputs["kms_key_present_in_region"] = .bool(state?.enabled ?? false)
+                    if state == nil { problems.append("KMS key \(key) of \(identifier) does not exist in \(region)") }
+                    else if state?.enabled == false { problems.append("KMS key \(key) in \(region) is \(state?.state ?? "disabled")") }
+                } catch {
+                    // moto, or a KMS endpoint that does not answer: say so rather than guess.
+                    notes.append("KMS not reachable in \(region), key \(key) not checked: \(Self.text(error))")
+                }
+            } else {
+                problems.append("\(identifier) is encrypted but RDS reports no KmsKeyId")
+            }
+        }
+
+        if let subnetGroup = groupsOf?.subnetGroupName {
+            let present = await Self.exists { try await rds.describeDBSubnetGroups(region: region, name: subnetGroup, deadline: deadline) }
+            outputs["subnet_group_present"] = present.map(RunValue.bool) ?? .null
+            if present == false { problems.append("DB subnet group \(subnetGroup) does not exist in \(region)") }
+        }
+        let parameterGroups = groupsOf?.parameterGroups.map(\.name) ?? []
+        if !parameterGroups.isEmpty {
+            var allPresent: Bool? = true
+            for group in parameterGroups {
+                let present = await Self.exists { try await rds.describeDBParameterGroups(region: region, name: group, deadline: deadline) }
+                if present == false { problems.append("DB parameter group \(group) does not exist in \(region)") }
+                allPresent = present == nil ? nil : (allPresent ?? true) && present!
+            }
+            outputs["parameter_group_present"] = allPresent.map(RunValue.bool) ?? .null
+        }
+
+        outputs["problems"] = .list(problems.map(RunValue.string))
+        outputs["notes"] = .list(notes.map(RunValue.string))
+        return outputs
+    }
+
+    /// True when the describe call finds it, false on a not-found error, nil when it cannot tell.
+    static func exists<T>(_ describe: () async throws -> [T]) async -> Bool? {
+        do {
+            return try await !describe().isEmpty
+        } catch let error as AWSServiceError where error.category == .notFound {
+            return false
+        } catch {
+            return nil
+        }
+    }
+
+    /// Whether `reference` (an identifier or ARN, as RDS reports a replica's source) names `source`.
+    static func names(_ source: String, _ reference: String) -> Bool {
+        reference == source || reference.hasSuffix(":db:\(source)") || source.hasSuffix(":db:\(reference)")
+    }
+
+    static func text(_ error: any Error) -> String {
+        String(describing: error)
+    }
+}

@@ -1,0 +1,179 @@
+import DRCore
+import Foundation
+
+/// The RDS operations a runbook can call (`aws.rds.*`), each observe / act / verify on top of
+/// `RDSClient` and `RDSWaiters`. Every action takes `region`.
+public enum RDSActions {
+    public static func all(client: AWSClient) -> [any RunbookAction] {
+        let rds = RDSClient(client: client)
+        return [
+            RDSPromoteReadReplicaAction(rds: rds),
+            RDSReplicaLagAction(client: client),
+            RDSFenceInstanceAction(rds: rds),
+            RDSCreateSnapshotAction(rds: rds),
+            RDSCopySnapshotAction(rds: rds),
+            RDSRestoreFromSnapshotAction(rds: rds),
+            RDSRestoreToPointInTimeAction(rds: rds),
+            RDSDeleteInstanceAction(rds: rds),
+            RDSCreateReadReplicaAction(rds: rds),
+            RDSModifyInstanceAction(rds: rds),
+            RDSGlobalClusterAction(rds: rds, kind: .failover),
+            RDSGlobalClusterAction(rds: rds, kind: .switchover),
+            RDSPreflightAction(client: client),
+        ]
+    }
+
+    /// At most this many RDS calls of one fan-out are in flight (RDS's control plane throttles
+    /// bursts per account and region).
+    static let fanOutLimit = 8
+
+    static let region = ActionCatalog.Parameter("region", .string, required: true)
+
+    /// Runs `body` for each item with at most `limit` running at once; results keyed by item.
+    static func fanOut<T: Sendable>(_ items: [String], limit: Int = fanOutLimit,
+                                    _ body: @escaping @Sendable (String) async throws -> T) async throws -> [String: T] {
+        try await withThrowingTaskGroup(of: (String, T).self) { group in
+            var results: [String: T] = [:]
+            var pending = items[...]
+            for _ in 0..<min(limit, items.count) {
+                let item = pending.removeFirst()
+                group.addTask { (item, try await body(item)) }
+            }
+            while let (item, value) = try await group.next() {
+                results[item] = value
+                if let next = pending.popFirst() { group.addTask { (next, try await body(next)) } }
+            }
+            return results
+        }
+    }
+
+    /// Turns provider errors into the engine's kinds, keeping the AWS code and request id in the
+    /// message (`AWSServiceError.description`); 5xx and exhausted retries are transient: every act
+    /// here observes before it changes anything, so trying again is safe.
+    static func mapped<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as AWSServiceError {
+            switch error.category {
+            case .throttling: throw ActionError(.throttling, error.description)
+            case .transient: throw ActionError(.transient, error.description)
+            default: throw ActionError(.permanent, error.description)
+            }
+        } catch let error as Waiter<RDSWaiters.Observation<DBInstance>>.TimedOut {
+            throw ActionError(.timeout, error.description)
+        } catch let error as Waiter<RDSWaiters.Observation<DBSnapshot>>.TimedOut {
+            throw ActionError(.timeout, error.description)
+        } catch let error as Waiter<RDSWaiters.Observation<DBInstance>>.Failed {
+            throw ActionError(.permanent, error.description)
+        } catch let error as Waiter<RDSWaiters.Observation<DBSnapshot>>.Failed {
+            throw ActionError(.permanent, error.description)
+        }
+    }
+
+    static func waiters(_ rds: RDSClient, _ invocation: ActionInvocation) -> RDSWaiters {
+        RDSWaiters(rds: rds, clock: invocation.services.clock)
+    }
+
+    /// Outputs describing an instance: identifier, ARN, endpoint, status.
+    static func instanceOutputs(_ instance: DBInstance) -> [String: RunValue] {
+        ["instance": .string(instance.identifier), "arn": instance.arn.map(RunValue.string) ?? .null,
+         "endpoint": instance.endpoint.map(RunValue.string) ?? .null, "status": .string(instance.status)]
+    }
+
+    /// A valid RDS identifier from an idempotency token: letters, digits and single hyphens, starting
+    /// with a letter, at most `limit` characters (63 for instances, 255 for snapshots).
+    static func identifier(from token: String, prefix: String = "drctl", limit: Int = 63) -> String {
+        var text = ""
+        for character in (prefix + "-" + token).lowercased() {
+            let allowed = character.isASCII && (character.isLetter || character.isNumber)
+            let next: Character = allowed ? character : "-"
+            if next == "-" && (text.isEmpty || text.hasSuffix("-")) { continue }
+            text.append(next)
+        }
+        text = String(text.prefix(limit))
+        while text.hasSuffix("-") { text.removeLast() }
+        return text
+    }
+
+    static func isInvalidState(_ error: any Error) -> Bool {
+        guard let error = error as? AWSServiceError else { return false }
+        return error.code == "InvalidDBInstanceState" || error.code == "InvalidDBInstanceStateFault"
+    }
+
+    static func isAlreadyExists(_ error: any Error) -> Bool {
+        guard let error = error as? AWSServiceError else { return false }
+        return error.code.contains("AlreadyExists")
+    }
+}
+
+/// Typed reads of `with` arguments, with errors that name the argument.
+struct RDSArguments: Sendable {
+    let values: [String: RunValue]
+
+    init(_ invocation: ActionInvocation) { values = invocation.arguments }
+
+    func string(_ key: String) throws -> String {
+        guard let value = try optionalString(key), !value.isEmpty else { throw invalid(key, "a non-empty string") }
+        return value
+    }
+
+    func optionalString(_ key: String) throws -> String? {
+        switch values[key] {
+        case nil, .null?: return nil
+        case .string(let text)?: return text.isEmpty ? nil : text
+        default: throw invalid(key, "a string")
+        }
+    }
+
+    func int(_ key: String) throws -> Int? {
+        switch values[key] {
+        case nil, .null?: return nil
+        case .int(let value)?: return value
+        case .double(let value)? where value == value.rounded(): return Int(value)
+        case .string(let text)?: if let value = Int(text) { return value }; throw invalid(key, "an integer")
+        default: throw invalid(key, "an integer")
+        }
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        switch values[key] {
+        case nil, .null?: return nil
+        case .bool(let value)?: return value
+        case .string("true")?: return true
+        case .string("false")?: return false
+        default: throw invalid(key, "true or false")
+        }
+    }
+
+    func strings(_ key: String) throws -> [String] {
+        switch values[key] {
+        case .list(let items)?:
+            return try items.map { item in
+                guard case .string(let text) = item, !text.isEmpty else { throw invalid(key, "a list of identifiers") }
+                return text
+            }
+        case .string(let text)? where !text.isEmpty: return [text]
+        default: throw invalid(key, "a list of identifiers")
+        }
+    }
+
+    func tags(_ key: String) throws -> [RDSTag] {
+        switch values[key] {
+        case nil, .null?: return []
+        case .map(let map)?: return map.keys.sorted().map { RDSTag(key: $0, value: map[$0]!.description) }
+        default: throw invalid(key, "a map of tag names to values")
+        }
+    }
+
+    private func invalid(_ key: String, _ expected: String) -> ActionError {
+        ActionError(.permanent, "argument '\(key)' must be \(expected)")
+    }
+}
+
+extension Dictionary where Key == String, Value == RunValue {
+    /// An argument for `describe` (no validation there: it only prints).
+    func rdsText(_ key: String, _ fallback: String = "?") -> String {
+        guard let value = self[key], value != .null else { return fallback }
+        return value.description
+    }
+}

@@ -1,0 +1,91 @@
+import DRCore
+import Foundation
+
+/// Subnet and parameter groups, tags, and Aurora global clusters.
+extension RDSClient {
+    /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBSubnetGroups.html
+    public func describeDBSubnetGroups(region: String, name: String? = nil, deadline: Date? = nil) async throws -> [DBSubnetGroup] {
+        try await collectPages { marker in
+            let result = try await call("DescribeDBSubnetGroups", region: region, deadline: deadline) {
+                $0.set("DBSubnetGroupName", name)
+                $0.set("Marker", marker)
+            }
+            return (result.list("DBSubnetGroups", member: "DBSubnetGroup").map(DBSubnetGroup.init(xml:)), result.string("Marker"))
+        }
+    }
+
+    /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBParameterGroups.html
+    public func describeDBParameterGroups(region: String, name: String? = nil, deadline: Date? = nil) async throws -> [DBParameterGroup] {
+        try await collectPages { marker in
+            let result = try await call("DescribeDBParameterGroups", region: region, deadline: deadline) {
+                $0.set("DBParameterGroupName", name)
+                $0.set("Marker", marker)
+            }
+            return (result.list("DBParameterGroups", member: "DBParameterGroup").map(DBParameterGroup.init(xml:)), result.string("Marker"))
+        }
+    }
+
+    /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_AddTagsToResource.html
+    public func addTags(region: String, resourceArn: String, tags: [RDSTag], deadline: Date? = nil) async throws {
+        _ = try await call("AddTagsToResource", region: region, deadline: deadline) {
+            $0.set("ResourceName", resourceArn)
+            Self.setTags(&$0, tags)
+        }
+    }
+
+    /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ListTagsForResource.html
+    public func listTags(region: String, resourceArn: String, deadline: Date? = nil) async throws -> [RDSTag] {
+        let result = try await call("ListTagsForResource", region: region, deadline: deadline) { $0.set("ResourceName", resourceArn) }
+        return result.list("TagList", member: "Tag").map { RDSTag(key: $0.string("Key") ?? "", value: $0.string("Value") ?? "") }
+    }
+
+    /// Unplanned: promotes the secondary cluster now; `allowDataLoss` must be true to fail over
+    /// while the primary region is impaired (otherwise RDS requires a switchover).
+    /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_FailoverGlobalCluster.html
+    public func failoverGlobalCluster(region: String, globalCluster: String, targetClusterArn: String, allowDataLoss: Bool,
+                                      deadline: Date? = nil) async throws -> XMLNode {
+        try await call("FailoverGlobalCluster", region: region, deadline: deadline) {
+            $0.set("GlobalClusterIdentifier", globalCluster)
+            $0.set("TargetDbClusterIdentifier", targetClusterArn)
+            $0.set("AllowDataLoss", allowDataLoss)
+        }
+    }
+
+    /// Planned, no data loss: waits for the secondary to catch up, then swaps roles.
+    /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_SwitchoverGlobalCluster.html
+    public func switchoverGlobalCluster(region: String, globalCluster: String, targetClusterArn: String,
+                                        deadline: Date? = nil) async throws -> XMLNode {
+        try await call("SwitchoverGlobalCluster", region: region, deadline: deadline) {
+            $0.set("GlobalClusterIdentifier", globalCluster)
+            $0.set("TargetDbClusterIdentifier", targetClusterArn)
+        }
+    }
+
+    /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeGlobalClusters.html
+    public func describeGlobalCluster(region: String, identifier: String, deadline: Date? = nil) async throws -> GlobalCluster? {
+        do {
+            let result = try await call("DescribeGlobalClusters", region: region, deadline: deadline) {
+                $0.set("GlobalClusterIdentifier", identifier)
+            }
+            return result.list("GlobalClusters", member: "GlobalClusterMember").first.map(GlobalCluster.init(xml:))
+        } catch let error as AWSServiceError where error.code.hasPrefix("GlobalClusterNotFound") {
+            return nil
+        }
+    }
+}
+
+/// An Aurora global database: which member cluster writes, and any switchover/failover under way.
+public struct GlobalCluster: Sendable, Equatable {
+    public let identifier: String
+    public let status: String?
+    public let writerClusterArn: String?
+    public let failoverStatus: String?
+
+    init(xml: XMLNode) {
+        identifier = xml.string("GlobalClusterIdentifier") ?? ""
+        status = xml.string("Status")
+        writerClusterArn = xml.list("GlobalClusterMembers", member: "GlobalClusterMember")
+            .first { $0.string("IsWriter") == "true" }?.string("DBClusterArn")
+        failoverStatus = xml["FailoverState", "Status"]?.text
+    }
+}
