@@ -80,4 +80,11 @@ extension AWSServiceDescriptor {
     public static let iam = AWSServiceDescriptor(serviceId: "IAM", signingName: "iam", endpointPrefix: "iam",
                                                  apiVersion: "2010-05-08", wireProtocol: .query,
                                                  globalEndpoint: ("iam.amazonaws.com", "us-east-1"))
+    /// Route 53 ARC's data plane: always called on an explicit regional cluster endpoint, never
+    /// through endpoint resolution (it keeps working when Route 53's us-east-1 control plane does not).
+    /// https://docs.aws.amazon.com/routing-control/latest/APIReference/API_UpdateRoutingControlState.html
+    public static let route53RecoveryCluster = AWSServiceDescriptor(
+        serviceId: "Route53 Recovery Cluster", signingName: "route53-recovery-cluster",
+        endpointPrefix: "route53-recovery-cluster", apiVersion: "2019-12-02", wireProtocol: .json,
+        targetPrefix: "ToggleCustomerAPI", jsonVersion: "1.0")
 }

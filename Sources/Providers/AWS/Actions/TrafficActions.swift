@@ -1,0 +1,153 @@
+import DRCore
+import Foundation
+
+/// Traffic cutover: Route 53 records (control plane, us-east-1), health checks, and Route 53 ARC
+/// routing controls (data plane, any of the cluster's regions).
+public enum TrafficActions {
+    public static func all(client: AWSClient) -> [any RunbookAction] {
+        let route53 = Route53Client(client: client)
+        return [UpsertRecordAction(route53: route53), HealthCheckStatusAction(route53: route53),
+                SetRoutingControlAction(arc: RoutingControlClient(client: client))]
+    }
+
+    /// Said by every action that needs Route 53's control plane, so `plan` shows the dependency.
+    static let controlPlaneWarning = "Route 53's control plane is in us-east-1: this step needs us-east-1 reachable"
+        + " (to fail out of us-east-1 without it, use aws.arc.set-routing-control)"
+}
+
+/// `aws.route53.upsert-record`: UPSERT one record set and wait until Route 53 reports INSYNC.
+struct UpsertRecordAction: RunbookAction {
+    let route53: Route53Client
+    let name = "aws.route53.upsert-record"
+    let isMutating = true
+    let parameters: [ActionCatalog.Parameter] = [
+        // Route 53 is global: `region` is accepted for uniformity with the regional actions and ignored.
+        .init("region", .string), .init("zone_id", .string, required: true), .init("name", .string, required: true),
+        .init("type", .string, required: true), .init("ttl", .int), .init("values", .list),
+        .init("set_identifier", .string), .init("failover", .string), .init("health_check_id", .string),
+        // {hosted_zone_id, dns_name, evaluate_target_health}: an alias record instead of ttl + values.
+        .init("alias_target", .map),
+    ]
+
+    static func desiredRecord(_ arguments: [String: RunValue]) throws -> (zoneId: String, record: Route53RecordSet) {
+        let arguments = StepArguments(arguments)
+        var record = Route53RecordSet(name: try arguments.string("name"), type: try arguments.string("type").uppercased(),
+                                      setIdentifier: try arguments.optionalString("set_identifier"),
+                                      failover: try arguments.optionalString("failover")?.uppercased(),
+                                      healthCheckId: try arguments.optionalString("health_check_id"))
+        if let failover = record.failover, !["PRIMARY", "SECONDARY"].contains(failover) {
+            throw ActionError(.permanent, "argument 'failover' must be PRIMARY or SECONDARY")
+        }
+        if record.failover != nil && record.setIdentifier == nil {
+            throw ActionError(.permanent, "a failover record needs 'set_identifier'")
+        }
+        if let alias = try arguments.optionalMap("alias_target") {
+            let fields = StepArguments(alias)
+            record.aliasTarget = .init(hostedZoneId: try fields.string("hosted_zone_id"), dnsName: try fields.string("dns_name"),
+                                       evaluateTargetHealth: try fields.optionalBool("evaluate_target_health") ?? false)
+        } else {
+            record.ttl = try arguments.int("ttl")
+            record.values = try arguments.strings("values")
+            guard !record.values.isEmpty else { throw ActionError(.permanent, "argument 'values' must not be empty") }
+        }
+        return (try arguments.string("zone_id"), record)
+    }
+
+    /// True when `existing` already holds what `desired` asks for (values in any order).
+    static func holds(_ desired: Route53RecordSet, in existing: [Route53RecordSet]) -> Bool {
+        guard let current = existing.first(where: { $0.setIdentifier == desired.setIdentifier }) else { return false }
+        if let alias = desired.aliasTarget {
+            guard let currentAlias = current.aliasTarget else { return false }
+            return Route53Client.bareId(currentAlias.hostedZoneId) == Route53Client.bareId(alias.hostedZoneId)
+                && Route53RecordSet.canonicalName(currentAlias.dnsName) == Route53RecordSet.canonicalName(alias.dnsName)
+                && currentAlias.evaluateTargetHealth == alias.evaluateTargetHealth
+                && current.failover == desired.failover && (desired.healthCheckId == nil || current.healthCheckId == desired.healthCheckId)
+        }
+        return current.aliasTarget == nil && current.ttl == desired.ttl && Set(current.values) == Set(desired.values)
+            && current.values.count == desired.values.count && current.failover == desired.failover
+            && (desired.healthCheckId == nil || current.healthCheckId == desired.healthCheckId)
+    }
+
+    func describe(_ arguments: [String: RunValue]) -> String {
+        let target: String
+        if case .map(let alias)? = arguments["alias_target"] {
+            target = "alias \(alias["dns_name"]?.description ?? "?")"
+        } else {
+            target = "\(arguments["values"]?.description ?? "?") (TTL \(arguments["ttl"]?.description ?? "?"))"
+        }
+        var identity = ""
+        if let setIdentifier = arguments["set_identifier"] { identity += " set \(setIdentifier)" }
+        if let failover = arguments["failover"] { identity += " \(failover)" }
+        return "Route 53 ChangeResourceRecordSets UPSERT \(arguments["name"]?.description ?? "?") \(arguments["type"]?.description ?? "?")"
+            + "\(identity) → \(target) in zone \(arguments["zone_id"]?.description ?? "?"), then GetChange until INSYNC."
+            + " \(TrafficActions.controlPlaneWarning)"
+    }
+
+    func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? {
+        let (zoneId, desired) = try Self.desiredRecord(invocation.arguments)
+        return try await AWSStepErrors.run {
+            let existing = try await route53.listResourceRecordSets(zoneId: zoneId, name: desired.name, type: desired.type)
+            // Listed means committed by an earlier change; there is no change of ours to wait for.
+            return Self.holds(desired, in: existing) ? ["change_id": .null, "status": .string("UNCHANGED")] : nil
+        }
+    }
+
+    func act(_ invocation: ActionInvocation) async throws -> [String: RunValue] {
+        let (zoneId, desired) = try Self.desiredRecord(invocation.arguments)
+        let change = try await AWSStepErrors.run(acting: true) {
+            try await route53.changeResourceRecordSets(zoneId: zoneId, records: [desired], comment: "drctl \(invocation.idempotencyToken)")
+        }
+        return ["change_id": .string(change.id), "status": .string(change.status)]
+    }
+
+    func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
+        let (zoneId, desired) = try Self.desiredRecord(invocation.arguments)
+        let clock = invocation.services.clock, route53 = self.route53
+        return try await AWSStepErrors.run {
+            guard let changeId = acted["change_id"]?.stringValue else {
+                // Resumed after a change whose id was lost: wait until the record shows our values.
+                let waiter = Waiter<Bool>(what: "\(desired.name) \(desired.type) to hold the new values", minimumDelay: 1,
+                                          maximumDelay: 10, clock: clock) { $0 ? .success : .retry }
+                _ = try await waiter.wait(until: invocation.deadline) {
+                    Self.holds(desired, in: try await route53.listResourceRecordSets(zoneId: zoneId, name: desired.name, type: desired.type))
+                }
+                return ["change_id": .null, "status": .string("UNCHANGED")]
+            }
+            let waiter = Waiter<Route53ChangeInfo>(what: "Route 53 change \(changeId) INSYNC", minimumDelay: 1, maximumDelay: 10,
+                                                   clock: clock) { $0.status == "INSYNC" ? .success : .retry }
+            let change = try await waiter.wait(until: invocation.deadline) { try await route53.getChange(id: changeId) }
+            return ["change_id": .string(change.id), "status": .string(change.status)]
+        }
+    }
+}
+
+/// `aws.route53.health-check-status`: what Route 53's checkers see now.
+struct HealthCheckStatusAction: RunbookAction {
+    let route53: Route53Client
+    let name = "aws.route53.health-check-status"
+    let isMutating = false
+    let parameters: [ActionCatalog.Parameter] = [.init("region", .string), .init("health_check_id", .string, required: true)]
+
+    /// Route 53 considers an endpoint healthy when more than 18% of its checkers report it healthy.
+    /// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html
+    static func isHealthy(_ observations: [Route53HealthObservation]) -> Bool {
+        guard !observations.isEmpty else { return false }
+        return Double(observations.filter(\.isHealthy).count) / Double(observations.count) > 0.18
+    }
+
+    func describe(_ arguments: [String: RunValue]) -> String {
+        "read Route 53 health check \(arguments["health_check_id"]?.description ?? "?") (GetHealthCheckStatus). \(TrafficActions.controlPlaneWarning)"
+    }
+
+    func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
+        let id = try StepArguments(invocation.arguments).string("health_check_id")
+        return try await AWSStepErrors.run {
+            let observations = try await route53.getHealthCheckStatus(id: id)
+            return ["healthy": .bool(Self.isHealthy(observations)),
+                    "checkers": .list(observations.map {
+                        .map(["region": .string($0.region), "ip_address": .string($0.ipAddress), "status": .string($0.status),
+                              "healthy": .bool($0.isHealthy)])
+                    })]
+        }
+    }
+}
