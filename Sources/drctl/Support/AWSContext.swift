@@ -12,11 +12,15 @@ struct AWSContext {
     let client: AWSClient
 
     init(options: AWSOptions, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        configuration = try AWSConfiguration(environment: environment, profile: options.profile, region: options.region)
+        try self.init(profile: options.profile, region: options.region, environment: environment)
+    }
+
+    init(profile: String?, region: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        configuration = try AWSConfiguration(environment: environment, profile: profile, region: region)
         transport = CurlTransport()
         endpoints = ConfiguredEndpointResolver(configuration: configuration)
         let sts = STSTokenService(transport: transport, endpoints: endpoints)
-        credentials = DefaultCredentialChain.make(environment: environment, profile: options.profile, transport: transport, sts: sts)
+        credentials = DefaultCredentialChain.make(environment: environment, profile: profile, transport: transport, sts: sts)
         let retry = RetryStrategy(maxAttempts: configuration.maxAttempts ?? 3)
         client = AWSClient(transport: transport, credentials: credentials, endpoints: endpoints, retry: retry,
                            userAgent: "drctl/\(DRCTLVersion.string)")

@@ -23,7 +23,7 @@ struct EngineSession {
     /// The built-in actions plus the cloud providers' (AWS with the default credential chain and
     /// configuration; if those are broken, AWS actions still validate and fail clearly when used).
     static func defaultRegistry() -> ActionRegistry {
-        registry(for: try? AWSContext(options: AWSOptions()))
+        registry(for: try? AWSContext(profile: nil, region: nil))
     }
 
     static func registry(for aws: AWSContext?) -> ActionRegistry {
@@ -120,7 +120,7 @@ enum RunIdentifier {
 /// still validate, and fail with the configuration error if a run reaches them.
 struct UnavailableCredentials: CredentialProvider {
     func resolve() async throws -> ResolvedCredentials {
-        _ = try AWSContext(options: AWSOptions())   // rethrows the configuration error itself
+        _ = try AWSContext(profile: nil, region: nil)   // rethrows the configuration error itself
         throw ConfigurationError(kind: .invalidValue, message: "AWS credentials are unavailable")
     }
 }
