@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sets up and runs drctl's main job against the local test bed (moto with SigV4 verification on,
-# reached through AWS_ENDPOINT_URL like any AWS endpoint override), then stops the test bed:
-# who drctl acts as, then a durable runbook run (plan, run, timeline) in the embedded SQLite store.
+# Sets up and runs drctl's main job against the local test bed (moto with SigV4 verification on and
+# AWS-like timing, reached through an endpoint override like any AWS endpoint), then stops it:
+# who drctl acts as, then `drctl failover --to us-west-2` of the reference DR plan — dry run, the
+# real failover (fence, promote, DNS, scale-up) journaled in the embedded SQLite store, its timeline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,10 +32,14 @@ CONFIG
 set -x
 "$drctl" --version
 "$drctl" whoami --profile drill
-"$drctl" whoami --profile drill --region us-west-2 --output json
 
 state_db="$state/state.db"
-"$drctl" plan Runbooks/examples/engine-tour.yaml --input workdir="$state/tour"
-"$drctl" run Runbooks/examples/engine-tour.yaml --input workdir="$state/tour" --state "$state_db" --yes
+# The reference topology of Runbooks/drplan.yaml, in the test bed: RDS primary in us-east-1 with a
+# read replica in us-west-2 (12 s behind), a replicated bucket pair, app.example.com pointing at
+# us-east-1, a warm-standby EKS node group in us-west-2.
+python3 Tests/TestBed/reference_topology.py --lag 12 >/dev/null
+export AWS_PROFILE=drill
+"$drctl" failover --to us-west-2 --plan Runbooks/drplan.yaml --dry-run
+"$drctl" failover --to us-west-2 --plan Runbooks/drplan.yaml --state "$state_db" --yes
 run_id=$("$drctl" runs --state "$state_db" --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 "$drctl" show "$run_id" --state "$state_db"
