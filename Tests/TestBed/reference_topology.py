@@ -5,7 +5,10 @@ in us-west-2, a replicated bucket pair, the example.com. zone with the app recor
 us-east-1, EKS clusters with warm-standby node groups in both regions, and a ReplicaLag
 datapoint for the replica.
 
-  reference_topology.py [--lag SECONDS] [--replicas N]   (env: DRCTL_TESTBED_* from testbed.env)
+  reference_topology.py [--lag SECONDS] [--replicas N] [--prefix P]   (env: DRCTL_TESTBED_* from testbed.env)
+
+--prefix P names everything P-… instead of orders-… (and the zone P.example.com.), so that tests
+can each have their own topology in one test bed.
 
 Prints a JSON summary (zone id, instance ARNs). Safe to run twice: existing resources are kept.
 """
@@ -49,11 +52,11 @@ def wait_available(rds, instance, timeout=60):
     raise SystemExit(f"{instance} not available after {timeout}s")
 
 
-def databases(suffixes, lag):
+def databases(prefix, suffixes, lag):
     east, west = client("rds", PRIMARY), client("rds", DR)
     out = {}
     for suffix in suffixes:
-        primary, replica = f"orders-primary{suffix}", f"orders-replica{suffix}"
+        primary, replica = f"{prefix}-primary{suffix}", f"{prefix}-replica{suffix}"
         if not exists(lambda: east.describe_db_instances(DBInstanceIdentifier=primary)):
             east.create_db_instance(DBInstanceIdentifier=primary, DBInstanceClass="db.r6g.large", Engine="postgres",
                                     EngineVersion="15.4", MasterUsername="orders", MasterUserPassword="testbed-only-password",
@@ -73,34 +76,35 @@ def databases(suffixes, lag):
     return out
 
 
-def buckets():
+def buckets(prefix):
     east, west = client("s3", PRIMARY), client("s3", DR)
-    if not exists(lambda: east.head_bucket(Bucket="orders-docs")):
-        east.create_bucket(Bucket="orders-docs")
-    if not exists(lambda: west.head_bucket(Bucket="orders-docs-dr")):
-        west.create_bucket(Bucket="orders-docs-dr", CreateBucketConfiguration={"LocationConstraint": DR})
-    for s3, bucket in ((east, "orders-docs"), (west, "orders-docs-dr")):
+    source, destination = f"{prefix}-docs", f"{prefix}-docs-dr"
+    if not exists(lambda: east.head_bucket(Bucket=source)):
+        east.create_bucket(Bucket=source)
+    if not exists(lambda: west.head_bucket(Bucket=destination)):
+        west.create_bucket(Bucket=destination, CreateBucketConfiguration={"LocationConstraint": DR})
+    for s3, bucket in ((east, source), (west, destination)):
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    east.put_bucket_replication(Bucket="orders-docs", ReplicationConfiguration={
+    east.put_bucket_replication(Bucket=source, ReplicationConfiguration={
         "Role": "arn:aws:iam::123456789012:role/s3-replication",
         "Rules": [{"ID": "to-dr", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": ""},
                    "DeleteMarkerReplication": {"Status": "Disabled"},
-                   "Destination": {"Bucket": "arn:aws:s3:::orders-docs-dr", "StorageClass": "STANDARD_IA"}}]})
-    east.put_object(Bucket="orders-docs", Key="invoices/0001.pdf", Body=b"invoice 1")
+                   "Destination": {"Bucket": f"arn:aws:s3:::{destination}", "StorageClass": "STANDARD_IA"}}]})
+    east.put_object(Bucket=source, Key="invoices/0001.pdf", Body=b"invoice 1")
 
 
-def dns():
+def dns(zone):
     r53 = client("route53", PRIMARY)
-    zones = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == "example.com."]
+    zones = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == zone]
     zone_id = zones[0]["Id"].split("/")[-1] if zones else \
-        r53.create_hosted_zone(Name="example.com.", CallerReference="drctl-reference")["HostedZone"]["Id"].split("/")[-1]
+        r53.create_hosted_zone(Name=zone, CallerReference=f"drctl-{zone}")["HostedZone"]["Id"].split("/")[-1]
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-        "Name": "app.example.com.", "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": "app-use1.example.com"}]}}]})
+        "Name": f"app.{zone}", "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": f"app-use1.{zone}"}]}}]})
     return zone_id
 
 
-def eks():
-    for region, cluster, desired in ((DR, "orders-dr", 2), (PRIMARY, "orders", 6)):
+def eks(prefix):
+    for region, cluster, desired in ((DR, f"{prefix}-dr", 2), (PRIMARY, prefix, 6)):
         e = client("eks", region)
         if cluster not in e.list_clusters()["clusters"]:
             e.create_cluster(name=cluster, roleArn="arn:aws:iam::123456789012:role/eks",
@@ -115,12 +119,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lag", type=float, default=12.0, help="ReplicaLag datapoint in seconds (negative: none)")
     parser.add_argument("--replicas", type=int, default=1, help="database pairs (orders-primary, orders-primary-2, ...)")
+    parser.add_argument("--prefix", default="orders", help="name prefix of every resource")
     args = parser.parse_args()
     suffixes = [""] + [f"-{i}" for i in range(2, args.replicas + 1)]
-    replicas = databases(suffixes, None if args.lag < 0 else args.lag)
-    buckets()
-    zone = dns()
-    eks()
+    replicas = databases(args.prefix, suffixes, None if args.lag < 0 else args.lag)
+    buckets(args.prefix)
+    zone = dns("example.com." if args.prefix == "orders" else f"{args.prefix}.example.com.")
+    eks(args.prefix)
     print(json.dumps({"zone_id": zone, "replicas": replicas}))
 
 

@@ -57,6 +57,7 @@ kill_pidfile() {  # TERM, then KILL after 5 s; only if the PID still runs the co
 
 cmd_stop() {
   kill_pidfile "$STATE/faultproxy.pid" faultproxy.py
+  kill_pidfile "$STATE/faultproxy-cli.pid" faultproxy.py
   kill_pidfile "$STATE/motobed.pid" motobed.py
   if [ -f "$STATE/pg/pg.env" ] || [ -d "$STATE/pg/primary" ]; then "$HERE/postgres.sh" stop "$STATE/pg"; fi
   rm -f "$STATE/testbed.env"
@@ -83,6 +84,14 @@ cmd_start() {
   wait_file "$STATE/proxy.port" "$(cat "$STATE/faultproxy.pid")" 30 || { cmd_stop; die "faultproxy did not start"; }
   local pport; pport=$(cat "$STATE/proxy.port")
 
+  # A second proxy with its own rules and counters, for the CLI's failover tests, so that they
+  # can run beside the provider's fault tests (the two suites would otherwise share one rule set).
+  setsid "$PY" "$HERE/faultproxy.py" --upstream "http://127.0.0.1:$mport" --port 0 \
+    --port-file "$STATE/proxy-cli.port" --ttl "$TTL" </dev/null >"$STATE/faultproxy-cli.log" 2>&1 &
+  echo $! > "$STATE/faultproxy-cli.pid"
+  wait_file "$STATE/proxy-cli.port" "$(cat "$STATE/faultproxy-cli.pid")" 30 || { cmd_stop; die "faultproxy (cli) did not start"; }
+  local cport; cport=$(cat "$STATE/proxy-cli.port")
+
   # Health through the proxy proves both hops.
   "$PY" - "$mport" "$pport" <<'EOF' || { cmd_stop; die "health check failed"; }
 import json, sys, time, urllib.request
@@ -103,13 +112,14 @@ EOF
       || { cmd_stop; die "postgres did not start"; }
   fi
 
-  "$PY" - "$STATE" "$mport" "$pport" > "$STATE/testbed.env.tmp" <<'EOF'
+  "$PY" - "$STATE" "$mport" "$pport" "$cport" > "$STATE/testbed.env.tmp" <<'EOF'
 import json, sys
-state, m, p = sys.argv[1:]
+state, m, p, cli = sys.argv[1:]
 c = json.load(open(f"{state}/creds.json"))
 env = {
     "DRCTL_TESTBED_MOTO_URL": f"http://127.0.0.1:{m}",
     "DRCTL_TESTBED_PROXY_URL": f"http://127.0.0.1:{p}",
+    "DRCTL_TESTBED_CLI_PROXY_URL": f"http://127.0.0.1:{cli}",
     "DRCTL_TESTBED_ACCESS_KEY_ID": c["access_key_id"],
     "DRCTL_TESTBED_SECRET_ACCESS_KEY": c["secret_access_key"],
     "DRCTL_TESTBED_ACCOUNT_ID": c["account_id"],
