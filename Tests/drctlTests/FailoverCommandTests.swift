@@ -1,0 +1,243 @@
+import Foundation
+import Testing
+
+/// `drctl failover` against the test bed, through the CLI's own fault proxy. Each test builds its
+/// own copy of the reference topology (unique names) and asserts on the test bed's state.
+@Suite(.serialized)
+struct FailoverCommandTests {
+    struct Bed {
+        let moto: String
+        let proxy: String
+        let key: String
+        let secret: String
+        let home: TemporaryHome
+        let prefix: String
+
+        static func make() throws -> Bed {
+            let env = ProcessInfo.processInfo.environment
+            guard let moto = env["DRCTL_TESTBED_MOTO_URL"], let proxy = env["DRCTL_TESTBED_CLI_PROXY_URL"],
+                  let key = env["DRCTL_TESTBED_ACCESS_KEY_ID"], let secret = env["DRCTL_TESTBED_SECRET_ACCESS_KEY"] else {
+                Issue.record("the test bed is not running: run scripts/test.sh")
+                throw CancellationError()
+            }
+            return Bed(moto: moto, proxy: proxy, key: key, secret: secret, home: try TemporaryHome(),
+                       prefix: "fo\(UInt32.random(in: 0...UInt32.max) % 1_000_000)")
+        }
+
+        var environment: [String: String] {
+            ["AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_ENDPOINT_URL": proxy, "AWS_REGION": "us-east-1",
+             "DRCTL_TESTBED_MOTO_URL": moto, "DRCTL_TESTBED_ACCESS_KEY_ID": key, "DRCTL_TESTBED_SECRET_ACCESS_KEY": secret]
+        }
+        var planPath: String { home.url.appendingPathComponent("drplan.yaml").path }
+        var statePath: String { home.url.appendingPathComponent("state.db").path }
+
+        /// The reference topology under this test's prefix, and a plan naming it.
+        func setUp(lag: Double = 12, replicas: Int = 1) throws {
+            let result = try python(["Tests/TestBed/reference_topology.py", "--prefix", prefix, "--lag", String(lag), "--replicas", String(replicas)])
+            #expect(result.status == 0, "\(result.stderr)")
+            let databases = (1...replicas).map { index -> String in
+                let suffix = index == 1 ? "" : "-\(index)"
+                return """
+                    - name: db\(index)
+                      primary: { region: us-east-1, instance: \(prefix)-primary\(suffix) }
+                      replicas: [ { region: us-west-2, instance: \(prefix)-replica\(suffix) } ]
+                      fence: stop
+                      backup_retention_days: 30
+                """
+            }.joined(separator: "\n")
+            try home.write("drplan.yaml", """
+            name: \(prefix)
+            regions: { primary: us-east-1, dr: us-west-2 }
+            budgets: { rpo: 1h, rto: 4h }
+            aws:
+              databases:
+            \(databases)
+              buckets:
+                - { source: \(prefix)-docs, source_region: us-east-1, destination: \(prefix)-docs-dr, destination_region: us-west-2, storage_class: STANDARD_IA }
+              dns:
+                - { zone_name: \(prefix).example.com., name: app.\(prefix).example.com., type: CNAME, ttl: 60,
+                    values: { us-east-1: [app-use1.\(prefix).example.com.], us-west-2: [app-usw2.\(prefix).example.com.] } }
+              standby:
+                us-west-2:
+                  eks_nodegroups: [ { cluster: \(prefix)-dr, nodegroup: workers, min: 2, max: 20, desired: 6 } ]
+            """)
+        }
+
+        func drctl(_ arguments: [String], extra: [String: String] = [:]) throws -> DrctlProcess.Result {
+            try DrctlProcess.run(arguments, environment: environment.merging(extra) { $1 }, home: home.url)
+        }
+
+        func python(_ arguments: [String]) throws -> DrctlProcess.Result {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3"] + arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let outData = out.fileHandleForReading.readDataToEndOfFile()
+            let errData = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return .init(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+        }
+
+        /// The test bed's view of the topology (not drctl's).
+        func inspect() throws -> [String: Any] {
+            let result = try python(["Tests/TestBed/inspect_topology.py", "--prefix", prefix])
+            return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
+        }
+
+        func control(_ method: String, _ path: String, _ body: [String: Any]? = nil, base: String? = nil) throws -> [String: Any] {
+            var request = URLRequest(url: URL(string: (base ?? proxy) + path)!)
+            request.httpMethod = method
+            if let body {
+                request.httpBody = try JSONSerialization.data(withJSONObject: body)
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            }
+            let semaphore = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var data = Data()
+            URLSession.shared.dataTask(with: request) { received, _, _ in
+                data = received ?? Data()
+                semaphore.signal()
+            }.resume()
+            semaphore.wait()
+            return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        }
+
+        func resetProxy() throws { _ = try control("DELETE", "/_faults") }
+
+        func calls(_ service: String, _ operation: String) throws -> Int {
+            let counts = try control("GET", "/_faults/counts")
+            return ((counts["requests"] as? [String: [String: Int]])?[service]?[operation]) ?? 0
+        }
+
+        func runId() throws -> String {
+            let runs = try drctl(["runs", "--state", statePath, "--output", "json"])
+            let list = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]]
+            return try #require(list?.first?["id"] as? String)
+        }
+    }
+
+    @Test func failoverPromotesCutsDNSOverAndScalesUp() throws {
+        let bed = try Bed.make()
+        try bed.setUp()
+        let result = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let state = try bed.inspect()
+        let replica = try #require(state["replica"] as? [String: Any])
+        #expect(replica["status"] as? String == "available")
+        #expect(replica["source"] == nil || replica["source"] is NSNull)
+        #expect((state["primary"] as? [String: Any])?["status"] as? String == "stopped")
+        #expect((state["records"] as? [String: [String]])?["app.\(bed.prefix).example.com."] == ["app-usw2.\(bed.prefix).example.com."])
+        #expect((state["standby_nodegroup"] as? [String: Int])?["desiredSize"] == 6)
+        #expect(result.stdout.contains("RTO measured"))
+    }
+
+    @Test func lagAboveTheBudgetIsRefusedUnlessTheLossIsAccepted() throws {
+        let bed = try Bed.make()
+        try bed.setUp(lag: 7200)
+        try bed.resetProxy()
+        let refused = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
+        #expect(refused.status == 4, "\(refused.stderr)")
+        #expect(refused.stderr.contains("over the RPO budget"))
+        #expect(try bed.calls("rds", "PromoteReadReplica") == 0)
+        #expect(try bed.calls("rds", "StopDBInstance") == 0)
+
+        let tooLittle = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes",
+                                       "--accept-data-loss", "1h"])
+        #expect(tooLittle.status == 4)
+
+        let accepted = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes",
+                                      "--accept-data-loss", "3h", "--operator", "oncall-alice"])
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        let journal = try bed.drctl(["show", try bed.runId(), "--state", bed.statePath, "--journal"])
+        #expect(journal.stdout.contains("event=data-loss-accepted"))
+        #expect(journal.stdout.contains("by=oncall-alice"))
+        #expect((try bed.inspect()["replica"] as? [String: Any])?["status"] as? String == "available")
+    }
+
+    @Test func throttlingAndServerErrorsAtARealisticRateDoNotStopTheFailover() throws {
+        let bed = try Bed.make()
+        try bed.setUp()
+        try bed.resetProxy()
+        _ = try bed.control("POST", "/_faults", ["seed": 11, "rules": [
+            ["service": "*", "operation": "*", "fault": "throttle", "probability": 0.12],
+            ["service": "*", "operation": "*", "fault": "error5xx", "status": 503, "probability": 0.04],
+        ]])
+        let result = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"],
+                                   extra: ["AWS_MAX_ATTEMPTS": "6"])
+        try bed.resetProxy()
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let state = try bed.inspect()
+        #expect((state["replica"] as? [String: Any])?["status"] as? String == "available")
+        #expect((state["records"] as? [String: [String]])?["app.\(bed.prefix).example.com."] == ["app-usw2.\(bed.prefix).example.com."])
+    }
+
+    @Test func dryRunMakesNoMutatingCall() throws {
+        let bed = try Bed.make()
+        try bed.setUp()
+        try bed.resetProxy()
+        let result = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--dry-run"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("PromoteReadReplica"))
+        let counts = try bed.control("GET", "/_faults/counts")["requests"] as? [String: [String: Int]] ?? [:]
+        let mutating = ["PromoteReadReplica", "StopDBInstance", "ModifyDBInstance", "RebootDBInstance", "ChangeResourceRecordSets",
+                        "UpdateNodegroupConfig", "PutObject", "SetDesiredCapacity", "UpdateService", "UpdateRoutingControlState"]
+        for (service, operations) in counts {
+            for operation in operations.keys {
+                #expect(!mutating.contains(operation), "dry run called \(service) \(operation)")
+            }
+        }
+        #expect(!counts.isEmpty)   // it did read (preflight)
+        #expect((try bed.inspect()["replica"] as? [String: Any])?["source"] is String)
+    }
+
+    @Test func aSecondConcurrentFailoverOfThePlanIsRefused() throws {
+        let bed = try Bed.make()
+        try bed.setUp()
+        _ = try bed.control("POST", "/_testbed/config", ["rds": ["promote": 6]], base: bed.moto)
+        defer { _ = try? bed.control("POST", "/_testbed/config", ["rds": ["promote": 3]], base: bed.moto) }
+        let first = try DrctlProcess.start(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"],
+                                           environment: bed.environment, home: bed.home.url)
+        // Wait until the first holds the plan's lease.
+        var held = false
+        for _ in 0..<100 where !held {
+            Thread.sleep(forTimeInterval: 0.1)
+            let runs = try bed.drctl(["runs", "--state", bed.statePath, "--output", "json"])
+            held = runs.stdout.contains("lockHeldBy")
+        }
+        #expect(held)
+        let second = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
+        #expect(second.status == 7, "\(second.stderr)")
+        #expect(second.stderr.contains("locked by run"))
+        let outcome = first.wait()
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+    }
+
+    @Test func killedDuringPromotionThenResumedCallsPromoteExactlyOnce() throws {
+        let bed = try Bed.make()
+        try bed.setUp()
+        try bed.resetProxy()
+        _ = try bed.control("POST", "/_testbed/config", ["rds": ["promote": 5]], base: bed.moto)
+        defer { _ = try? bed.control("POST", "/_testbed/config", ["rds": ["promote": 3]], base: bed.moto) }
+        let first = try DrctlProcess.start(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"],
+                                           environment: bed.environment, home: bed.home.url)
+        var promoted = 0
+        for _ in 0..<200 where promoted == 0 {
+            Thread.sleep(forTimeInterval: 0.05)
+            promoted = try bed.calls("rds", "PromoteReadReplica")
+        }
+        #expect(promoted == 1)
+        Thread.sleep(forTimeInterval: 0.5)   // promotion under way (5 s in the test bed)
+        first.kill()
+        let id = try bed.runId()
+        let resumed = try bed.drctl(["resume", id, "--state", bed.statePath, "--yes"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(try bed.calls("rds", "PromoteReadReplica") == 1)
+        let state = try bed.inspect()
+        #expect((state["replica"] as? [String: Any])?["status"] as? String == "available")
+        #expect((state["records"] as? [String: [String]])?["app.\(bed.prefix).example.com."] == ["app-usw2.\(bed.prefix).example.com."])
+    }
+}
