@@ -40,12 +40,18 @@ final class RunbookWorkspace: @unchecked Sendable {
 
     /// Runs `drctl` to its end with the workspace's state store.
     func drctl(_ arguments: [String]) throws -> DrctlProcess.Result {
-        try DrctlProcess.run(arguments + ["--state", statePath], home: directory)
+        try DrctlProcess.run(withState(arguments), home: directory)
     }
 
     /// Starts `drctl` without waiting for it.
     func start(_ arguments: [String]) throws -> DrctlChild {
-        try DrctlChild(arguments + ["--state", statePath], home: directory)
+        try DrctlChild(withState(arguments), home: directory)
+    }
+
+    /// `--state` for the subcommands that have a state store.
+    func withState(_ arguments: [String]) -> [String] {
+        let stateful: Set = ["run", "resume", "approve", "abort", "runs", "show"]
+        return stateful.contains(arguments.first ?? "") ? arguments + ["--state", statePath] : arguments
     }
 
     /// `drctl show RUN --output json`, decoded.
