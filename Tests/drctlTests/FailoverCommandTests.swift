@@ -1,3 +1,4 @@
+import DRCore
 import Foundation
 import Testing
 
@@ -89,27 +90,19 @@ struct FailoverCommandTests {
             return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
         }
 
-        func control(_ method: String, _ path: String, _ body: [String: Any]? = nil, base: String? = nil) throws -> [String: Any] {
-            var request = URLRequest(url: URL(string: (base ?? proxy) + path)!)
-            request.httpMethod = method
-            if let body {
-                request.httpBody = try JSONSerialization.data(withJSONObject: body)
-                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            }
-            let semaphore = DispatchSemaphore(value: 0)
-            nonisolated(unsafe) var data = Data()
-            URLSession.shared.dataTask(with: request) { received, _, _ in
-                data = received ?? Data()
-                semaphore.signal()
-            }.resume()
-            semaphore.wait()
-            return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        @discardableResult
+        func control(_ method: String, _ path: String, _ body: [String: Any]? = nil, base: String? = nil) async throws -> [String: Any] {
+            let transport = CurlTransport(configuration: .init(proxy: ProxySettings()))
+            let bytes = try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
+            let response = try await transport.send(HTTPRequest(method: method, url: (base ?? proxy) + path,
+                                                                headers: body == nil ? [:] : ["Content-Type": "application/json"], body: bytes))
+            return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
         }
 
-        func resetProxy() throws { _ = try control("DELETE", "/_faults") }
+        func resetProxy() async throws { try await control("DELETE", "/_faults") }
 
-        func calls(_ service: String, _ operation: String) throws -> Int {
-            let counts = try control("GET", "/_faults/counts")
+        func calls(_ service: String, _ operation: String) async throws -> Int {
+            let counts = try await control("GET", "/_faults/counts")
             return ((counts["requests"] as? [String: [String: Int]])?[service]?[operation]) ?? 0
         }
 
@@ -120,7 +113,7 @@ struct FailoverCommandTests {
         }
     }
 
-    @Test func failoverPromotesCutsDNSOverAndScalesUp() throws {
+    @Test func failoverPromotesCutsDNSOverAndScalesUp() async throws {
         let bed = try Bed.make()
         try bed.setUp()
         let result = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
@@ -135,15 +128,15 @@ struct FailoverCommandTests {
         #expect(result.stdout.contains("RTO measured"))
     }
 
-    @Test func lagAboveTheBudgetIsRefusedUnlessTheLossIsAccepted() throws {
+    @Test func lagAboveTheBudgetIsRefusedUnlessTheLossIsAccepted() async throws {
         let bed = try Bed.make()
         try bed.setUp(lag: 7200)
-        try bed.resetProxy()
+        try await bed.resetProxy()
         let refused = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
         #expect(refused.status == 4, "\(refused.stderr)")
         #expect(refused.stderr.contains("over the RPO budget"))
-        #expect(try bed.calls("rds", "PromoteReadReplica") == 0)
-        #expect(try bed.calls("rds", "StopDBInstance") == 0)
+        #expect(try await bed.calls("rds", "PromoteReadReplica") == 0)
+        #expect(try await bed.calls("rds", "StopDBInstance") == 0)
 
         let tooLittle = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes",
                                        "--accept-data-loss", "1h"])
@@ -158,31 +151,31 @@ struct FailoverCommandTests {
         #expect((try bed.inspect()["replica"] as? [String: Any])?["status"] as? String == "available")
     }
 
-    @Test func throttlingAndServerErrorsAtARealisticRateDoNotStopTheFailover() throws {
+    @Test func throttlingAndServerErrorsAtARealisticRateDoNotStopTheFailover() async throws {
         let bed = try Bed.make()
         try bed.setUp()
-        try bed.resetProxy()
-        _ = try bed.control("POST", "/_faults", ["seed": 11, "rules": [
+        try await bed.resetProxy()
+        _ = try await bed.control("POST", "/_faults", ["seed": 11, "rules": [
             ["service": "*", "operation": "*", "fault": "throttle", "probability": 0.12],
             ["service": "*", "operation": "*", "fault": "error5xx", "status": 503, "probability": 0.04],
         ]])
         let result = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"],
                                    extra: ["AWS_MAX_ATTEMPTS": "6"])
-        try bed.resetProxy()
+        try await bed.resetProxy()
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let state = try bed.inspect()
         #expect((state["replica"] as? [String: Any])?["status"] as? String == "available")
         #expect((state["records"] as? [String: [String]])?["app.\(bed.prefix).example.com."] == ["app-usw2.\(bed.prefix).example.com."])
     }
 
-    @Test func dryRunMakesNoMutatingCall() throws {
+    @Test func dryRunMakesNoMutatingCall() async throws {
         let bed = try Bed.make()
         try bed.setUp()
-        try bed.resetProxy()
+        try await bed.resetProxy()
         let result = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--dry-run"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("PromoteReadReplica"))
-        let counts = try bed.control("GET", "/_faults/counts")["requests"] as? [String: [String: Int]] ?? [:]
+        let counts = try await bed.control("GET", "/_faults/counts")["requests"] as? [String: [String: Int]] ?? [:]
         let mutating = ["PromoteReadReplica", "StopDBInstance", "ModifyDBInstance", "RebootDBInstance", "ChangeResourceRecordSets",
                         "UpdateNodegroupConfig", "PutObject", "SetDesiredCapacity", "UpdateService", "UpdateRoutingControlState"]
         for (service, operations) in counts {
@@ -194,17 +187,17 @@ struct FailoverCommandTests {
         #expect((try bed.inspect()["replica"] as? [String: Any])?["source"] is String)
     }
 
-    @Test func aSecondConcurrentFailoverOfThePlanIsRefused() throws {
+    @Test func aSecondConcurrentFailoverOfThePlanIsRefused() async throws {
         let bed = try Bed.make()
         try bed.setUp()
-        _ = try bed.control("POST", "/_testbed/config", ["rds": ["promote": 6]], base: bed.moto)
-        defer { _ = try? bed.control("POST", "/_testbed/config", ["rds": ["promote": 3]], base: bed.moto) }
-        let first = try DrctlProcess.start(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"],
-                                           environment: bed.environment, home: bed.home.url)
+        _ = try await bed.control("POST", "/_testbed/config", ["rds": ["promote": 6]], base: bed.moto)
+        
+        let first = try DrctlChild(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"],
+                                   home: bed.home.url, environment: bed.environment)
         // Wait until the first holds the plan's lease.
         var held = false
         for _ in 0..<100 where !held {
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .seconds(0.1))
             let runs = try bed.drctl(["runs", "--state", bed.statePath, "--output", "json"])
             held = runs.stdout.contains("lockHeldBy")
         }
@@ -212,32 +205,34 @@ struct FailoverCommandTests {
         let second = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
         #expect(second.status == 7, "\(second.stderr)")
         #expect(second.stderr.contains("locked by run"))
-        let outcome = first.wait()
+        let outcome = first.finish(within: 60)
         #expect(outcome.status == 0, "\(outcome.stderr)")
+        try await bed.control("POST", "/_testbed/config", ["rds": ["promote": 3]], base: bed.moto)
     }
 
-    @Test func killedDuringPromotionThenResumedCallsPromoteExactlyOnce() throws {
+    @Test func killedDuringPromotionThenResumedCallsPromoteExactlyOnce() async throws {
         let bed = try Bed.make()
         try bed.setUp()
-        try bed.resetProxy()
-        _ = try bed.control("POST", "/_testbed/config", ["rds": ["promote": 5]], base: bed.moto)
-        defer { _ = try? bed.control("POST", "/_testbed/config", ["rds": ["promote": 3]], base: bed.moto) }
-        let first = try DrctlProcess.start(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"],
-                                           environment: bed.environment, home: bed.home.url)
+        try await bed.resetProxy()
+        _ = try await bed.control("POST", "/_testbed/config", ["rds": ["promote": 5]], base: bed.moto)
+        
+        let first = try DrctlChild(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"],
+                                   home: bed.home.url, environment: bed.environment)
         var promoted = 0
         for _ in 0..<200 where promoted == 0 {
-            Thread.sleep(forTimeInterval: 0.05)
-            promoted = try bed.calls("rds", "PromoteReadReplica")
+            try await Task.sleep(for: .seconds(0.05))
+            promoted = try await bed.calls("rds", "PromoteReadReplica")
         }
         #expect(promoted == 1)
-        Thread.sleep(forTimeInterval: 0.5)   // promotion under way (5 s in the test bed)
-        first.kill()
+        try await Task.sleep(for: .seconds(0.5))   // promotion under way (5 s in the test bed)
+        #expect(first.crash())
         let id = try bed.runId()
         let resumed = try bed.drctl(["resume", id, "--state", bed.statePath, "--yes"])
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
-        #expect(try bed.calls("rds", "PromoteReadReplica") == 1)
+        #expect(try await bed.calls("rds", "PromoteReadReplica") == 1)
         let state = try bed.inspect()
         #expect((state["replica"] as? [String: Any])?["status"] as? String == "available")
         #expect((state["records"] as? [String: [String]])?["app.\(bed.prefix).example.com."] == ["app-usw2.\(bed.prefix).example.com."])
+        try await bed.control("POST", "/_testbed/config", ["rds": ["promote": 3]], base: bed.moto)
     }
 }

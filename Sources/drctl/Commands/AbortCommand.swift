@@ -37,10 +37,11 @@ struct AbortCommand: AsyncParsableCommand {
                 throw RunEnded(status: .usage, message: "not aborted")
             }
         }
+        let observer = RunRenderer.make(format: global.output, color: false)
         let executor = RunExecutor(runbook: runbook, run: record, journal: try await store.journal(runId: runId), store: store,
                                    registry: EngineSession.defaultRegistry(), configuration: execution.engineConfiguration(),
-                                   prompter: NoPrompter(), observer: RunRenderer.make(format: global.output, color: false),
-                                   services: ActionServices(transport: CurlTransport(), messages: { OutputLock.shared.write($0 + "\n") }),
+                                   prompter: NoPrompter(), observer: observer,
+                                   services: ActionServices(transport: CurlTransport(), messages: { observer.handle(.message($0)) }),
                                    interruption: InterruptionFlag())
         try await executor.abort(lockScope: record.lockScope, reason: "aborted by \(execution.resolvedOperator)")
     }

@@ -40,11 +40,23 @@ struct RunCommand: AsyncParsableCommand {
                                runbookText: text, inputs: values, status: .running, createdAt: now, updatedAt: now,
                                startedBy: execution.resolvedOperator, host: ProcessInfo.processInfo.hostName, mode: "run",
                                lockScope: lock ?? runbook.name)
-        // Refuse before journaling anything if another run holds the scope.
-        if let holder = try await store.lease(scope: record.lockScope), holder.expiresAt > now {
-            throw LeaseHeldError(scope: record.lockScope, holder: holder)
+        // Take the scope for this run before journaling anything: a check followed by a later
+        // acquire would let two simultaneous starts both create runs, and the loser's would stay
+        // "running" forever. The executor's own acquire is then a renewal by the same run.
+        let configuration = execution.engineConfiguration()
+        let holder = LeaseHolder(runId: record.id, holder: configuration.operatorName, host: configuration.host,
+                                 pid: ProcessInfo.processInfo.processIdentifier, acquiredAt: now,
+                                 expiresAt: now.addingTimeInterval(configuration.leaseTTL))
+        if case .heldBy(let other) = try await store.acquireLease(scope: record.lockScope, holder: holder,
+                                                                  ttl: configuration.leaseTTL, now: now) {
+            throw LeaseHeldError(scope: record.lockScope, holder: other)
         }
-        try await store.createRun(record)
+        do {
+            try await store.createRun(record)
+        } catch {
+            try? await store.releaseLease(scope: record.lockScope, runId: record.id)
+            throw error
+        }
         if global.output == .text { OutputLock.shared.write("run \(record.id)\n") }
         try await session.execute(runbook: runbook, record: record)
     }

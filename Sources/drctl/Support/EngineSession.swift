@@ -50,7 +50,8 @@ struct EngineSession {
         }
         let configuration = execution.engineConfiguration()
         let prompter = TerminalPrompter(operatorName: configuration.operatorName, interruption: interruption, color: color)
-        let services = ActionServices(transport: CurlTransport(), messages: { line in OutputLock.shared.write(line + "\n") })
+        // Messages from steps (notify) go through the renderer, so `--output json` stays one object per line.
+        let services = ActionServices(transport: CurlTransport(), messages: { line in observer.handle(.message(line)) })
         let journal = try await store.journal(runId: record.id)
         let executor = RunExecutor(runbook: runbook, run: record, journal: journal, store: store, registry: registry,
                                    configuration: configuration, prompter: prompter, observer: observer, services: services,

@@ -31,6 +31,8 @@ struct DrctlProcess {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        // Never the test runner's terminal: commands that would prompt must see no tty.
+        process.standardInput = FileHandle.nullDevice
         try process.run()
         // Read both pipes before waiting so a full pipe cannot deadlock the child.
         let outData = out.fileHandleForReading.readDataToEndOfFile()

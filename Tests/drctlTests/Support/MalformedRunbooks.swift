@@ -1,0 +1,1 @@
+../../DRCoreTests/MalformedRunbooks.swift
