@@ -76,6 +76,18 @@ extension TestBedSerial {
             try await bed.setFaults([])
         }
 
+        @Test func fencingARegionAnsweringOnly5xxReportsUnconfirmed() async throws {
+            try await bed.setFaults([["service": "rds", "operation": "*", "fault": "error5xx", "status": 503]])
+            let fence = try RDSTestBed.action("aws.rds.fence-instance", client: bed.client(throughProxy: true, maxAttempts: 2))
+            let outputs = try await RDSTestBed.run(fence, RDSTestBed.invocation(
+                ["region": .string(RDSTestBed.primaryRegion), "instance": .string("old-primary"), "method": .string("stop")])).outputs
+            try await bed.setFaults([])
+            #expect(outputs["confirmed"] == .bool(false))
+            #expect(outputs["fenced"] == .bool(false))
+            #expect(outputs["reason"]?.stringValue?.contains("ServiceUnavailable") == true)
+            #expect(try await bed.requestCount(service: "rds", operation: "StopDBInstance") == 0)
+        }
+
         @Test func globalClusterFailoverAnswered500MapsToATransientError() async throws {
             try await bed.setFaults([])
             let failover = try RDSTestBed.action("aws.rds.failover-global-cluster", client: bed.client(throughProxy: true, maxAttempts: 2))

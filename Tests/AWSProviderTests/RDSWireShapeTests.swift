@@ -65,6 +65,14 @@ import Testing
             "kms.DescribeKey",
         ]
         #expect(expected.subtracting(problems.operations).isEmpty, "not sent: \(expected.subtracting(problems.operations).sorted())")
+        // The PreSignedUrl is signed for the source region and names the destination, as botocore's.
+        let copy = try #require(recorder.requests.first { String(decoding: $0.body, as: UTF8.self).contains("Action=CopyDBSnapshot") })
+        let form = URLComponents(string: "http://x/?" + String(decoding: copy.body, as: UTF8.self).replacingOccurrences(of: "+", with: "%20"))
+        let presigned = try #require(form?.queryItems?.first { $0.name == "PreSignedUrl" }?.value)
+        let inner = try #require(URLComponents(string: presigned)?.queryItems)
+        #expect(inner.first { $0.name == "X-Amz-Credential" }?.value?.contains("/\(east)/rds/aws4_request") == true)
+        #expect(inner.first { $0.name == "DestinationRegion" }?.value == west)
+        #expect(form?.queryItems?.contains { $0.name == "SourceRegion" } == false)
         // The password goes to RDS and nowhere else: not into the presigned URLs of other calls.
         let withPassword = recorder.requests.filter { String(decoding: $0.body, as: UTF8.self).contains("shape-test-pw") }
         #expect(withPassword.count == 1)
