@@ -128,6 +128,17 @@ import Testing
         #expect(outputs["problems"] == .list([]), "\(outputs)")
     }
 
+    @Test func kmsKeyCheckFindsAKeyOnlyInItsOwnRegion() async throws {
+        struct CreateKeyInput: Encodable { let Description: String }
+        struct CreateKeyOutput: Decodable { struct Metadata: Decodable { let KeyId: String }; let KeyMetadata: Metadata }
+        let request = try JSONProtocol.request(operation: "CreateKey", service: .kms, input: CreateKeyInput(Description: "drctl DR key"))
+        let response = try await client.send(request, service: .kms, region: RDSTestBed.drRegion)
+        let keyId = try AWSResponseDecoding.json(CreateKeyOutput.self, from: response, operation: "CreateKey").KeyMetadata.KeyId
+        let check = RDSKMSKeyCheck(client: client)
+        #expect(try await check.describeKey(region: RDSTestBed.drRegion, keyId: keyId)?.enabled == true)
+        #expect(try await check.describeKey(region: RDSTestBed.primaryRegion, keyId: keyId) == nil)
+    }
+
     @Test func describeSaysWhichCallsAMutatingActionMakes() throws {
         let promote = try RDSTestBed.action("aws.rds.promote-read-replica", client: client)
         let text = promote.describe(["region": .string("us-west-2"), "instances": .list([.string("db-a")]), "backup_retention_days": .int(7)])
