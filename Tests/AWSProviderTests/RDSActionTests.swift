@@ -1,0 +1,152 @@
+@testable import DRCore
+import Foundation
+import Testing
+@testable import AWSProvider
+
+/// RDS actions against moto directly (no fault proxy): real state transitions from the test bed,
+/// waited for through `RDSWaiters`.
+@Suite struct RDSActionTests {
+    let bed: TestBed
+    let client: AWSClient
+    let rds: RDSClient
+
+    init() async throws {
+        bed = try TestBed.require()
+        client = bed.client(throughProxy: false)
+        rds = RDSClient(client: client)
+        try await RDSTestBed.useShortDelays(bed)
+    }
+
+    @Test func fencingByStopLeavesThePrimaryStoppedAndConfirmed() async throws {
+        let (primary, _) = try await RDSTestBed.primaryWithReplica(rds, prefix: "fence")
+        let fence = try RDSTestBed.action("aws.rds.fence-instance", client: client)
+        let arguments: [String: RunValue] = ["region": .string(RDSTestBed.primaryRegion), "instance": .string(primary.identifier),
+                                             "method": .string("stop")]
+        let (observed, outputs) = try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments))
+        #expect(!observed)
+        #expect(outputs["fenced"] == .bool(true))
+        #expect(outputs["confirmed"] == .bool(true))
+        let after = try await rds.findDBInstance(region: RDSTestBed.primaryRegion, identifier: primary.identifier)
+        #expect(after?.status == "stopped")
+        // Fencing again finds it already done.
+        let again = try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments))
+        #expect(again.observed)
+    }
+
+    @Test func fencingAnUnreachableRegionReportsUnconfirmedWithoutThrowing() async throws {
+        let transport = CurlTransport(configuration: .init(timeouts: HTTPTimeouts(connect: .seconds(2), total: .seconds(4)), proxy: ProxySettings()))
+        let unreachable = AWSClient(transport: transport, credentials: StaticCredentialProvider(bed.credentials),
+                                    endpoints: StaticEndpointResolver(overrideURL: "http://127.0.0.1:9"),
+                                    retry: RetryStrategy(maxAttempts: 2), sleep: { _ in })
+        let fence = try RDSTestBed.action("aws.rds.fence-instance", client: unreachable)
+        let (_, outputs) = try await RDSTestBed.run(fence, RDSTestBed.invocation(
+            ["region": .string(RDSTestBed.primaryRegion), "instance": .string("old-primary")]))
+        #expect(outputs["fenced"] == .bool(false))
+        #expect(outputs["confirmed"] == .bool(false))
+        let reason = try #require(outputs["reason"]?.stringValue)
+        #expect(reason.contains("could not be confirmed"))
+    }
+
+    @Test func snapshotIsCopiedToTheDRRegionRestoredAndDeleted() async throws {
+        let (primary, _) = try await RDSTestBed.primaryWithReplica(rds, prefix: "snap")
+        let runId = TestBed.uniqueName("run")
+        let east = RunValue.string(RDSTestBed.primaryRegion), west = RunValue.string(RDSTestBed.drRegion)
+
+        let create = try await RDSTestBed.run(try RDSTestBed.action("aws.rds.create-snapshot", client: client), RDSTestBed.invocation(
+            ["region": east, "instance": .string(primary.identifier)], runId: runId, stepId: "snapshot"))
+        let snapshotName = try #require(create.outputs["snapshot"]?.stringValue)
+        #expect(snapshotName.hasPrefix("drctl-"))
+        let snapshotArn = try #require(create.outputs["arn"]?.stringValue)
+        #expect(try await rds.findDBSnapshot(region: RDSTestBed.primaryRegion, snapshot: snapshotName)?.status == "available")
+
+        let copy = try await RDSTestBed.run(try RDSTestBed.action("aws.rds.copy-snapshot", client: client), RDSTestBed.invocation(
+            ["region": west, "source_region": east, "source_snapshot_arn": .string(snapshotArn)], runId: runId, stepId: "copy"))
+        let copied = try #require(copy.outputs["snapshot"]?.stringValue)
+        #expect(try await rds.findDBSnapshot(region: RDSTestBed.drRegion, snapshot: copied)?.status == "available")
+
+        let restoredName = primary.identifier + "-restored"
+        let restore = try await RDSTestBed.run(try RDSTestBed.action("aws.rds.restore-from-snapshot", client: client), RDSTestBed.invocation(
+            ["region": west, "snapshot": .string(copied), "instance": .string(restoredName), "instance_class": .string("db.t3.small"),
+             "tags": .map(["purpose": .string("drill")])], runId: runId, stepId: "restore"))
+        #expect(restore.outputs["status"] == .string("available"))
+        let restored = try #require(try await rds.findDBInstance(region: RDSTestBed.drRegion, identifier: restoredName))
+        #expect(restored.status == "available")
+        let tags = try await rds.listTags(region: RDSTestBed.drRegion, resourceArn: try #require(restored.arn))
+        #expect(tags.contains(RDSTag(key: "purpose", value: "drill")))
+
+        let delete = try RDSTestBed.action("aws.rds.delete-instance", client: client)
+        let deleteArguments: [String: RunValue] = ["region": west, "instance": .string(restoredName), "skip_final_snapshot": .bool(true)]
+        let deleted = try await RDSTestBed.run(delete, RDSTestBed.invocation(deleteArguments, runId: runId, stepId: "delete"))
+        #expect(deleted.outputs["deleted"] == .bool(true))
+        #expect(try await rds.findDBInstance(region: RDSTestBed.drRegion, identifier: restoredName) == nil)
+        #expect(try await RDSTestBed.run(delete, RDSTestBed.invocation(deleteArguments, runId: runId, stepId: "delete")).observed)
+    }
+
+    @Test func deletingWithoutAFinalSnapshotChoiceIsRefused() async throws {
+        let delete = try RDSTestBed.action("aws.rds.delete-instance", client: client)
+        await #expect(throws: ActionError.self) {
+            _ = try await delete.observe(RDSTestBed.invocation(["region": .string(RDSTestBed.drRegion), "instance": .string("any")]))
+        }
+    }
+
+    @Test func replicaLagIsTheNewestCloudWatchDatapoint() async throws {
+        let instance = TestBed.uniqueName("lagging")
+        try await RDSTestBed.putReplicaLag(client, region: RDSTestBed.drRegion, instance: instance, seconds: 42)
+        let lag = try RDSTestBed.action("aws.rds.replica-lag", client: client)
+        let outputs = try await lag.verify(RDSTestBed.invocation(["region": .string(RDSTestBed.drRegion), "instance": .string(instance)]),
+                                           acted: [:])
+        #expect(outputs["lag_seconds"] == .double(42))
+
+        let error = await #expect(throws: ActionError.self) {
+            _ = try await lag.verify(RDSTestBed.invocation(["region": .string(RDSTestBed.drRegion), "instance": .string(instance + "-none")]),
+                                     acted: [:])
+        }
+        #expect(error?.message.contains("no ReplicaLag datapoint") == true)
+    }
+
+    @Test func preflightReportsAMissingReplicaAsAProblem() async throws {
+        let preflight = try RDSTestBed.action("aws.rds.preflight", client: client)
+        let outputs = try await preflight.verify(RDSTestBed.invocation(
+            ["region": .string(RDSTestBed.drRegion), "instance": .string(TestBed.uniqueName("absent")),
+             "source_instance": .string("primary"), "source_region": .string(RDSTestBed.primaryRegion)]), acted: [:])
+        #expect(outputs["replica_exists"] == .bool(false))
+        #expect(outputs["replicating"] == .bool(false))
+        guard case .list(let problems)? = outputs["problems"] else { Issue.record("no problems list"); return }
+        #expect(problems.contains { $0.stringValue?.contains("does not exist") == true })
+    }
+
+    @Test func preflightOfAHealthyReplicaFindsNoProblem() async throws {
+        let (primary, replica) = try await RDSTestBed.primaryWithReplica(rds, prefix: "pre")
+        try await RDSTestBed.putReplicaLag(client, region: RDSTestBed.drRegion, instance: replica.identifier, seconds: 3)
+        let preflight = try RDSTestBed.action("aws.rds.preflight", client: client)
+        let outputs = try await preflight.verify(RDSTestBed.invocation(
+            ["region": .string(RDSTestBed.drRegion), "instance": .string(replica.identifier),
+             "source_instance": .string(primary.identifier), "source_region": .string(RDSTestBed.primaryRegion)]), acted: [:])
+        #expect(outputs["replica_exists"] == .bool(true))
+        #expect(outputs["replicating"] == .bool(true))
+        #expect(outputs["lag_seconds"] == .double(3))
+        #expect(outputs["problems"] == .list([]), "\(outputs)")
+    }
+
+    @Test func kmsKeyCheckFindsAKeyOnlyInItsOwnRegion() async throws {
+        struct CreateKeyInput: Encodable { let Description: String }
+        struct CreateKeyOutput: Decodable { struct Metadata: Decodable { let KeyId: String }; let KeyMetadata: Metadata }
+        let request = try JSONProtocol.request(operation: "CreateKey", service: .kms, input: CreateKeyInput(Description: "drctl DR key"))
+        let response = try await client.send(request, service: .kms, region: RDSTestBed.drRegion)
+        let keyId = try AWSResponseDecoding.json(CreateKeyOutput.self, from: response, operation: "CreateKey").KeyMetadata.KeyId
+        let check = RDSKMSKeyCheck(client: client)
+        #expect(try await check.describeKey(region: RDSTestBed.drRegion, keyId: keyId)?.enabled == true)
+        #expect(try await check.describeKey(region: RDSTestBed.primaryRegion, keyId: keyId) == nil)
+    }
+
+    @Test func describeSaysWhichCallsAMutatingActionMakes() throws {
+        let promote = try RDSTestBed.action("aws.rds.promote-read-replica", client: client)
+        let text = promote.describe(["region": .string("us-west-2"), "instances": .list([.string("db-a")]), "backup_retention_days": .int(7)])
+        #expect(text.contains("PromoteReadReplica") && text.contains("BackupRetentionPeriod=7") && text.contains("db-a")
+                && text.contains("us-west-2"))
+        for action in RDSActions.all(client: client) {
+            #expect(action.parameters.contains { $0.name == "region" && $0.required }, "\(action.name)")
+        }
+        #expect(RDSActions.identifier(from: "Run_01--ABC-step.x") == "drctl-run-01-abc-step-x")
+    }
+}
