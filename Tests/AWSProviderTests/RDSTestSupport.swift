@@ -79,18 +79,3 @@ struct FastPollClock: EngineClock {
     }
 }
 
-/// Wraps the real transport and keeps every request, for checking wire shapes against botocore.
-final class RecordingTransport: HTTPTransport, @unchecked Sendable {
-    let inner: any HTTPTransport
-    private let lock = NSLock()
-    private var recorded: [HTTPRequest] = []
-
-    init(_ inner: any HTTPTransport) { self.inner = inner }
-
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        lock.withLock { recorded.append(request) }
-        return try await inner.send(request)
-    }
-
-    var requests: [HTTPRequest] { lock.withLock { recorded } }
-}
