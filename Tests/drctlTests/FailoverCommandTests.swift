@@ -106,6 +106,19 @@ struct FailoverCommandTests {
             return ((counts["requests"] as? [String: [String: Int]])?[service]?[operation]) ?? 0
         }
 
+        /// A ReplicaLag datapoint for the replica, stamped now (as RDS publishes every minute).
+        func putLag(_ seconds: Double) throws {
+            let result = try python(["-c", """
+            import boto3, os, datetime
+            boto3.client('cloudwatch', region_name='us-west-2', endpoint_url=os.environ['DRCTL_TESTBED_MOTO_URL'],
+                aws_access_key_id=os.environ['DRCTL_TESTBED_ACCESS_KEY_ID'], aws_secret_access_key=os.environ['DRCTL_TESTBED_SECRET_ACCESS_KEY']
+            ).put_metric_data(Namespace='AWS/RDS', MetricData=[{'MetricName': 'ReplicaLag', 'Value': \(seconds), 'Unit': 'Seconds',
+                'Timestamp': datetime.datetime.now(datetime.timezone.utc),
+                'Dimensions': [{'Name': 'DBInstanceIdentifier', 'Value': '\(prefix)-replica'}]}])
+            """])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+
         func runId() throws -> String {
             let runs = try drctl(["runs", "--state", statePath, "--output", "json"])
             let list = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]]
@@ -234,5 +247,30 @@ struct FailoverCommandTests {
         #expect((state["replica"] as? [String: Any])?["status"] as? String == "available")
         #expect((state["records"] as? [String: [String]])?["app.\(bed.prefix).example.com."] == ["app-usw2.\(bed.prefix).example.com."])
         try await bed.control("POST", "/_testbed/config", ["rds": ["promote": 3]], base: bed.moto)
+    }
+
+    @Test func switchoverFencesFirstWaitsForTheReplicaToCatchUpThenPromotes() async throws {
+        let bed = try Bed.make()
+        try bed.setUp(lag: 4)
+        let child = try DrctlChild(["switchover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"],
+                                   home: bed.home.url, environment: bed.environment)
+        // The primary is fenced before anything else happens to the replica.
+        var fenced = false
+        for _ in 0..<300 where !fenced {
+            try await Task.sleep(for: .seconds(0.1))
+            fenced = (try bed.inspect()["primary"] as? [String: Any])?["status"] as? String == "stopped"
+        }
+        #expect(fenced)
+        #expect((try bed.inspect()["replica"] as? [String: Any])?["source"] is String)   // not promoted while lag is unknown
+        // The replica has replayed everything the fenced primary wrote; RDS keeps publishing that.
+        for _ in 0..<60 where child.isRunning {
+            try bed.putLag(0)
+            try await Task.sleep(for: .seconds(2))
+        }
+        let result = child.finish(within: 60)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let state = try bed.inspect()
+        #expect((state["replica"] as? [String: Any])?["status"] as? String == "available")
+        #expect((state["records"] as? [String: [String]])?["app.\(bed.prefix).example.com."] == ["app-usw2.\(bed.prefix).example.com."])
     }
 }

@@ -20,6 +20,7 @@ public enum RDSActions {
             RDSGlobalClusterAction(rds: rds, kind: .failover),
             RDSGlobalClusterAction(rds: rds, kind: .switchover),
             RDSPreflightAction(client: client),
+            RDSWaitReplicaCaughtUpAction(client: client),
         ]
     }
 
