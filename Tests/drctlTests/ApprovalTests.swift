@@ -107,4 +107,30 @@ struct ApprovalTests {
         #expect(workspace.effects() == ["after"])
         #expect(try workspace.show(runId).status == "succeeded")
     }
+
+    /// A second Ctrl-C stops the wait in flight; the run is interrupted (not "outcome unknown":
+    /// waiting changes nothing) and resume finishes it.
+    @Test func secondControlCStopsTheWaitNowAndResumeCompletes() throws {
+        let workspace = try RunbookWorkspace()
+        let file = try workspace.write("settle.yaml", "name: settle-long\nsteps:\n"
+            + "  - { id: settle, action: wait, with: { duration: 4s } }\n"
+            + workspace.recordingStep("after", needs: ["settle"]))
+        let terminal = try TmuxTerminal(workspace, ["run", file, "--yes"])
+        terminal.waitFor("step settle started")
+        terminal.pressControlC()
+        terminal.waitFor("pausing at the next step boundary")
+        terminal.pressControlC()
+        terminal.waitFor("stopping now")
+        #expect(terminal.exitStatus() == 130, "\(terminal.screen())")
+        let runId = try #require(workspace.onlyRunId())
+        let timeline = try workspace.show(runId)
+        #expect(timeline.status == "interrupted")
+        #expect(timeline.steps.first { $0.id == "settle" }?.status != "succeeded", "the wait was cut short")
+        #expect(workspace.effects().isEmpty)
+
+        let resumed = try workspace.drctl(["resume", runId, "--yes"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(workspace.effects() == ["after"])
+        #expect(try workspace.show(runId).steps.allSatisfy { $0.status == "succeeded" })
+    }
 }
