@@ -92,7 +92,10 @@ struct StepRunner: Sendable {
             case .success(let outputs):
                 return .succeeded(outputs)
             case .failure(let error):
-                if interruption.stage == .stopNow { return error.kind == .outcomeUnknown ? .unknown(error.message) : .interrupted }
+                if interruption.stage == .stopNow {
+                    // Stopping a step that changes nothing (wait, check, approve) leaves nothing in doubt.
+                    return action.isMutating && error.kind == .outcomeUnknown ? .unknown(error.message) : .interrupted
+                }
                 let retryable = shouldRetry(error)
                 guard retryable, attempt < maxAttempts else {
                     return error.kind == .outcomeUnknown ? .unknown(error.message) : .failed(error.message)

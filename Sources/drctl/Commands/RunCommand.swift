@@ -25,8 +25,8 @@ struct RunCommand: AsyncParsableCommand {
         let mutating = runbook.steps.filter { registry.action($0.call.action)?.isMutating ?? true }
         if !mutating.isEmpty && !execution.yes && TerminalPrompter.hasTerminal {
             print("\(runbook.name) will change things in \(mutating.count) step(s): \(mutating.map(\.id).joined(separator: ", ")).")
-            print("Run `drctl plan \(file)` to see each call. ", terminator: "")
-            FileHandle.standardOutput.write(Data("Type yes to start: ".utf8))
+            // One unbuffered write: a `print` without a newline would stay buffered and show after the prompt.
+            OutputLock.shared.write("Run `drctl plan \(file)` to see each call. Type yes to start: ")
             let answer = await TerminalPrompter.readLine(interruption: InterruptionFlag())
             guard answer?.trimmingCharacters(in: .whitespaces) == "yes" else {
                 throw RunEnded(status: .usage, message: "not started: confirmation not given")
