@@ -69,12 +69,28 @@ struct Preflight {
             return report
         }
 
+        // Every read at once (one round trip of latency, not one per resource), then in plan order.
+        var calls: [(key: String, action: String, arguments: [String: RunValue])] = []
         for database in plan.databases where database.primary.region == from {
             guard let replica = database.replica(in: to) else { continue }
+            calls.append(("db:\(database.name)", "aws.rds.preflight",
+                          ["region": .string(to), "instance": .string(replica.instance),
+                           "source_instance": .string(database.primary.instance), "source_region": .string(from)]))
+        }
+        for bucket in plan.buckets where bucket.destinationRegion == to {
+            var arguments: [String: RunValue] = ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source),
+                                                 "destination_bucket": .string(bucket.destination),
+                                                 "destination_region": .string(bucket.destinationRegion)]
+            if let storageClass = bucket.storageClass { arguments["storage_class"] = .string(storageClass) }
+            calls.append(("rule:\(bucket.source)", "aws.s3.check-replication", arguments))
+            calls.append(("backlog:\(bucket.source)", "aws.s3.replication-backlog",
+                          ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source)]))
+        }
+        let results = await invokeAll(calls)
+
+        for database in plan.databases where database.primary.region == from {
+            guard let replica = database.replica(in: to), let result = results["db:\(database.name)"] else { continue }
             let name = "database \(database.name)"
-            let result = await invoke("aws.rds.preflight", ["region": .string(to), "instance": .string(replica.instance),
-                                                          "source_instance": .string(database.primary.instance),
-                                                          "source_region": .string(from)])
             switch result {
             case .failure(let error):
                 report.checks.append(Check(name: name, ok: false, detail: "could not inspect \(replica.instance): \(error)", blocking: true))
@@ -101,11 +117,8 @@ struct Preflight {
         }
 
         for bucket in plan.buckets where bucket.destinationRegion == to {
-            var arguments: [String: RunValue] = ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source),
-                                                 "destination_bucket": .string(bucket.destination),
-                                                 "destination_region": .string(bucket.destinationRegion)]
-            if let storageClass = bucket.storageClass { arguments["storage_class"] = .string(storageClass) }
-            switch await invoke("aws.s3.check-replication", arguments) {
+            guard let rule = results["rule:\(bucket.source)"], let backlog = results["backlog:\(bucket.source)"] else { continue }
+            switch rule {
             case .success(let outputs):
                 let problems = Self.strings(outputs["problems"])
                 report.checks.append(Check(name: "bucket \(bucket.source) → \(bucket.destination)", ok: problems.isEmpty,
@@ -114,7 +127,7 @@ struct Preflight {
             case .failure(let error):
                 report.checks.append(Check(name: "bucket \(bucket.source) → \(bucket.destination)", ok: false, detail: "could not check: \(error)", blocking: false))
             }
-            switch await invoke("aws.s3.replication-backlog", ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source)]) {
+            switch backlog {
             case .success(let outputs):
                 let age = outputs["oldest_pending_age_seconds"]?.secondsValue ?? 0
                 losses.append(age)
@@ -145,6 +158,18 @@ struct Preflight {
     static func strings(_ value: RunValue?) -> [String] {
         guard case .list(let items)? = value else { return [] }
         return items.map(\.description)
+    }
+
+    /// Runs read-only actions concurrently (the AWS client bounds nothing; these are a handful per resource).
+    private func invokeAll(_ calls: [(key: String, action: String, arguments: [String: RunValue])]) async -> [String: Result<[String: RunValue], any Error>] {
+        await withTaskGroup(of: (String, Result<[String: RunValue], any Error>).self) { group in
+            for call in calls {
+                group.addTask { (call.key, await invoke(call.action, call.arguments)) }
+            }
+            var results: [String: Result<[String: RunValue], any Error>] = [:]
+            for await (key, result) in group { results[key] = result }
+            return results
+        }
     }
 
     /// Runs a read-only action once, outside any run.

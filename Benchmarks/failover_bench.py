@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Failover of N replicas plus the DNS change against the test bed with injected latency per call:
+drctl's wall time beside (a) the floor — the longest chain of dependent calls × latency — and
+(b) a boto3 script doing the same work sequentially and with a thread pool, all in one run; and
+the API calls each made (counted at the fault proxy).
+
+  failover_bench.py [--replicas 20] [--latency-ms 200] --drctl PATH   (env: DRCTL_TESTBED_* of a running test bed)
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+from botocore.config import Config
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "Tests", "TestBed"))
+import reference_topology  # noqa: E402
+
+MOTO = os.environ["DRCTL_TESTBED_MOTO_URL"]
+PROXY = os.environ["DRCTL_TESTBED_CLI_PROXY_URL"]
+KEYS = dict(aws_access_key_id=os.environ["DRCTL_TESTBED_ACCESS_KEY_ID"],
+            aws_secret_access_key=os.environ["DRCTL_TESTBED_SECRET_ACCESS_KEY"])
+
+
+def control(url, method="GET", body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read()
+    return json.loads(text) if text else {}
+
+
+def with_latency(ms):
+    control(PROXY + "/_faults", "DELETE")
+    control(PROXY + "/_faults", "POST", {"seed": 1, "rules": [{"service": "*", "operation": "*", "fault": "latency", "ms": ms}]})
+
+
+def calls_made():
+    return control(PROXY + "/_faults/counts")["total_requests"]
+
+
+def longest_dependent_chain(latency):
+    """From the proxy's log of arrival times: the longest sequence of calls each of which arrived
+    after the previous one could have been answered (arrival + latency) — calls that cannot have
+    overlapped, so that chain × latency is the floor for this exact call pattern."""
+    times = sorted(entry["t"] for entry in control(PROXY + "/_faults/log"))
+    best = []   # best[i]: longest chain ending at call i
+    for i, t in enumerate(times):
+        best.append(1 + max((best[j] for j in range(i) if times[j] + latency * 0.95 <= t), default=0))
+    return max(best, default=0)
+
+
+def topology(prefix, replicas):
+    env = dict(os.environ)
+    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(reference_topology.__file__), "reference_topology.py"),
+                          "--prefix", prefix, "--replicas", str(replicas), "--lag", "5"],
+                         env=env, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)["zone_id"]
+
+
+def plan(prefix, replicas, directory):
+    databases = "\n".join(f"""    - name: db{i}
+      primary: {{ region: us-east-1, instance: {prefix}-primary{'' if i == 1 else f'-{i}'} }}
+      replicas: [ {{ region: us-west-2, instance: {prefix}-replica{'' if i == 1 else f'-{i}'} }} ]
+      fence: stop""" for i in range(1, replicas + 1))
+    path = os.path.join(directory, f"{prefix}.yaml")
+    with open(path, "w") as f:
+        f.write(f"""name: {prefix}
+regions: {{ primary: us-east-1, dr: us-west-2 }}
+budgets: {{ rpo: 1h, rto: 4h }}
+aws:
+  databases:
+{databases}
+  dns:
+    - {{ zone_name: {prefix}.example.com., name: app.{prefix}.example.com., type: CNAME, ttl: 60,
+        values: {{ us-east-1: [app-use1.{prefix}.example.com.], us-west-2: [app-usw2.{prefix}.example.com.] }} }}
+""")
+    return path
+
+
+def boto3_failover(prefix, replicas, zone_id, threads):
+    config = Config(retries={"total_max_attempts": 3, "mode": "standard"}, max_pool_connections=max(10, threads))
+    east = boto3.client("rds", region_name="us-east-1", endpoint_url=PROXY, config=config, **KEYS)
+    west = boto3.client("rds", region_name="us-west-2", endpoint_url=PROXY, config=config, **KEYS)
+    r53 = boto3.client("route53", region_name="us-east-1", endpoint_url=PROXY, config=config, **KEYS)
+
+    def wait(rds, instance, done):
+        while not done(rds.describe_db_instances(DBInstanceIdentifier=instance)["DBInstances"][0]):
+            pass
+
+    def one(i):
+        suffix = "" if i == 1 else f"-{i}"
+        primary, replica = f"{prefix}-primary{suffix}", f"{prefix}-replica{suffix}"
+        east.stop_db_instance(DBInstanceIdentifier=primary)
+        wait(east, primary, lambda db: db["DBInstanceStatus"] == "stopped")
+        west.promote_read_replica(DBInstanceIdentifier=replica, BackupRetentionPeriod=7)
+        wait(west, replica, lambda db: db["DBInstanceStatus"] == "available" and not db.get("ReadReplicaSourceDBInstanceIdentifier"))
+
+    if threads == 1:
+        for i in range(1, replicas + 1):
+            one(i)
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(one, range(1, replicas + 1)))
+    change = r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": f"app.{prefix}.example.com.", "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": f"app-usw2.{prefix}.example.com."}]}}]})
+    while r53.get_change(Id=change["ChangeInfo"]["Id"])["ChangeInfo"]["Status"] != "INSYNC":
+        pass
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicas", type=int, default=20)
+    parser.add_argument("--latency-ms", type=int, default=200)
+    parser.add_argument("--drctl", required=True)
+    args = parser.parse_args()
+    # Immediate state changes: the benchmark measures calls and scheduling, not the test bed's clock.
+    control(MOTO + "/_testbed/config", "POST", {"rds": {k: 0 for k in ("creating", "modifying", "backing_up", "snapshot", "copy",
+                                                                      "promote", "rebooting", "stopping", "starting", "deleting")},
+                                                "route53": {"insync": 0}, "s3": {"replication_delay": 0}})
+    latency = args.latency_ms / 1000
+    run = int(time.time()) % 100000
+    results = []
+    with tempfile.TemporaryDirectory() as directory:
+        prefix = f"bench{run}a"
+        topology(prefix, args.replicas)
+        plan_path = plan(prefix, args.replicas, directory)
+        with_latency(args.latency_ms)
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=KEYS["aws_access_key_id"], AWS_SECRET_ACCESS_KEY=KEYS["aws_secret_access_key"],
+                   AWS_ENDPOINT_URL=PROXY, AWS_REGION="us-east-1", HOME=directory, AWS_EC2_METADATA_DISABLED="true")
+        start = time.perf_counter()
+        done = subprocess.run([args.drctl, "failover", "--to", "us-west-2", "--plan", plan_path, "--yes",
+                               "--state", os.path.join(directory, "state.db"), "--output", "json"],
+                              env=env, capture_output=True, text=True)
+        took = time.perf_counter() - start
+        if done.returncode != 0:
+            sys.exit(f"drctl failover failed ({done.returncode}):\n{done.stderr[-2000:]}")
+        drctl_chain = longest_dependent_chain(latency)
+        results.append(("drctl failover (preflight + run)", took, calls_made()))
+
+        for label, threads in (("boto3 script, sequential", 1), ("boto3 script, thread pool", args.replicas)):
+            prefix = f"bench{run}{'b' if threads == 1 else 'c'}"
+            control(PROXY + "/_faults", "DELETE")
+            zone_id = topology(prefix, args.replicas)
+            with_latency(args.latency_ms)
+            start = time.perf_counter()
+            boto3_failover(prefix, args.replicas, zone_id, threads)
+            results.append((label, time.perf_counter() - start, calls_made()))
+    control(PROXY + "/_faults", "DELETE")
+    control(MOTO + "/_testbed/config", "POST", {"rds": {"creating": 2, "modifying": 2, "backing_up": 1, "snapshot": 2, "copy": 2,
+                                                         "promote": 3, "rebooting": 1, "stopping": 1, "starting": 1, "deleting": 1},
+                                                "route53": {"insync": 2}, "s3": {"replication_delay": 2}})
+
+    # The work's own chain: stop → confirm stopped → promote → confirm promoted → change DNS → confirm INSYNC.
+    floor = 6 * latency
+    print(f"Failover of {args.replicas} replicas + the DNS change, {args.latency_ms} ms injected per call (test bed state changes immediate)")
+    print(f"  floor of the work (6 dependent calls × {args.latency_ms} ms) {floor:6.2f} s")
+    print(f"  floor of drctl's own calls ({drctl_chain} dependent × {args.latency_ms} ms) {drctl_chain * latency:6.2f} s   (drctl observes before and verifies after each change, and runs a preflight)")
+    for label, seconds, calls in results:
+        print(f"  {label:44s} {seconds:6.2f} s   {seconds / floor:4.1f}× the work's floor   {calls:4d} API calls")
+    drctl_seconds = results[0][1]
+    print(f"  drctl against its own chain: {drctl_seconds / (drctl_chain * latency):4.2f}×")
+    print("  goal: drctl within 1.2× of the floor, with fewer API calls than the script")
+
+
+if __name__ == "__main__":
+    main()
