@@ -141,50 +141,7 @@ final class CountingProvider: CredentialProvider {
     }
 }
 
-/// Fixtures/metadata_server.py, run for one test: the ECS container endpoint and IMDSv2 on a
-/// free localhost port.
-final class MetadataServer {
-    let port: Int
-    private let process: Process
-
-    init(arguments: [String] = []) throws {
-        guard let script = Bundle.module.url(forResource: "metadata_server", withExtension: "py", subdirectory: "Fixtures") else {
-            throw CredentialError(kind: .notFound, provider: "test", message: "metadata_server.py missing from the bundle")
-        }
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--ttl", "120"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw CredentialError(kind: .notFound, provider: "test", message: "metadata server printed no port")
-        }
-        self.port = port
-    }
-
-    deinit { stop() }
-
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-
-    /// SIGKILL, because a child spawned from the test runner inherits its blocked SIGTERM.
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    /// Requests the server has seen, as "METHOD path" → count.
-    func calls(using transport: any HTTPTransport) async throws -> [String: Int] {
-        let response = try await transport.send(HTTPRequest(method: "GET", url: baseURL + "/calls"))
-        let decoded = try JSONDecoder().decode([String: Int].self, from: Data(response.body))
-        return decoded.filter { $0.key != "GET /calls" }
-    }
+/// Fixtures/metadata_server.py: the ECS container endpoint and IMDSv2 on a free loopback port.
+func MetadataServer(arguments: [String] = []) throws -> FixtureServer {
+    try FixtureServer(script: "metadata_server", arguments: arguments)
 }

@@ -110,50 +110,13 @@ func expectRequestsMatchBotocore(_ transport: RecordingTransport, sourceLocation
 }
 
 /// Fixtures/arc_stub.py, one Route 53 ARC cluster endpoint on a free loopback port.
-final class ARCStub: @unchecked Sendable {
-    let port: Int
-    private let process: Process
+func ARCStub(controls: [String: String]) throws -> FixtureServer {
+    try FixtureServer(script: "arc_stub", arguments: controls.flatMap { ["--control", "\($0.key)=\($0.value)"] })
+}
 
-    init(controls: [String: String]) throws {
-        guard let script = Bundle.module.url(forResource: "arc_stub", withExtension: "py", subdirectory: "Fixtures") else {
-            throw TestBedMissing()
-        }
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--ttl", "120"] + controls.flatMap { ["--control", "\($0.key)=\($0.value)"] }
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw TestBedMissing()
-        }
-        self.port = port
-    }
-
-    deinit { stop() }
-
-    /// Cluster endpoints carry a path (`…amazonaws.com/v1`); so does the stub's.
-    var endpointURL: String { "http://127.0.0.1:\(port)/v1" }
-
-    /// SIGKILL, because a child spawned from the test runner inherits its blocked SIGTERM.
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    func calls() async throws -> [String: Int] {
-        let response = try await CurlTransport(configuration: .init(proxy: ProxySettings()))
-            .send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/calls"))
-        return try JSONDecoder().decode([String: Int].self, from: Data(response.body))
-    }
+extension FixtureServer {
+    /// Cluster endpoints carry a path (`…amazonaws.com/v1`); so does the ARC stub's.
+    var endpointURL: String { "\(baseURL)/v1" }
 }
 
 /// A loopback port with nothing listening: a cluster endpoint whose region is down.
