@@ -207,6 +207,7 @@ public actor PostgresStateStore: StateStore {
         return connection
     }
 
+    @discardableResult
     private func perform<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
         let connection: PostgresConnection
         do {

@@ -18,7 +18,14 @@ struct EngineSession {
         !global.noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDOUT_FILENO) == 1
     }
 
-    static let registry = ActionRegistry.builtIns
+    static let registry: ActionRegistry = {
+        var registry = ActionRegistry.builtIns
+        for action: any RunbookAction in [PostgresReplicationLagAction(), PostgresPromoteAction(), PostgresFenceAction(),
+                                          PostgresTimelineAction()] {
+            registry.register(action)
+        }
+        return registry
+    }()
 
     /// Executes (or resumes) `record` until it stops, then ends the process with its status.
     func execute(runbook: Runbook, record: RunRecord, retryFailed: Bool = false) async throws -> Never {
