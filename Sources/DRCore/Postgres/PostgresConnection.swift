@@ -91,6 +91,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs `body` on the connection's queue with exclusive use of the connection: several
     /// statements in a row (a transaction) without another caller's statement in between.
+    @discardableResult
     public func perform<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {

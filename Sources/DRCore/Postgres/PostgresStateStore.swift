@@ -187,6 +187,11 @@ public actor PostgresStateStore: StateStore {
         try await perform("read schema version") { try PostgresSchema.version($0) }
     }
 
+    /// The server process of the store's current connection (for tests that cut it).
+    func backendProcessID() async throws -> Int {
+        try await perform("read backend pid") { try $0.query("SELECT pg_backend_pid()").first!.decode(Int.self, 0) }
+    }
+
     /// The newest schema version this build knows.
     public static var latestSchemaVersion: Int { PostgresSchema.latestVersion }
 
