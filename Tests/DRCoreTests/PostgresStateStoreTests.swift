@@ -189,6 +189,10 @@ struct PostgresStateStoreTests {
 
         #expect(try await store.acquireLease(scope: scope + "-drill", holder: makeHolder("run-b"), ttl: 60, now: t0) == .acquired)
 
+        // The same run from another process (a `drctl resume` elsewhere) is not a renewal.
+        var elsewhere = makeHolder("run-a")
+        elsewhere.pid = 777
+        #expect(try await store.acquireLease(scope: scope, holder: elsewhere, ttl: 60, now: t0.addingTimeInterval(40)) != .acquired)
         #expect(try await store.acquireLease(scope: scope, holder: makeHolder("run-a"), ttl: 60, now: t0.addingTimeInterval(50)) == .acquired)
         let renewed = try #require(try await store.lease(scope: scope))
         #expect(abs(renewed.expiresAt.timeIntervalSince(t0.addingTimeInterval(110))) < 1e-6)

@@ -65,7 +65,7 @@ struct PostgresSingleFlightTests {
 
         // Still leased: a resume right away is refused.
         let early = try DrctlProcess.run(["resume", id, "--yes", "--lease-ttl", "3"], environment: environment, home: home.url)
-        #expect(early.status == 7, "\(early.stderr)")
+        #expect(early.status == 7, "\(early.stdout)\n\(early.stderr)")
 
         try await Task.sleep(for: .seconds(4))
         let resumed = try DrctlProcess.run(["resume", id, "--yes", "--lease-ttl", "3"], environment: environment, home: home.url)

@@ -148,10 +148,12 @@ public actor PostgresStateStore: StateStore {
                 try session.query("SELECT pg_advisory_xact_lock(hashtext($1))", [.text(scope)])
                 let current = try session.query("SELECT \(LeaseColumns.list) FROM leases WHERE scope = $1", [.text(scope)])
                     .first.map(LeaseColumns.holder)
-                if let current, current.runId != holder.runId, current.expiresAt > now {
+                // Only the process that holds the lease renews it: a `drctl resume` of the same run
+                // from another process (or host) waits for it to expire like anyone else.
+                let renewing = current.map { $0.runId == holder.runId && $0.host == holder.host && $0.pid == holder.pid } ?? false
+                if let current, !renewing, current.expiresAt > now {
                     return .heldBy(current)
                 }
-                let renewing = current?.runId == holder.runId
                 let acquiredAt = renewing ? current?.acquiredAt ?? now : now
                 try session.query(
                     """
