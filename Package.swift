@@ -26,7 +26,7 @@ let package = Package(
         .target(
             name: "DRCore",
             dependencies: [
-                "CCurl", "COpenSSL", "CSQLite",
+                "CCurl", "CLibPQ", "COpenSSL", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

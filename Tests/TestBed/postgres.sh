@@ -116,6 +116,10 @@ SELECT pg_create_physical_replication_slot('$SLOT');
 GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO drctl;
 GRANT EXECUTE ON FUNCTION pg_wal_replay_pause() TO drctl;
 GRANT EXECUTE ON FUNCTION pg_wal_replay_resume() TO drctl;
+-- fencing (postgres.fence): read-only via ALTER SYSTEM + reload, and terminating other sessions
+GRANT ALTER SYSTEM ON PARAMETER default_transaction_read_only TO drctl;
+GRANT EXECUTE ON FUNCTION pg_reload_conf() TO drctl;
+GRANT pg_signal_backend TO drctl;
 EOF
 
   PGPASSWORD=$rpass pg pg_basebackup -h 127.0.0.1 -p "$p1" -U drctl_replicator -D "$DIR/standby" \

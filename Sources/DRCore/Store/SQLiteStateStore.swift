@@ -174,17 +174,19 @@ public final class SQLiteStateStore: StateStore {
     // MARK: Leases
 
     /// Takes `scope` for `ttl` seconds from `now` (the holder's own dates are ignored). Succeeds when
-    /// nobody holds it, the holder's lease has expired, or the holder is the same run — then it is a
-    /// renewal, which keeps the first `acquiredAt`.
+    /// nobody holds it, the holder's lease has expired, or the holder is the same run in the same
+    /// process (run, host and pid) — then it is a renewal, which keeps the first `acquiredAt`.
     public func acquireLease(scope: String, holder: LeaseHolder, ttl: Double, now: Date) async throws -> LeaseAcquisition {
         try await perform("acquire lease \(scope)") { connection in
             try connection.writeTransaction {
                 let current = try connection.queryFirst("SELECT \(LeaseColumns.list) FROM leases WHERE scope = ?",
                                                         [.text(scope)], row: LeaseColumns.holder)
-                if let current, current.runId != holder.runId, current.expiresAt > now {
+                // Only the process that holds the lease renews it: a `drctl resume` of the same run
+                // from another process (or host) waits for it to expire like anyone else.
+                let renewing = current.map { $0.runId == holder.runId && $0.host == holder.host && $0.pid == holder.pid } ?? false
+                if let current, !renewing, current.expiresAt > now {
                     return .heldBy(current)
                 }
-                let renewing = current?.runId == holder.runId
                 let acquiredAt = renewing ? current?.acquiredAt ?? now : now
                 try connection.execute(
                     """

@@ -17,7 +17,8 @@ public protocol StateStore: Sendable {
     func journal(runId: String) async throws -> [JournalEntry]
 
     /// Takes the single-flight lease for `scope` (e.g. the runbook or plan name) for `ttl`
-    /// seconds, unless another unexpired holder has it. Re-acquiring one's own lease renews it.
+    /// seconds, unless another unexpired holder has it. Re-acquiring one's own lease (same run, host and pid)
+    /// renews it; the same run resumed by another process waits for the lease to expire.
     func acquireLease(scope: String, holder: LeaseHolder, ttl: Double, now: Date) async throws -> LeaseAcquisition
     func releaseLease(scope: String, runId: String) async throws
     func lease(scope: String) async throws -> LeaseHolder?

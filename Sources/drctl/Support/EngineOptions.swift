@@ -4,14 +4,15 @@ import Foundation
 
 /// `--state`: where runs are journaled.
 struct StateOptions: ParsableArguments {
-    @Option(name: .long, help: "State store: a SQLite file path (default: $XDG_STATE_HOME/drctl/state.db; env DRCTL_STATE_URL). Keep it outside the region you fail over from.")
+    @Option(name: .long, help: "State store: a SQLite file path or a postgres:// URL shared by a team (default: $XDG_STATE_HOME/drctl/state.db; env DRCTL_STATE_URL). Keep it outside the region you fail over from.")
     var state: String?
 
     func openStore() throws -> any StateStore {
         let environment = ProcessInfo.processInfo.environment
         let location = state ?? environment["DRCTL_STATE_URL"] ?? SQLiteStateStore.defaultPath(environment: environment)
         if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            throw ValidationError("PostgreSQL state stores are not available yet in this build; use a SQLite path")
+            // Connects on first use; the password may come from the URL, PGPASSWORD or PGPASSFILE.
+            return try PostgresStateStore(url: location)
         }
         let path = location.hasPrefix("sqlite://") ? String(location.dropFirst("sqlite://".count)) : location
         return try SQLiteStateStore(path: path)
@@ -32,8 +33,12 @@ struct ExecutionOptions: ParsableArguments {
     @Option(name: .long, help: "Steps run at once (default 4).")
     var concurrency = 4
 
+    @Option(name: .long, help: "Seconds the run's single-flight lease lasts without renewal (renewed every third of it; default 60). After a crash, another process can take over once it expires.")
+    var leaseTtl: Double = 60
+
     func validate() throws {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 256") }
+        guard leaseTtl >= 1 else { throw ValidationError("--lease-ttl must be at least 1 second") }
     }
 
     var resolvedOperator: String {
@@ -44,7 +49,8 @@ struct ExecutionOptions: ParsableArguments {
     }
 
     func engineConfiguration() -> EngineConfiguration {
-        EngineConfiguration(concurrency: concurrency, autoApprove: yes, preApproved: Set(preApproved), operatorName: resolvedOperator)
+        EngineConfiguration(concurrency: concurrency, autoApprove: yes, preApproved: Set(preApproved), operatorName: resolvedOperator,
+                            leaseTTL: leaseTtl)
     }
 }
 

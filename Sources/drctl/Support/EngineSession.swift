@@ -31,6 +31,11 @@ struct EngineSession {
         let client = aws?.client ?? AWSClient(transport: CurlTransport(), credentials: UnavailableCredentials(),
                                                endpoints: StaticEndpointResolver())
         for action in AWSActions.all(client: client) { registry.register(action) }
+        // Self-managed PostgreSQL (VMs, on-premises, any replica libpq reaches).
+        for action: any RunbookAction in [PostgresReplicationLagAction(), PostgresPromoteAction(), PostgresFenceAction(),
+                                          PostgresTimelineAction()] {
+            registry.register(action)
+        }
         return registry
     }
 
