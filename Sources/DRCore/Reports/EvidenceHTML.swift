@@ -117,7 +117,7 @@ public enum EvidenceHTML {
         .result-succeeded{fill:#2e7d32;background:#2e7d32}.result-failed{fill:#c62828;background:#c62828}.result-compensated{fill:#ef6c00;background:#ef6c00}
         .result-skipped,.result-pending{fill:#9e9e9e;background:#9e9e9e}.result-unknown{fill:#6a1b9a;background:#6a1b9a}
         .result-running,.result-waiting{fill:#f9a825;background:#f9a825}
-        svg .marker{stroke-width:2}svg .rto-budget{stroke:#c62828;fill:#c62828}svg .rto-forecast{stroke:#57606a;fill:#57606a;stroke-dasharray:5 4}
+        svg .marker{stroke-width:2}svg .rto-budget,svg .rpo-budget{stroke:#c62828;fill:#c62828}svg .rto-forecast{stroke:#57606a;fill:#57606a;stroke-dasharray:5 4}
         svg .rto-measured{stroke:#0969da;fill:#0969da}svg .track{fill:#eaeef2}
         svg .verdict-within{fill:#2e7d32}svg .verdict-over{fill:#c62828}svg .verdict-unknown,svg .verdict-no-budget{fill:#8c959f}
         .legend{font-size:.8rem;color:#57606a}.swatch{display:inline-block;width:.8rem;height:.8rem;margin:0 .25rem 0 .6rem;vertical-align:middle;border-radius:2px}

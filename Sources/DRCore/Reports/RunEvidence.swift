@@ -92,6 +92,12 @@ public struct CheckEvidence: Sendable, Equatable {
     public var name: String
     public var ok: Bool
     public var detail: String
+
+    public init(name: String, ok: Bool, detail: String) {
+        self.name = name
+        self.ok = ok
+        self.detail = detail
+    }
 }
 
 public struct StepEvidence: Sendable, Equatable {

@@ -111,8 +111,8 @@ public enum TimelineChart {
         svg += #"<text class="marker-label" x="\#(fmt(labelWidth + 4))" y="52">\#(esc(rpo.source ?? "")) \#(esc(DurationText.format(figure)))</text>"#
         if let budget = rpo.budgetSeconds {
             let position = fmt(x(budget))
-            svg += #"<line class="marker rto-budget" x1="\#(position)" y1="10" x2="\#(position)" y2="40"/>"#
-            svg += #"<text class="marker-label rto-budget" x="\#(position)" y="52" text-anchor="\#(x(budget) > width - 160 ? "end" : "middle")">RPO budget \#(esc(DurationText.format(budget)))</text>"#
+            svg += #"<line class="marker rpo-budget" x1="\#(position)" y1="10" x2="\#(position)" y2="40"/>"#
+            svg += #"<text class="marker-label rpo-budget" x="\#(position)" y="52" text-anchor="\#(x(budget) > width - 160 ? "end" : "middle")">RPO budget \#(esc(DurationText.format(budget)))</text>"#
         }
         return svg + "</svg>"
     }
