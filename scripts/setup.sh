@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what drctl needs to build and to run its test bed on Debian 12 (as root, or with sudo):
-# the C libraries it links, PostgreSQL 15 and tmux for the tests, and pinned Python packages
+# the C libraries it links, PostgreSQL 15, tmux and Chromium (headless, for the HTML report test) for the tests, and pinned Python packages
 # (moto's server and botocore) for the local AWS test bed and the benchmark baseline.
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libpq-dev libssl-dev libsqlite3-dev postgresql-15 postgresql-client-15 tmux python3-pip)
+packages=(libcurl4-openssl-dev libpq-dev libssl-dev libsqlite3-dev postgresql-15 postgresql-client-15 tmux python3-pip chromium)
 python_packages=("moto[server]==5.2.1" "boto3==1.43.11" "botocore==1.43.11")
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -44,18 +44,16 @@ struct ShowCommand: AsyncParsableCommand {
             throw RunEnded(status: .usage, message: "no run \(runId) in this state store (see `drctl runs`)")
         }
         let entries = try await store.journal(runId: runId)
-        let replay = JournalReplay(entries: entries)
         let runbook = try? EngineSession.runbook(for: record, allowChanged: true)
+        // The same model as `drctl report`: one reading of the journal.
+        let evidence = RunEvidence(record: record, journal: entries, runbook: runbook)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let order = runbook?.steps.map(\.id) ?? replay.steps.keys.sorted()
-        let steps = order.map { id -> StepLine in
-            let step = replay.steps[id] ?? JournalReplay.StepRecord()
-            let duration = step.startedAt.flatMap { start in step.endedAt.map { $0.timeIntervalSince(start) } }
-            return StepLine(id: id, action: runbook?.step(id)?.call.action ?? "?", status: step.compensated ? "compensated" : step.state.rawValue,
-                            started: step.startedAt.map(formatter.string), ended: step.endedAt.map(formatter.string),
-                            durationSeconds: duration, attempts: step.attempt, error: step.error, approvedBy: step.approvedBy,
-                            outputs: step.outputs.mapValues(\.description))
+        let steps = evidence.steps.map { step in
+            StepLine(id: step.id, action: step.action, status: step.result,
+                     started: step.startedAt.map(formatter.string), ended: step.endedAt.map(formatter.string),
+                     durationSeconds: step.durationSeconds, attempts: step.attempts, error: step.error, approvedBy: step.approvedBy,
+                     outputs: step.outputs)
         }
         let timeline = Timeline(id: record.id, runbook: record.runbookName, status: record.status.rawValue, startedBy: record.startedBy,
                                 host: record.host, runbookDigest: record.runbookDigest, inputs: record.inputs.mapValues(\.description),
