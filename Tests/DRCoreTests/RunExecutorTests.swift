@@ -11,8 +11,34 @@ struct RunExecutorTests {
         private(set) var running = 0
         private(set) var peak = 0
         private var failuresLeft: [String: Int] = [:]
+        /// When set, each act holds until this many run at once (then the gate stays open), so
+        /// the peak is decided by the executor's bound, not by how fast this machine is.
+        var gate: Int?
+        private var gateOpen = false
+        private var held: [CheckedContinuation<Void, Never>] = []
 
-        func begin(_ name: String) { log.append("begin \(name)"); running += 1; peak = max(peak, running) }
+        func begin(_ name: String) {
+            log.append("begin \(name)")
+            running += 1
+            peak = max(peak, running)
+            if let gate, running >= gate { openGate() }
+        }
+
+        func setGate(_ count: Int) { gate = count }
+
+        /// Waits at the gate (at most `seconds`: a bound below the gate must not hang the test).
+        func waitAtGate(seconds: Double) async {
+            guard gate != nil, !gateOpen else { return }
+            Task { try? await Task.sleep(for: .seconds(seconds)); self.openGate() }
+            await withCheckedContinuation { held.append($0) }
+        }
+
+        private func openGate() {
+            gateOpen = true
+            let waiting = held
+            held.removeAll()
+            waiting.forEach { $0.resume() }
+        }
         func end(_ name: String) { log.append("end \(name)"); running -= 1 }
         func note(_ text: String) { log.append(text) }
         func failTimes(_ name: String, _ times: Int) { failuresLeft[name] = times }
@@ -36,6 +62,7 @@ struct RunExecutorTests {
         func act(_ invocation: ActionInvocation) async throws -> [String: RunValue] {
             let name = try invocation.string("name")
             await recorder.begin(name)
+            await recorder.waitAtGate(seconds: 10)
             try await Task.sleep(for: .milliseconds(invocation.arguments["ms"]?.intValue ?? 20))
             await recorder.end(name)
             let failNow = await recorder.shouldFail(name)
@@ -116,10 +143,12 @@ struct RunExecutorTests {
         let harness = try Harness()
         let steps = (1...8).map { "  - { id: s\($0), action: test.op, with: { name: s\($0), ms: 150 } }" }.joined(separator: "\n")
         let runbook = try harness.load("name: wide\nsteps:\n\(steps)")
+        await harness.recorder.setGate(3)
         let (_, status) = try await harness.start(runbook, concurrency: 3)
         #expect(status == .succeeded)
         #expect(await harness.recorder.peak == 3)
         let unbounded = try Harness()
+        await unbounded.recorder.setGate(8)
         _ = try await unbounded.start(try unbounded.load("name: wide\nsteps:\n\(steps)"), concurrency: 8)
         #expect(await unbounded.recorder.peak == 8)
     }
