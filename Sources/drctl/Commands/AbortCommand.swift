@@ -14,12 +14,8 @@ struct AbortCommand: AsyncParsableCommand {
     func run() async throws {
         try global.bootstrapLogging()
         let store = try state.openStore()
-        guard let record = try await store.run(runId) else {
-            throw RunEnded(status: .usage, message: "no run \(runId) in this state store (see `drctl runs`)")
-        }
-        guard !(record.status == .succeeded || record.status == .aborted) else {
-            throw RunEnded(status: .usage, message: "run \(runId) is \(record.status.rawValue): nothing to abort")
-        }
+        let record = try await store.requireRun(runId)
+        try record.requireUnfinished("abort")
         if let holder = try await store.lease(scope: record.lockScope), holder.runId == runId, holder.expiresAt > Date(),
            record.status == .running {
             throw LeaseHeldError(scope: record.lockScope, holder: holder)

@@ -17,9 +17,7 @@ struct ApproveCommand: AsyncParsableCommand {
     func run() async throws {
         try global.bootstrapLogging()
         let store = try state.openStore()
-        guard let record = try await store.run(runId) else {
-            throw RunEnded(status: .usage, message: "no run \(runId) in this state store (see `drctl runs`)")
-        }
+        let record = try await store.requireRun(runId)
         let runbook = try EngineSession.runbook(for: record, allowChanged: false)
         guard let step = runbook.step(stepId), step.call.action == "approve" else {
             throw RunEnded(status: .usage, message: "run \(runId) has no approval step \(stepId)")

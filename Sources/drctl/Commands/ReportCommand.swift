@@ -62,9 +62,7 @@ struct ReportCommand: AsyncParsableCommand {
         let store = try state.openStore()
         if history { return try await printHistory(store: store) }
         guard let runId else { return }
-        guard let record = try await store.run(runId) else {
-            throw RunEnded(status: .usage, message: "no run \(runId) in this state store (see `drctl runs`)")
-        }
+        let record = try await store.requireRun(runId)
         let evidence = RunEvidence(record: record, journal: try await store.journal(runId: runId), runbook: Self.pinnedRunbook(of: record))
         let format = format ?? .all
         guard format == .all || out != nil else {

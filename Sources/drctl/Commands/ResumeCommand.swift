@@ -16,12 +16,8 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         try global.bootstrapLogging()
         let store = try state.openStore()
-        guard let record = try await store.run(runId) else {
-            throw RunEnded(status: .usage, message: "no run \(runId) in this state store (see `drctl runs`)")
-        }
-        guard !(record.status == .succeeded || record.status == .aborted) else {
-            throw RunEnded(status: .usage, message: "run \(runId) is \(record.status.rawValue): nothing to resume")
-        }
+        let record = try await store.requireRun(runId)
+        try record.requireUnfinished("resume")
         let runbook = try EngineSession.runbook(for: record, allowChanged: allowChanged)
         try await EngineSession(store: store, global: global, execution: execution)
             .execute(runbook: runbook, record: record, retryFailed: record.status == .failed)

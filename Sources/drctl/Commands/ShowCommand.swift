@@ -40,9 +40,7 @@ struct ShowCommand: AsyncParsableCommand {
     func run() async throws {
         try global.bootstrapLogging()
         let store = try state.openStore()
-        guard let record = try await store.run(runId) else {
-            throw RunEnded(status: .usage, message: "no run \(runId) in this state store (see `drctl runs`)")
-        }
+        let record = try await store.requireRun(runId)
         let entries = try await store.journal(runId: runId)
         let runbook = try? EngineSession.runbook(for: record, allowChanged: true)
         // The same model as `drctl report`: one reading of the journal.

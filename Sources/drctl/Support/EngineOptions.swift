@@ -122,3 +122,22 @@ private struct JSONValue: Decodable {
         else { runValue = .map(try container.decode([String: JSONValue].self).mapValues(\.runValue)) }
     }
 }
+
+extension StateStore {
+    /// The run, or a usage error that says where run ids are listed.
+    func requireRun(_ id: String) async throws -> RunRecord {
+        guard let record = try await run(id) else {
+            throw RunEnded(status: .usage, message: "no run \(id) in this state store (see `drctl runs`)")
+        }
+        return record
+    }
+}
+
+extension RunRecord {
+    /// Refuses to `verb` (resume, abort) a run that already finished for good.
+    func requireUnfinished(_ verb: String) throws {
+        guard !(status == .succeeded || status == .aborted) else {
+            throw RunEnded(status: .usage, message: "run \(id) is \(status.rawValue): nothing to \(verb)")
+        }
+    }
+}
