@@ -150,12 +150,8 @@ public final class InterruptionFlag: @unchecked Sendable {
     /// Returns once the flag reaches `stage`, or when the calling task is cancelled.
     public func wait(until stage: Stage) async {
         let gate = OneShotGate()
-        await withTaskCancellationHandler {
-            when(stage) { gate.open() }
-            await gate.wait()
-        } onCancel: {
-            gate.open()
-        }
+        when(stage) { gate.open() }
+        await gate.wait()
     }
 }
 
@@ -178,27 +174,45 @@ public struct LeaseHeldError: Error, Sendable, CustomStringConvertible {
 final class OneShotGate: @unchecked Sendable {
     private let lock = NSLock()
     private var isOpen = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    private var nextId: UInt64 = 0
 
     func open() {
         lock.lock()
         isOpen = true
-        let pending = waiters
+        let pending = waiters.values
         waiters.removeAll()
         lock.unlock()
         pending.forEach { $0.resume() }
     }
 
+    /// Returns when the gate opens — or when the calling task is cancelled (so a task group
+    /// racing it against a timeout can end without waiting for the gate).
+    private func reserveId() -> UInt64 {
+        lock.withLock {
+            defer { nextId += 1 }
+            return nextId
+        }
+    }
+
     func wait() async {
-        await withCheckedContinuation { continuation in
-            lock.lock()
-            if isOpen {
-                lock.unlock()
-                continuation.resume()
-            } else {
-                waiters.append(continuation)
-                lock.unlock()
+        let id = reserveId()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                lock.lock()
+                if isOpen || Task.isCancelled {
+                    lock.unlock()
+                    continuation.resume()
+                } else {
+                    waiters[id] = continuation
+                    lock.unlock()
+                }
             }
+        } onCancel: {
+            lock.lock()
+            let waiter = waiters.removeValue(forKey: id)
+            lock.unlock()
+            waiter?.resume()
         }
     }
 }

@@ -43,11 +43,15 @@ public enum LocalCommand {
             return first
         }
         if timedOut || Task.isCancelled {
-            process.terminate()
+            // The command runs as the leader of its own process group: signal the group, so that
+            // what the shell started (a `sleep`, a pipeline) stops too and releases the pipes.
             let pid = process.processIdentifier
+            kill(-pid, SIGTERM)
+            process.terminate()
             try? await Task.sleep(for: .seconds(2))
-            if process.isRunning { kill(pid, SIGKILL) }
+            if process.isRunning { kill(-pid, SIGKILL); kill(pid, SIGKILL) }
             await exited.wait()
+            kill(-pid, SIGKILL)
         }
         let status = process.terminationStatus
         return Result(status: status, stdout: outReader.finish(), stderr: errReader.finish(), timedOut: timedOut)
@@ -77,8 +81,10 @@ private final class PipeCollector: @unchecked Sendable {
         }
     }
 
+    /// What was read; waits at most a few seconds for the end of the stream, since a daemon the
+    /// command left behind may hold the pipe open forever.
     func finish() -> String {
-        done.wait()
+        _ = done.wait(timeout: .now() + 5)
         lock.lock()
         defer { lock.unlock() }
         return String(decoding: data, as: UTF8.self)
