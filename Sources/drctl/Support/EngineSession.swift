@@ -33,7 +33,8 @@ struct EngineSession {
         for action in AWSActions.all(client: client) { registry.register(action) }
         // Self-managed PostgreSQL (VMs, on-premises, any replica libpq reaches).
         for action: any RunbookAction in [PostgresReplicationLagAction(), PostgresPromoteAction(), PostgresFenceAction(),
-                                          PostgresTimelineAction()] {
+                                          PostgresTimelineAction(), PostgresCheckRowsAction(), PostgresCheckFreshnessAction(),
+                                          PostgresCheckChecksumAction(), PostgresCheckSQLAction(), PostgresHeartbeatRPOAction()] {
             registry.register(action)
         }
         return registry
