@@ -46,6 +46,14 @@ struct ErrorReport {
         case let error as StateStoreError:
             (status, message, hint) = (error.kind == .schema || error.kind == .corrupt || error.kind == .open ? .invalidConfiguration : .internalError,
                                        error.description, nil)
+        case let error as PostgresError:
+            switch error.kind {
+            case .invalidTarget: (status, message, hint) = (.invalidConfiguration, error.description, "check the postgres:// URL")
+            case .authenticationFailed: (status, message, hint) = (.authenticationFailed, error.description, "check the user and its password (URL, PGPASSWORD or PGPASSFILE)")
+            default: (status, message, hint) = (.cloudError, error.description, nil)
+            }
+        case let error as ActionError:
+            (status, message, hint) = (error.kind == .permanent ? .runFailed : .cloudError, error.description, nil)
         case let error as PaginationError:
             (status, message, hint) = (.cloudError, error.description, nil)
         default:
