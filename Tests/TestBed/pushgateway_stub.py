@@ -40,8 +40,9 @@ def main():
         def log_message(self, *_):
             pass
 
-    # The parent may ignore SIGTERM (ignored signals survive exec): stop on it explicitly.
+    # The parent may ignore or block SIGTERM (both survive exec): stop on it explicitly.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
