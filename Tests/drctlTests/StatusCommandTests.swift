@@ -167,6 +167,16 @@ struct StatusCommandTests {
         #expect(!Self.samples(families, "drctl_rpo_seconds").contains { $0.labels["kind"] == "snapshot-copy" })
     }
 
+    @Test func aLagAboveHalfTheBudgetIsAWarningThatStillExitsZero() async throws {
+        let bed = try Bed.make()
+        try bed.setUp(lag: 2400, snapshotCopy: false)
+        let result = try bed.status(["--output", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(document["state"] as? String == "warning")
+        #expect((document["resources"] as? [[String: Any]])?.first?["state"] as? String == "warning")
+    }
+
     @Test func anUnknownRPOCountsAsABreach() async throws {
         let bed = try Bed.make()
         try bed.setUp(lag: -1, snapshotCopy: false)
