@@ -17,8 +17,8 @@ public enum DrillHistory {
     /// The plan's newest drill (any status), and its newest successful one.
     public static func latest(in store: any StateStore, plan: String) async throws -> (last: RunRecord?, lastSuccess: RunRecord?) {
         let drills = try await store.runs(status: nil, limit: lookBack).filter { isDrill($0, ofPlan: plan) }
-        // "Newest" by when the drill finished: that is when its evidence exists.
         let last = drills.max { $0.createdAt < $1.createdAt }
+        // The newest success by when it finished: that is when its evidence exists.
         let lastSuccess = drills.filter { $0.status == .succeeded }.max { $0.updatedAt < $1.updatedAt }
         return (last, lastSuccess)
     }
