@@ -73,8 +73,10 @@ struct DRPlanDecoder: LocatedYAMLDecoding {
         var schedule = "0 6 1 1,4,7,10 *"
         if let node = top["drills"]?.value, let entries = mapping(node, keys: ["schedule"], required: [], what: "drills"),
            let text = entries["schedule"].flatMap({ string($0.value, what: "drills.schedule") }) {
-            if text.split(separator: " ").count != 5 {
-                problem(entries["schedule"]?.value, "found '\(text)', expected a cron expression of five fields (minute hour day month weekday)")
+            do { _ = try CronSchedule(parsing: text) } catch let error as CronParseError {
+                problem(entries["schedule"]?.value, "drills.schedule: column \(error.column) of '\(text)'\(error.field.map { " (\($0))" } ?? ""): \(error.message)")
+            } catch {
+                problem(entries["schedule"]?.value, "drills.schedule: \(error)")
             }
             schedule = text
         }

@@ -22,6 +22,10 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case cloudError = 9
     /// Local configuration is invalid (AWS config/credentials files, environment variables).
     case invalidConfiguration = 10
+    /// `drctl status`: a protected resource's RPO is above the budget, or unknown.
+    case rpoBudgetBreached = 11
+    /// `drctl drill due`: the schedule called for a drill since the last successful one.
+    case drillDue = 12
     /// A bug in drctl; please report it.
     case internalError = 70
     /// Stopped by Ctrl-C or SIGTERM at a step boundary; `drctl resume RUN` continues.
@@ -40,6 +44,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .authenticationFailed: return "no usable credentials, or they were rejected"
         case .cloudError: return "a cloud API or the network failed"
         case .invalidConfiguration: return "invalid local configuration"
+        case .rpoBudgetBreached: return "an RPO budget is breached (or an RPO is unknown)"
+        case .drillDue: return "a drill is due or overdue"
         case .internalError: return "internal error"
         case .interrupted: return "interrupted; resume to continue"
         }

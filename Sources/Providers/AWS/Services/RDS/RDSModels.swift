@@ -68,6 +68,8 @@ public struct DBSnapshot: Sendable, Equatable, Codable {
     public let encrypted: Bool
     public let kmsKeyId: String?
     public let createTime: String?
+    /// When the data was snapshotted; unlike `createTime`, a copy keeps the original's time.
+    public let originalCreateTime: String?
     public let sourceRegion: String?
 
     init(xml: XMLNode) {
@@ -79,6 +81,7 @@ public struct DBSnapshot: Sendable, Equatable, Codable {
         encrypted = xml.string("Encrypted") == "true"
         kmsKeyId = xml.string("KmsKeyId").flatMap { $0.isEmpty ? nil : $0 }
         createTime = xml.string("SnapshotCreateTime")
+        originalCreateTime = xml.string("OriginalSnapshotCreateTime")
         sourceRegion = xml.string("SourceRegion")
     }
 }

@@ -1,0 +1,235 @@
+import Foundation
+
+/// Ready-to-use snippets that run `drctl drill run` on the plan's schedule: a crontab entry, a
+/// Kubernetes CronJob, and an EventBridge Scheduler schedule that starts an ECS Fargate task.
+/// Pure text; placeholders in capitals (ACCOUNT_ID, SUBNET_ID …) are the reader's to fill in.
+/// No secret is ever embedded: the state store URL comes from a Secret / Secrets Manager.
+public struct DrillDeployment: Sendable {
+    public var planName: String
+    public var schedule: CronSchedule
+    /// RTO budget: a drill that runs longer than budget + an hour is stopped by the scheduler.
+    public var rtoBudgetSeconds: Double
+    public var drRegion: String
+    /// Absolute path of the plan on the cron host.
+    public var planPath: String
+    /// The plan's text, shipped to Kubernetes in a ConfigMap.
+    public var planText: String
+    public var image: String
+    public var namespace: String
+    public var serviceAccount: String
+
+    public init(planName: String, schedule: CronSchedule, rtoBudgetSeconds: Double, drRegion: String, planPath: String,
+                planText: String, image: String, namespace: String = "drctl", serviceAccount: String = "drctl-drill") {
+        self.planName = planName
+        self.schedule = schedule
+        self.rtoBudgetSeconds = rtoBudgetSeconds
+        self.drRegion = drRegion
+        self.planPath = planPath
+        self.planText = planText
+        self.image = image
+        self.namespace = namespace
+        self.serviceAccount = serviceAccount
+    }
+
+    var deadlineSeconds: Int { Int(rtoBudgetSeconds) + 3600 }
+
+    // MARK: crontab
+
+    /// A crontab(5) entry. cron runs in the host's zone; cronie honours `CRON_TZ`, Debian's cron
+    /// does not (run the host in UTC there). `flock -n` skips a run while the previous one is
+    /// still going; drctl's own plan lock guards across hosts. No `%` (cron would cut the line).
+    public func crontab() -> String {
+        let lock = "/var/lock/drctl-drill-\(planName).lock"
+        let log = "/var/log/drctl/drill-\(planName).log"
+        return """
+        # drctl drill for plan '\(planName)': \(schedule.expression) in UTC (the plan's drills.schedule).
+        # Install with `crontab -e` (or as /etc/cron.d/drctl-drill-\(planName) with a user field after the schedule).
+        # State store: set DRCTL_STATE_URL in the environment cron gives the job (e.g. in /etc/default/drctl),
+        # not on this line. Create /var/log/drctl, writable by the cron user.
+        CRON_TZ=UTC
+        \(schedule.expression) flock -n \(lock) drctl drill run --plan \(shellQuoted(planPath)) --yes --output json >> \(log) 2>&1
+
+        """
+    }
+
+    // MARK: Kubernetes
+
+    /// A CronJob (with its ConfigMap and IRSA ServiceAccount). `concurrencyPolicy: Forbid`, no
+    /// retries of a failed drill (its teardown already ran; the next schedule tries again), and
+    /// the schedule in UTC (`timeZone`, Kubernetes 1.27+).
+    public func kubernetes() -> String {
+        let planLines = planText.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.isEmpty ? "" : "    \($0)" }.joined(separator: "\n")
+        return """
+        # drctl drill for plan '\(planName)' — `kubectl apply -f` after filling in ACCOUNT_ID.
+        # The state store URL lives in the Secret 'drctl-state' (key: url), created separately:
+        #   kubectl -n \(namespace) create secret generic drctl-state --from-literal=url='postgres://…'
+        apiVersion: v1
+        kind: ServiceAccount
+        metadata:
+          name: \(serviceAccount)
+          namespace: \(namespace)
+          annotations:
+            # IRSA: the IAM role with the drill's least-privilege policy (deploy/terraform/iam.tf).
+            eks.amazonaws.com/role-arn: arn:aws:iam::ACCOUNT_ID:role/drctl-drill
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: drctl-plan-\(planName)
+          namespace: \(namespace)
+        data:
+          drplan.yaml: |
+        \(planLines)
+        ---
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata:
+          name: drctl-drill-\(planName)
+          namespace: \(namespace)
+          labels: { app.kubernetes.io/name: drctl, app.kubernetes.io/component: drill }
+        spec:
+          schedule: "\(schedule.expression)"
+          timeZone: Etc/UTC
+          concurrencyPolicy: Forbid
+          startingDeadlineSeconds: 3600
+          successfulJobsHistoryLimit: 4
+          failedJobsHistoryLimit: 4
+          jobTemplate:
+            spec:
+              backoffLimit: 0
+              activeDeadlineSeconds: \(deadlineSeconds)
+              template:
+                metadata:
+                  labels: { app.kubernetes.io/name: drctl, app.kubernetes.io/component: drill }
+                spec:
+                  serviceAccountName: \(serviceAccount)
+                  restartPolicy: Never
+                  securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 }
+                  containers:
+                    - name: drctl
+                      image: \(image)
+                      args: [drill, run, --plan, /etc/drctl/drplan.yaml, --yes, --output, json]
+                      env:
+                        - name: DRCTL_STATE_URL
+                          valueFrom: { secretKeyRef: { name: drctl-state, key: url } }
+                        - name: AWS_REGION
+                          value: \(drRegion)
+                        - name: HOME
+                          value: /tmp
+                      securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: [ALL] } }
+                      resources:
+                        requests: { cpu: 100m, memory: 128Mi }
+                        limits: { memory: 512Mi }
+                      volumeMounts:
+                        - { name: plan, mountPath: /etc/drctl, readOnly: true }
+                        - { name: tmp, mountPath: /tmp }
+                  volumes:
+                    - name: plan
+                      configMap: { name: drctl-plan-\(planName) }
+                    - name: tmp
+                      emptyDir: {}
+
+        """
+    }
+
+    // MARK: ECS Fargate + EventBridge Scheduler
+
+    /// Input for `aws scheduler create-schedule --cli-input-json file://…`: an EventBridge
+    /// Scheduler schedule that runs the drctl task definition on Fargate. EventBridge has its
+    /// own cron dialect (six fields, `?` in one day field), converted here.
+    /// https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#cron-based
+    public func ecs() throws -> String {
+        let expression = try schedule.eventBridgeExpression()
+        let document: [String: Any] = [
+            "Name": "drctl-drill-\(planName)",
+            "Description": "drctl drill run for plan \(planName) (\(schedule.expression) UTC)",
+            "ScheduleExpression": expression,
+            "ScheduleExpressionTimezone": "UTC",
+            "FlexibleTimeWindow": ["Mode": "OFF"],
+            "State": "ENABLED",
+            "Target": [
+                "Arn": "arn:aws:ecs:\(drRegion):ACCOUNT_ID:cluster/drctl",
+                "RoleArn": "arn:aws:iam::ACCOUNT_ID:role/drctl-drill-scheduler",
+                // A failed drill is not retried: its teardown already ran, the next schedule tries again.
+                "RetryPolicy": ["MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 3600],
+                "EcsParameters": [
+                    "TaskDefinitionArn": "arn:aws:ecs:\(drRegion):ACCOUNT_ID:task-definition/drctl-drill-\(planName)",
+                    "TaskCount": 1,
+                    "LaunchType": "FARGATE",
+                    "PlatformVersion": "LATEST",
+                    "NetworkConfiguration": ["awsvpcConfiguration": [
+                        "Subnets": ["SUBNET_ID"], "SecurityGroups": ["SECURITY_GROUP_ID"], "AssignPublicIp": "DISABLED",
+                    ]],
+                    "Tags": [["drctl:plan": planName]],
+                ],
+            ],
+        ]
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// How to use `ecs()`; for stderr, so that stdout stays pure JSON.
+    public func ecsNotes() throws -> String {
+        """
+        EventBridge Scheduler → ECS Fargate for plan '\(planName)': save stdout as schedule.json, fill in ACCOUNT_ID,
+        SUBNET_ID and SECURITY_GROUP_ID, then: aws scheduler create-schedule --cli-input-json file://schedule.json
+        Terraform for the task definition, the roles and this schedule: deploy/terraform (schedule_expression = "\(try schedule.eventBridgeExpression())").
+
+        """
+    }
+
+    func shellQuoted(_ text: String) -> String {
+        text.allSatisfy { $0.isLetter || $0.isNumber || "/._-+:@".contains($0) } ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
+/// Why a cron expression has no EventBridge equivalent.
+public struct ScheduleConversionError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+extension CronSchedule {
+    /// The schedule in EventBridge's cron dialect: `cron(min hour dom month dow year)` with `?`
+    /// in the unrestricted day field and weekdays by name (EventBridge numbers them 1–7 from SUN).
+    /// Vixie's either-day rule has no EventBridge form; such schedules are refused.
+    public func eventBridgeExpression() throws -> String {
+        let allDays = Set(1...31), allWeekdays = Set(0...6)
+        let dayOfMonth: String, dayOfWeek: String
+        if dayOfMonthRestricted && dayOfWeekRestricted {
+            throw ScheduleConversionError(message: "'\(expression)' runs when either the day of month or the weekday matches; EventBridge cannot express that in one schedule: use two schedules, one per day field")
+        } else if daysOfWeek == allWeekdays {
+            (dayOfMonth, dayOfWeek) = (Self.compact(daysOfMonth, full: allDays), "?")
+        } else if daysOfMonth == allDays {
+            let names = CronSchedule.Field.dayOfWeek.names
+            (dayOfMonth, dayOfWeek) = ("?", Self.compact(daysOfWeek, full: allWeekdays) { names[$0] })
+        } else {
+            throw ScheduleConversionError(message: "'\(expression)' restricts both the day of month and the weekday; EventBridge needs '?' in one of them")
+        }
+        let fields = [Self.compact(minutes, full: Set(0...59)), Self.compact(hours, full: Set(0...23)), dayOfMonth,
+                      Self.compact(months, full: Set(1...12)), dayOfWeek, "*"]
+        return "cron(\(fields.joined(separator: " ")))"
+    }
+
+    /// `*` for the whole field, else a list of values and ranges (`0,15-17,30`).
+    static func compact(_ values: Set<Int>, full: Set<Int>, name: (Int) -> String = { String($0) }) -> String {
+        if values == full { return "*" }
+        var parts: [String] = []
+        var runStart: Int?, previous: Int?
+        func close() {
+            guard let start = runStart, let end = previous else { return }
+            parts.append(start == end ? name(start) : "\(name(start))-\(name(end))")
+        }
+        for value in values.sorted() {
+            if let last = previous, value == last + 1 {
+                previous = value
+            } else {
+                close()
+                (runStart, previous) = (value, value)
+            }
+        }
+        close()
+        return parts.joined(separator: ",")
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import DRCore
+import Foundation
+
+/// `drctl drill schedule --print crontab|kubernetes|ecs`: deployment snippets that run
+/// `drctl drill run` on the plan's schedule (see deploy/ for the image and Terraform).
+struct DrillScheduleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule",
+        abstract: "Print a ready-to-use crontab entry, Kubernetes CronJob or EventBridge Scheduler → ECS Fargate schedule for the plan's drills.")
+
+    enum Target: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case crontab, kubernetes, ecs
+    }
+
+    @OptionGroup var planOption: PlanOption
+    @Option(name: .customLong("print"), help: "What to print: crontab, kubernetes or ecs.") var target: Target
+    @Option(name: .long, help: "The drctl container image (kubernetes).") var image = "ghcr.io/OWNER/drctl:\(DRCTLVersion.string)"
+    @Option(name: .long, help: "Kubernetes namespace.") var namespace = "drctl"
+    @Option(name: .long, help: "Kubernetes service account (IRSA).") var serviceAccount = "drctl-drill"
+
+    func run() async throws {
+        let plan = try DRPlanLoader.load(path: planOption.path)
+        let schedule = try CronSchedule(parsing: plan.drillSchedule)
+        let path = URL(fileURLWithPath: planOption.path).standardizedFileURL.path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let deployment = DrillDeployment(planName: plan.name, schedule: schedule, rtoBudgetSeconds: plan.budgets.rto ?? 4 * 3600,
+                                         drRegion: plan.drRegion, planPath: path, planText: text, image: image,
+                                         namespace: namespace, serviceAccount: serviceAccount)
+        switch target {
+        case .crontab: print(deployment.crontab(), terminator: "")
+        case .kubernetes: print(deployment.kubernetes(), terminator: "")
+        case .ecs:
+            do {
+                print(try deployment.ecs(), terminator: "")
+                FileHandle.standardError.write(Data(try deployment.ecsNotes().utf8))
+            } catch let error as ScheduleConversionError {
+                throw RunEnded(status: .invalidRunbook, message: "error: \(plan.source.path): drills.schedule: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import AWSProvider
+import DRCore
+import Foundation
+
+/// Measures, for every protected resource of a plan, how old its newest restorable point in the
+/// DR region is: replica lag (CloudWatch), the newest available snapshot copy (DescribeDBSnapshots
+/// in the DR region), the S3 replication backlog (the `aws.s3.replication-backlog` action, as the
+/// failover preflight reads it). Read-only. A measurement that fails is unknown, never zero.
+struct RecoveryPointProbe {
+    let plan: DRPlan
+    let aws: AWSContext
+    let registry: ActionRegistry
+    let now: Date
+
+    func measure() async -> [ProtectedResourcePosture] {
+        var resources: [ProtectedResourcePosture] = []
+        for database in plan.databases {
+            var points: [RecoveryPointAge] = []
+            for replica in database.replicas where replica.region == plan.drRegion {
+                points.append(await replicaLag(replica))
+            }
+            points.append(await snapshotCopy(of: database))
+            resources.append(ProtectedResourcePosture(name: database.name, type: "database", recoveryPoints: points))
+        }
+        for bucket in plan.buckets where bucket.destinationRegion == plan.drRegion {
+            resources.append(ProtectedResourcePosture(name: bucket.source, type: "bucket", recoveryPoints: [await backlog(bucket)]))
+        }
+        return resources
+    }
+
+    func replicaLag(_ replica: DRPlan.Endpoint) async -> RecoveryPointAge {
+        let source = "\(replica.instance) (\(replica.region))"
+        do {
+            guard let point = try await RDSReplicaLag(client: aws.client).latest(region: replica.region, instance: replica.instance, now: now) else {
+                return RecoveryPointAge(kind: .replicaLag, source: source, seconds: nil,
+                                        detail: "no ReplicaLag datapoint in the last 10 minutes")
+            }
+            return RecoveryPointAge(kind: .replicaLag, source: source, seconds: max(0, point.seconds),
+                                    detail: "ReplicaLag at \(DrillDue.timestamp(point.timestamp))")
+        } catch {
+            return RecoveryPointAge(kind: .replicaLag, source: source, seconds: nil, detail: "not readable: \(error)")
+        }
+    }
+
+    /// The newest *available* snapshot of the primary that exists in the DR region. A copy keeps
+    /// the primary's instance identifier and the original snapshot time, which is the point the
+    /// data is from (the copy's own create time is when it was copied).
+    func snapshotCopy(of database: DRPlan.Database) async -> RecoveryPointAge {
+        let region = plan.drRegion
+        do {
+            let snapshots = try await RDSClient(client: aws.client).describeDBSnapshots(region: region, instance: database.primary.instance)
+            let dated = snapshots.filter { $0.status == "available" }.compactMap { snapshot -> (DBSnapshot, Date)? in
+                guard let text = snapshot.originalCreateTime ?? snapshot.createTime, let date = Self.parseTimestamp(text) else { return nil }
+                return (snapshot, date)
+            }
+            guard let (newest, taken) = dated.max(by: { $0.1 < $1.1 }) else {
+                return RecoveryPointAge(kind: .snapshotCopy, source: "\(database.primary.instance) snapshots (\(region))", seconds: nil,
+                                        detail: "no available snapshot of \(database.primary.instance) in \(region)")
+            }
+            return RecoveryPointAge(kind: .snapshotCopy, source: "\(newest.identifier) (\(region))", seconds: max(0, now.timeIntervalSince(taken)),
+                                    detail: "taken \(DrillDue.timestamp(taken))")
+        } catch {
+            return RecoveryPointAge(kind: .snapshotCopy, source: "\(database.primary.instance) snapshots (\(region))", seconds: nil,
+                                    detail: "not readable: \(error)")
+        }
+    }
+
+    func backlog(_ bucket: DRPlan.BucketPair) async -> RecoveryPointAge {
+        let source = "\(bucket.source) → \(bucket.destination)"
+        guard let action = registry.action("aws.s3.replication-backlog") else {
+            return RecoveryPointAge(kind: .replicationBacklog, source: source, seconds: nil, detail: "aws.s3.replication-backlog is not available")
+        }
+        let invocation = ActionInvocation(runId: "status", stepId: "replication-backlog", attempt: 1,
+                                          arguments: ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source)],
+                                          firstStartedAt: now, deadline: now.addingTimeInterval(120), isResume: false,
+                                          services: ActionServices(messages: { _ in }))
+        do {
+            let outputs = try await action.verify(invocation, acted: [:])
+            let failed = outputs["failed"]?.intValue ?? 0
+            let detail = "\(outputs["pending"]?.description ?? "?") pending, \(failed) failed of \(outputs["sampled"]?.description ?? "?") newest objects sampled"
+            // A FAILED object will never reach the DR region: its loss is not bounded.
+            guard failed == 0 else { return RecoveryPointAge(kind: .replicationBacklog, source: source, seconds: nil, detail: detail) }
+            return RecoveryPointAge(kind: .replicationBacklog, source: source,
+                                    seconds: outputs["oldest_pending_age_seconds"]?.secondsValue ?? 0, detail: detail)
+        } catch {
+            return RecoveryPointAge(kind: .replicationBacklog, source: source, seconds: nil, detail: "not readable: \(error)")
+        }
+    }
+
+    static func parseTimestamp(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        if let date = plain.date(from: text) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
+}

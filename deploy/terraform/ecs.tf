@@ -1,0 +1,57 @@
+resource "aws_ecs_cluster" "drctl" {
+  count = var.cluster_arn == null ? 1 : 0
+  name  = "drctl"
+  setting {
+    name  = "containerInsights"
+    value = "enabled"
+  }
+}
+
+locals {
+  cluster_arn = var.cluster_arn != null ? var.cluster_arn : aws_ecs_cluster.drctl[0].arn
+}
+
+resource "aws_cloudwatch_log_group" "drill" {
+  name              = "/drctl/drill/${var.plan_name}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_ecs_task_definition" "drill" {
+  family                   = local.name
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.cpu
+  memory                   = var.memory
+  task_role_arn            = aws_iam_role.task.arn
+  execution_role_arn       = aws_iam_role.execution.arn
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+  # drctl writes only to /tmp (and $HOME/.local/state without a state URL): a scratch volume.
+  volume {
+    name = "scratch"
+  }
+  container_definitions = jsonencode([{
+    name                   = "drctl"
+    image                  = var.image
+    essential              = true
+    user                   = "10001:10001"
+    readonlyRootFilesystem = true
+    command                = ["drill", "run", "--plan", "/etc/drctl/drplan.yaml", "--yes", "--output", "json"]
+    environment = [
+      { name = "AWS_REGION", value = var.region },
+      { name = "HOME", value = "/tmp" },
+    ]
+    secrets     = [{ name = "DRCTL_STATE_URL", valueFrom = var.state_url_secret_arn }]
+    mountPoints = [{ sourceVolume = "scratch", containerPath = "/tmp", readOnly = false }]
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.drill.name
+        awslogs-region        = var.region
+        awslogs-stream-prefix = "drill"
+      }
+    }
+  }])
+}
