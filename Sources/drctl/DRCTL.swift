@@ -11,7 +11,8 @@ struct DRCTL: AsyncParsableCommand {
         discussion: "Exit codes are listed in the README (\"Exit codes\"). Logs go to stderr, results to stdout.",
         version: DRCTLVersion.string,
         subcommands: [FailoverCommand.self, SwitchoverCommand.self, ValidateCommand.self, PlanCommand.self, RunCommand.self, ResumeCommand.self, ApproveCommand.self,
-                      AbortCommand.self, RunsCommand.self, ShowCommand.self, ReportCommand.self, WhoamiCommand.self]
+                      AbortCommand.self, RunsCommand.self, ShowCommand.self, ReportCommand.self, WhoamiCommand.self,
+                      DrillCommand.self]
     )
 }
 
