@@ -229,7 +229,9 @@ struct FailoverCommandTests {
         try await bed.resetProxy()
         _ = try await bed.control("POST", "/_testbed/config", ["rds": ["promote": 5]], base: bed.moto)
         
-        let first = try DrctlChild(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"],
+        // A short lease: after the kill, the resume must wait for the dead holder's lease to expire.
+        let first = try DrctlChild(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes",
+                                    "--lease-ttl", "2"],
                                    home: bed.home.url, environment: bed.environment)
         var promoted = 0
         for _ in 0..<200 where promoted == 0 {
@@ -240,6 +242,9 @@ struct FailoverCommandTests {
         try await Task.sleep(for: .seconds(0.5))   // promotion under way (5 s in the test bed)
         #expect(first.crash())
         let id = try bed.runId()
+        let refused = try bed.drctl(["resume", id, "--state", bed.statePath, "--yes"])
+        #expect(refused.status == 7)   // the killed process's lease is still alive
+        try await Task.sleep(for: .seconds(2.5))
         let resumed = try bed.drctl(["resume", id, "--state", bed.statePath, "--yes"])
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
         #expect(try await bed.calls("rds", "PromoteReadReplica") == 1)

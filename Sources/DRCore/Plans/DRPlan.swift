@@ -16,6 +16,8 @@ public struct DRPlan: Sendable, Equatable {
     /// Runbooks to run instead of the generated ones, by kind ("failover", "switchover") and target region.
     public var runbooks: [String: [String: String]]
     public var source: RunbookSource
+    /// How `drctl drill run` restores, validates and bounds a drill (`drills:` in the plan).
+    public var drill: Drill = Drill()
 
     public struct Endpoint: Sendable, Equatable {
         public var region: String

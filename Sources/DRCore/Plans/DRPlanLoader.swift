@@ -7,7 +7,15 @@ import Yams
 /// name: reference
 /// regions: { primary: us-east-1, dr: us-west-2 }
 /// budgets: { rpo: 1h, rto: 4h }
-/// drills: { schedule: "0 6 1 1,4,7,10 *" }
+/// drills:
+///   schedule: "0 6 1 1,4,7,10 *"
+///   instance_class: db.t3.medium       # the drill copy's class
+///   max_instance_class: db.t3.large    # cost guard
+///   max_runtime: 2h                    # cost guard; also bounds the steps' timeouts
+///   validation: { url_env: DRILL_DB_URL }
+///   primary_url_env: PRIMARY_DB_URL    # heartbeat RPO
+///   checks:
+///     - { name: orders-recent, action: postgres.check-freshness, with: { table: orders, column: created_at, max_age: 1h } }
 /// aws:
 ///   databases:
 ///     - name: orders
@@ -71,17 +79,21 @@ struct DRPlanDecoder: LocatedYAMLDecoding {
             if let rto = entries["rto"] { budgets.rto = duration(rto.value, what: "budgets.rto") }
         }
         var schedule = "0 6 1 1,4,7,10 *"
-        if let node = top["drills"]?.value, let entries = mapping(node, keys: ["schedule"], required: [], what: "drills"),
-           let text = entries["schedule"].flatMap({ string($0.value, what: "drills.schedule") }) {
-            do { _ = try CronSchedule(parsing: text) } catch let error as CronParseError {
-                problem(entries["schedule"]?.value, "drills.schedule: column \(error.column) of '\(text)'\(error.field.map { " (\($0))" } ?? ""): \(error.message)")
-            } catch {
-                problem(entries["schedule"]?.value, "drills.schedule: \(error)")
+        var drill = DRPlan.Drill()
+        if let node = top["drills"]?.value, let entries = mapping(node, keys: ["schedule"] + DRPlan.Drill.keys, required: [], what: "drills") {
+            drill = decodeDrill(entries)
+            if let text = entries["schedule"].flatMap({ string($0.value, what: "drills.schedule") }) {
+                do { _ = try CronSchedule(parsing: text) } catch let error as CronParseError {
+                    problem(entries["schedule"]?.value, "drills.schedule: column \(error.column) of '\(text)'\(error.field.map { " (\($0))" } ?? ""): \(error.message)")
+                } catch {
+                    problem(entries["schedule"]?.value, "drills.schedule: \(error)")
+                }
+                schedule = text
             }
-            schedule = text
         }
         var plan = DRPlan(name: name, primaryRegion: primary, drRegion: dr, budgets: budgets, drillSchedule: schedule, databases: [],
                           buckets: [], records: [], routingControls: [], standby: [:], runbooks: [:], source: source)
+        plan.drill = drill
         if let aws = top["aws"]?.value { decodeAWS(aws, into: &plan) }
         if let runbooks = top["runbooks"]?.value, let kinds = mapping(runbooks, keys: ["failover", "switchover"], required: [], what: "runbooks") {
             for (kind, entry) in kinds {

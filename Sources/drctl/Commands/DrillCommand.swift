@@ -1,13 +1,13 @@
 import Foundation
 import ArgumentParser
 
-/// `drctl drill …`: DR drills. `due` and `schedule` here; `run`, `cleanup` and `report` join as
-/// their issues land (append them to `subcommands`).
+/// `drctl drill …`: restore-and-validate exercises that never touch production, their schedule
+/// and their leftovers.
 struct DrillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drill",
-        abstract: "DR drills: whether one is due, and how to schedule them.",
-        subcommands: [DrillDueCommand.self, DrillScheduleCommand.self]
+        abstract: "Drills: restore copies in the DR region, validate, measure RPO/RTO, tear down; schedule them.",
+        subcommands: [DrillRunCommand.self, DrillCleanupCommand.self, DrillDueCommand.self, DrillScheduleCommand.self]
     )
 }
 

@@ -19,7 +19,13 @@ struct ResumeCommand: AsyncParsableCommand {
         let record = try await store.requireRun(runId)
         try record.requireUnfinished("resume")
         let runbook = try EngineSession.runbook(for: record, allowChanged: allowChanged)
-        try await EngineSession(store: store, global: global, execution: execution)
-            .execute(runbook: runbook, record: record, retryFailed: record.status == .failed)
+        let session = EngineSession(store: store, global: global, execution: execution)
+        guard record.mode == "drill" else {
+            try await session.execute(runbook: runbook, record: record, retryFailed: record.status == .failed)
+        }
+        // A drill also journals its validation and RPO notes and prints its summary once it stops.
+        let status = try await session.run(runbook: runbook, record: record, retryFailed: record.status == .failed)
+        try await DrillSummary.conclude(store: store, runId: record.id, format: global.output)
+        try await session.finish(status, record: record)
     }
 }

@@ -6,7 +6,8 @@ struct RDSCreateSnapshotAction: RunbookAction {
     let rds: RDSClient
     let name = "aws.rds.create-snapshot"
     let isMutating = true
-    let parameters: [ActionCatalog.Parameter] = [RDSActions.region, .init("instance", .string, required: true), .init("snapshot", .string)]
+    let parameters: [ActionCatalog.Parameter] = [RDSActions.region, .init("instance", .string, required: true), .init("snapshot", .string),
+                                                 .init("tags", .map)]
 
     func describe(_ arguments: [String: RunValue]) -> String {
         "CreateDBSnapshot of \(arguments.rdsText("instance")) in \(arguments.rdsText("region")) named "
@@ -40,8 +41,9 @@ struct RDSCreateSnapshotAction: RunbookAction {
             // A busy instance rejects CreateDBSnapshot; wait for it to settle.
             _ = try await RDSActions.waiters(rds, invocation).instanceAvailable(region: region, identifier: instance, until: invocation.deadline)
             do {
+                let tags = [RDSTag(key: "drctl:run", value: invocation.runId)] + (try arguments.tags("tags")).filter { $0.key != "drctl:run" }
                 _ = try await rds.createDBSnapshot(region: region, instance: instance, snapshot: snapshot,
-                                                   tags: [RDSTag(key: "drctl:run", value: invocation.runId)], deadline: invocation.deadline)
+                                                   tags: tags, deadline: invocation.deadline)
             } catch where RDSActions.isAlreadyExists(error) {}
             return [:]
         }

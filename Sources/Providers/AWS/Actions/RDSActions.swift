@@ -15,6 +15,7 @@ public enum RDSActions {
             RDSRestoreFromSnapshotAction(rds: rds),
             RDSRestoreToPointInTimeAction(rds: rds),
             RDSDeleteInstanceAction(rds: rds),
+            RDSDeleteSnapshotAction(rds: rds),
             RDSCreateReadReplicaAction(rds: rds),
             RDSModifyInstanceAction(rds: rds),
             RDSGlobalClusterAction(rds: rds, kind: .failover),

@@ -37,6 +37,11 @@ extension RDSClient {
         }
     }
 
+    /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBSnapshot.html
+    public func deleteDBSnapshot(region: String, snapshot: String, deadline: Date? = nil) async throws {
+        _ = try await call("DeleteDBSnapshot", region: region, deadline: deadline) { $0.set("DBSnapshotIdentifier", snapshot) }
+    }
+
     /// Copies a snapshot into `region`. With `sourceRegion` different from `region`, the source is
     /// named by its ARN and a `PreSignedUrl` for the source region is attached (as the SDKs do).
     /// An encrypted source needs `kmsKeyId` of a key in the destination region: KMS keys are regional.

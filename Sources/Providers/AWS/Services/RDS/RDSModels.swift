@@ -21,6 +21,8 @@ public struct DBInstance: Sendable, Equatable, Codable {
     /// Parameter group names with their apply status (`in-sync`, `pending-reboot`, `applying`).
     public let parameterGroups: [ParameterGroupStatus]
     public let vpcSecurityGroupIds: [String]
+    /// `TagList` as DescribeDBInstances returns it (empty when the response has none).
+    public let tags: [RDSTag]
 
     public struct ParameterGroupStatus: Sendable, Equatable, Codable {
         public let name: String
@@ -46,6 +48,7 @@ public struct DBInstance: Sendable, Equatable, Codable {
             ParameterGroupStatus(name: $0.string("DBParameterGroupName") ?? "", applyStatus: $0.string("ParameterApplyStatus") ?? "")
         }
         vpcSecurityGroupIds = xml.list("VpcSecurityGroups", member: "VpcSecurityGroupMembership").compactMap { $0.string("VpcSecurityGroupId") }
+        tags = RDSTag.list(xml)
     }
 
     /// `address:port`, what applications connect to.
@@ -71,6 +74,8 @@ public struct DBSnapshot: Sendable, Equatable, Codable {
     /// When the data was snapshotted; unlike `createTime`, a copy keeps the original's time.
     public let originalCreateTime: String?
     public let sourceRegion: String?
+    /// `TagList` as DescribeDBSnapshots returns it (empty when the response has none).
+    public let tags: [RDSTag]
 
     init(xml: XMLNode) {
         identifier = xml.string("DBSnapshotIdentifier") ?? ""
@@ -83,6 +88,7 @@ public struct DBSnapshot: Sendable, Equatable, Codable {
         createTime = xml.string("SnapshotCreateTime")
         originalCreateTime = xml.string("OriginalSnapshotCreateTime")
         sourceRegion = xml.string("SourceRegion")
+        tags = RDSTag.list(xml)
     }
 }
 
@@ -115,5 +121,10 @@ public struct RDSTag: Sendable, Equatable, Codable {
     public init(key: String, value: String) {
         self.key = key
         self.value = value
+    }
+
+    /// The `TagList` of a described resource.
+    static func list(_ xml: XMLNode) -> [RDSTag] {
+        xml.list("TagList", member: "Tag").map { RDSTag(key: $0.string("Key") ?? "", value: $0.string("Value") ?? "") }
     }
 }

@@ -119,4 +119,23 @@ public struct RDSWaiters: Sendable {
             }
         }.resource!
     }
+
+    /// Gone (`DBSnapshotNotFound`): after DeleteDBSnapshot.
+    public func snapshotDeleted(region: String, snapshot: String, until deadline: Date) async throws {
+        let waiter = Waiter<Observation<DBSnapshot>>(what: "snapshot \(snapshot) in \(region) to be deleted", minimumDelay: minimumDelay,
+                                                     maximumDelay: maximumDelay, clock: clock) { observation in
+            if observation.pollError != nil { return .retry }
+            return observation.resource == nil ? .success : .retry
+        }
+        let rds = self.rds
+        _ = try await waiter.wait(until: deadline) {
+            do {
+                return Observation(resource: try await rds.findDBSnapshot(region: region, snapshot: snapshot, deadline: deadline), pollError: nil)
+            } catch let error as AWSServiceError where error.isRetryable {
+                return Observation(resource: nil, pollError: error.description)
+            } catch let error as TransportError where error.isRetryable {
+                return Observation(resource: nil, pollError: error.description)
+            }
+        }
+    }
 }

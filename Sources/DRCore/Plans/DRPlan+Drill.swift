@@ -1,0 +1,111 @@
+import Foundation
+import Yams
+
+extension DRPlan {
+    /// The `drills:` section beyond `schedule`: what a drill restores, how it validates the copy,
+    /// and the cost guard (largest instance class, longest runtime).
+    public struct Drill: Sendable, Equatable {
+        /// The drill copy's instance class.
+        public var instanceClass: String = "db.t3.medium"
+        /// Cost guard: a drill whose `instanceClass` is larger (same family) is refused.
+        public var maxInstanceClass: String?
+        /// Cost guard: the steps' timeouts add up to at most this; estimates above it are refused.
+        public var maxRuntime: Double = 2 * 3600
+        /// The environment variable holding the URL at which drctl reaches the restored copy's database.
+        public var validationURLEnv: String?
+        /// The environment variable holding the primary's URL (heartbeat RPO).
+        public var primaryURLEnv: String?
+        public var checks: [Check] = []
+
+        public init() {}
+
+        public struct Check: Sendable, Equatable {
+            public var name: String
+            public var action: String
+            public var with: [String: RunValue]
+        }
+
+        static let keys = ["instance_class", "max_instance_class", "max_runtime", "validation", "primary_url_env", "checks"]
+
+        /// Actions a check may name: the data checks, and `postgres.replication-lag` (a streaming copy
+        /// is alive and how far behind it is).
+        public static let checkActions = ["postgres.check-rows", "postgres.check-freshness", "postgres.check-checksum", "postgres.check-sql",
+                                          "postgres.replication-lag"]
+    }
+}
+
+/// Instance classes ordered within a family: `db.t3.medium` is family `db.t3`, size `medium`.
+public enum InstanceClassSize {
+    static let named = ["nano", "micro", "small", "medium", "large", "xlarge"]
+
+    /// (family, rank) or nil when the class does not look like `db.<family>.<size>`.
+    public static func parse(_ instanceClass: String) -> (family: String, rank: Int)? {
+        let parts = instanceClass.split(separator: ".")
+        guard parts.count >= 3, let size = parts.last else { return nil }
+        let family = parts.dropLast().joined(separator: ".")
+        if let index = named.firstIndex(of: String(size)) { return (family, index * 1000) }
+        if size == "metal" { return (family, 1_000_000) }
+        if size.hasSuffix("xlarge"), let factor = Int(size.dropLast("xlarge".count)) { return (family, 5000 + factor) }
+        return nil
+    }
+
+    /// Why `instanceClass` is over `maximum`, or nil when it is within.
+    public static func exceeds(_ instanceClass: String, maximum: String) -> String? {
+        guard let wanted = parse(instanceClass) else { return "cannot size instance class \(instanceClass)" }
+        guard let limit = parse(maximum) else { return "cannot size max_instance_class \(maximum)" }
+        guard wanted.family == limit.family else {
+            return "instance class \(instanceClass) is of another family than max_instance_class \(maximum): cannot compare their cost"
+        }
+        return wanted.rank > limit.rank ? "instance class \(instanceClass) is larger than max_instance_class \(maximum)" : nil
+    }
+}
+
+extension DRPlanDecoder {
+    mutating func decodeDrill(_ entries: [String: (key: Node, value: Node)]) -> DRPlan.Drill {
+        var drill = DRPlan.Drill()
+        if let text = entries["instance_class"].flatMap({ string($0.value, what: "drills.instance_class") }) {
+            if InstanceClassSize.parse(text) == nil { problem(entries["instance_class"]?.value, "found '\(text)', expected an instance class such as db.t3.medium") }
+            drill.instanceClass = text
+        }
+        if let text = entries["max_instance_class"].flatMap({ string($0.value, what: "drills.max_instance_class") }) {
+            if InstanceClassSize.parse(text) == nil { problem(entries["max_instance_class"]?.value, "found '\(text)', expected an instance class such as db.t3.large") }
+            drill.maxInstanceClass = text
+        }
+        if let node = entries["max_runtime"]?.value, let seconds = duration(node, what: "drills.max_runtime") {
+            if seconds <= 0 { problem(node, "found \(seconds), expected a positive duration for drills.max_runtime") }
+            drill.maxRuntime = seconds
+        }
+        if let node = entries["validation"]?.value, let fields = mapping(node, keys: ["url_env"], required: ["url_env"], what: "drills.validation") {
+            drill.validationURLEnv = fields["url_env"].flatMap { string($0.value, what: "drills.validation.url_env") }
+        }
+        drill.primaryURLEnv = entries["primary_url_env"].flatMap { string($0.value, what: "drills.primary_url_env") }
+        if let node = entries["checks"]?.value {
+            guard case .sequence(let items) = node else {
+                problem(node, "found \(describe(node)), expected a list of checks for drills.checks")
+                return drill
+            }
+            var names: Set<String> = []
+            for item in items {
+                guard let fields = mapping(item, keys: ["name", "action", "with"], required: ["name", "action"], what: "a drill check") else { continue }
+                let name = fields["name"].flatMap { string($0.value, what: "check name") } ?? ""
+                if !name.isEmpty && !RunbookDecoder.isName(name, allowUnderscore: false) {
+                    problem(fields["name"]?.value, "found the check name '\(name)', expected lower-case letters, digits and '-'")
+                }
+                if !names.insert(name).inserted { problem(fields["name"]?.value, "found the check name '\(name)' twice, expected unique names") }
+                let action = fields["action"].flatMap { string($0.value, what: "check action") } ?? ""
+                if !DRPlan.Drill.checkActions.contains(action) {
+                    problem(fields["action"]?.value, "found the check action '\(action)', expected one of \(DRPlan.Drill.checkActions.joined(separator: ", "))")
+                }
+                var with: [String: RunValue] = [:]
+                if let withNode = fields["with"]?.value, let arguments = mapping(withNode, keys: nil, required: [], what: "with of check \(name)") {
+                    for (key, entry) in arguments { if let value = value(entry.value) { with[key] = value } }
+                }
+                drill.checks.append(.init(name: name, action: action, with: with))
+            }
+        }
+        if !drill.checks.isEmpty && drill.validationURLEnv == nil {
+            problem(entries["checks"]?.value, "found drill checks without drills.validation.url_env, expected the variable holding the restored copy's URL")
+        }
+        return drill
+    }
+}

@@ -1,0 +1,83 @@
+import AWSProvider
+import ArgumentParser
+import DRCore
+import Foundation
+
+/// `drctl drill run`: for each plan database with a replica in the DR region, snapshot the
+/// replica, restore it under a drill name with drill tags, validate the copy, measure RPO, and
+/// delete everything it created — also after a failure (compensations) or a crash (`drctl resume`).
+/// It creates and deletes only drill-named, drill-tagged resources and never fences, promotes or
+/// moves traffic, so it asks for no confirmation (it is meant for cron and scheduled tasks).
+struct DrillRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a drill: restore the DR replica's snapshot as a drill copy, validate, measure RPO/RTO, always tear down.",
+        discussion: "Creates only drill-named, drill-tagged resources and deletes them again; never touches production DNS or the production replica, so no confirmation is asked.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var state: StateOptions
+    @OptionGroup var execution: ExecutionOptions
+
+    @Option(name: .long, help: "The DR plan (default: $DRCTL_PLAN, else ./drplan.yaml).") var plan: String?
+    @Option(name: .long, help: "The region to drill in (default: the plan's DR region).") var region: String?
+    @Option(name: .long, help: "Named profile from the AWS config/credentials files (default: AWS_PROFILE).") var profile: String?
+    @Flag(name: .long, help: "Print the drill runbook this would run, and stop.") var printRunbook = false
+
+    var planPath: String { plan ?? ProcessInfo.processInfo.environment["DRCTL_PLAN"] ?? "drplan.yaml" }
+
+    func run() async throws {
+        try global.bootstrapLogging()
+        let plan = try DRPlanLoader.load(path: planPath)
+        let region = self.region ?? plan.drRegion
+        let aws = try AWSContext(profile: profile, region: nil)
+        let registry = EngineSession.registry(for: aws)
+        let now = Date()
+        let runId = RunIdentifier.make(now: now)
+        let drill: DrillRunbookGenerator.Drill
+        do {
+            drill = try DrillRunbookGenerator.make(plan: plan, region: region, runId: runId, available: Set(registry.names))
+        } catch let problem as DrillRunbookGenerator.Problem {
+            throw RunEnded(status: problem.refusedByCostGuard ? .refusedByBudget : .usage, message: "refusing the drill: \(problem.message)")
+        }
+        let path = "generated:\(drill.name).yaml"
+        let runbook: Runbook
+        do {
+            runbook = try RunbookLoader.parse(text: drill.text, path: path, catalog: registry.catalog)
+        } catch {
+            throw RunEnded(status: .invalidRunbook, message: "the generated drill runbook does not validate:\n\(error)")
+        }
+        if printRunbook {
+            print(drill.text, terminator: "")
+            return
+        }
+        // The copy's URL must be there before anything is created.
+        let environment = ProcessInfo.processInfo.environment
+        for name in [plan.drill.validationURLEnv, plan.drill.primaryURLEnv].compactMap({ $0 })
+            where !plan.drill.checks.isEmpty || drill.rpoNotMeasuredReason == nil {
+            if environment[name]?.isEmpty ?? true {
+                throw RunEnded(status: .usage, message: "refusing the drill: environment variable \(name) (named by the plan's drills section) is not set")
+            }
+        }
+
+        let store = try state.openStore()
+        var execution = self.execution
+        execution.yes = true   // a drill has no approvals: it only creates and deletes its own copies
+        let record = RunRecord(id: runId, runbookName: runbook.name, runbookPath: path, runbookDigest: runbook.source.digest,
+                               runbookText: drill.text, inputs: [:], status: .running, createdAt: now, updatedAt: now,
+                               startedBy: execution.resolvedOperator, host: ProcessInfo.processInfo.hostName, mode: "drill",
+                               lockScope: "drill:\(plan.name)")
+        if let holder = try await store.lease(scope: record.lockScope), holder.expiresAt > now {
+            throw LeaseHeldError(scope: record.lockScope, holder: holder)
+        }
+        try await store.createRun(record)
+        try await store.append(JournalEntry(runId: runId, at: now, kind: .note, detail: DrillSummary.startNote(plan: plan, drill: drill, region: region)))
+        if global.output == .text {
+            OutputLock.shared.write("run \(runId) (drill of \(plan.name) in \(region); creates and then deletes: "
+                                    + drill.resources.map { "\($0.instance)" }.joined(separator: ", ") + ")\n")
+        }
+        let session = EngineSession(store: store, global: global, execution: execution, registry: registry)
+        let status = try await session.run(runbook: runbook, record: record)
+        try await DrillSummary.conclude(store: store, runId: runId, format: global.output)
+        try await session.finish(status, record: record)
+    }
+}
