@@ -164,7 +164,7 @@ struct DrillCommandTests {
             return text.hasPrefix("action: ") ? String(text.dropFirst("action: ".count)) : nil
         })
         #expect(actions == ["notify", "aws.rds.create-snapshot", "aws.rds.restore-from-snapshot", "postgres.replication-lag",
-                            "aws.rds.delete-instance", "aws.rds.delete-snapshot"], "\(actions)")
+                            "postgres.heartbeat-rpo", "aws.rds.delete-instance", "aws.rds.delete-snapshot"], "\(actions)")
         // Every mutating step names a drill resource; the production replica is only snapshotted.
         for line in printed.stdout.split(separator: "\n") where line.contains("instance: ") && !line.contains("create-snapshot") {
             if line.contains("aws.rds") || line.contains("with:") {
@@ -183,6 +183,8 @@ struct DrillCommandTests {
         #expect(journal.contains("event=validation"))
         #expect(journal.contains("passed=true"))
         #expect(journal.contains("event=rpo-measured"))
+        // Measured from the heartbeat the drill wrote on the primary while it ran.
+        #expect(result.stdout.contains("RPO measured: ") && !result.stdout.contains("not measured"), "\(result.stdout)")
         // The restore really happened, under the drill's name and tags, and was deleted again.
         #expect(journal.contains("restore-orders"))
         try bed.expectNoDrillLeftovers()

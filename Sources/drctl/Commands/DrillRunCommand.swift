@@ -75,8 +75,19 @@ struct DrillRunCommand: AsyncParsableCommand {
             OutputLock.shared.write("run \(runId) (drill of \(plan.name) in \(region); creates and then deletes: "
                                     + drill.resources.map { "\($0.instance)" }.joined(separator: ", ") + ")\n")
         }
+        // The heartbeat the RPO is measured with: written on the primary for as long as the drill
+        // runs, so the restored copy's newest beat says how far behind it is.
+        let heartbeat = drill.rpoNotMeasuredReason == nil ? plan.drill.primaryURLEnv.flatMap { environment[$0] }
+            .map { HeartbeatWriter.start(url: $0, interval: 1, source: "drill") } : nil
         let session = EngineSession(store: store, global: global, execution: execution, registry: registry)
-        let status = try await session.run(runbook: runbook, record: record)
+        let status: RunStatus
+        do {
+            status = try await session.run(runbook: runbook, record: record)
+        } catch {
+            _ = try? await heartbeat?.stop()
+            throw error
+        }
+        _ = try? await heartbeat?.stop()
         try await DrillSummary.conclude(store: store, runId: runId, format: global.output)
         try await session.finish(status, record: record)
     }
