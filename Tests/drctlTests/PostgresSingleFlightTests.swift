@@ -64,11 +64,14 @@ struct PostgresSingleFlightTests {
         #expect(killed.status == 9)
 
         // Still leased: a resume right away is refused.
-        let early = try DrctlProcess.run(["resume", id, "--yes", "--lease-ttl", "3"], environment: environment, home: home.url)
+        // From another machine (DRCTL_HOST): it cannot see that the holder's process is gone,
+        // so only the lease's expiry lets it take over.
+        let otherMachine = environment.merging(["DRCTL_HOST": "other-machine"]) { $1 }
+        let early = try DrctlProcess.run(["resume", id, "--yes", "--lease-ttl", "3"], environment: otherMachine, home: home.url)
         #expect(early.status == 7, "\(early.stdout)\n\(early.stderr)")
 
         try await Task.sleep(for: .seconds(4))
-        let resumed = try DrctlProcess.run(["resume", id, "--yes", "--lease-ttl", "3"], environment: environment, home: home.url)
+        let resumed = try DrctlProcess.run(["resume", id, "--yes", "--lease-ttl", "3"], environment: otherMachine, home: home.url)
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
         let shown = try DrctlProcess.run(["runs", "--output", "json"], environment: environment, home: home.url)
         let rows = (try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8))) as? [[String: Any]] ?? []

@@ -48,9 +48,7 @@ public actor RunExecutor {
         let holder = LeaseHolder(runId: runId, holder: configuration.operatorName, host: configuration.host,
                                  pid: ProcessInfo.processInfo.processIdentifier, acquiredAt: clock.now(),
                                  expiresAt: clock.now().addingTimeInterval(configuration.leaseTTL))
-        if case .heldBy(let other) = try await store.acquireLease(scope: lockScope, holder: holder, ttl: configuration.leaseTTL, now: clock.now()) {
-            throw LeaseHeldError(scope: lockScope, holder: other)
-        }
+        try await store.claimLease(scope: lockScope, holder: holder, ttl: configuration.leaseTTL, now: clock.now())
         let renewal = Task { [store, configuration, clock] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int64(configuration.leaseTTL / 3 * 1000)))

@@ -16,7 +16,8 @@ struct AbortCommand: AsyncParsableCommand {
         let store = try state.openStore()
         let record = try await store.requireRun(runId)
         try record.requireUnfinished("abort")
-        if let holder = try await store.lease(scope: record.lockScope), holder.runId == runId, holder.expiresAt > Date(),
+        if let holder = try await store.liveLeaseHolder(scope: record.lockScope, host: ThisHost.name, now: Date()),
+           holder.runId == runId,
            record.status == .running {
             throw LeaseHeldError(scope: record.lockScope, holder: holder)
         }

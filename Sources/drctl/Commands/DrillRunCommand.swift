@@ -64,9 +64,9 @@ struct DrillRunCommand: AsyncParsableCommand {
         execution.yes = true   // a drill has no approvals: it only creates and deletes its own copies
         let record = RunRecord(id: runId, runbookName: runbook.name, runbookPath: path, runbookDigest: runbook.source.digest,
                                runbookText: drill.text, inputs: [:], status: .running, createdAt: now, updatedAt: now,
-                               startedBy: execution.resolvedOperator, host: ProcessInfo.processInfo.hostName, mode: "drill",
+                               startedBy: execution.resolvedOperator, host: ThisHost.name, mode: "drill",
                                lockScope: "drill:\(plan.name)")
-        if let holder = try await store.lease(scope: record.lockScope), holder.expiresAt > now {
+        if let holder = try await store.liveLeaseHolder(scope: record.lockScope, host: ThisHost.name, now: now) {
             throw LeaseHeldError(scope: record.lockScope, holder: holder)
         }
         try await store.createRun(record)

@@ -38,7 +38,7 @@ struct RunCommand: AsyncParsableCommand {
         let record = RunRecord(id: RunIdentifier.make(now: now), runbookName: runbook.name,
                                runbookPath: URL(fileURLWithPath: file).standardizedFileURL.path, runbookDigest: runbook.source.digest,
                                runbookText: text, inputs: values, status: .running, createdAt: now, updatedAt: now,
-                               startedBy: execution.resolvedOperator, host: ProcessInfo.processInfo.hostName, mode: "run",
+                               startedBy: execution.resolvedOperator, host: ThisHost.name, mode: "run",
                                lockScope: lock ?? runbook.name)
         // Take the scope for this run before journaling anything: a check followed by a later
         // acquire would let two simultaneous starts both create runs, and the loser's would stay
@@ -47,10 +47,7 @@ struct RunCommand: AsyncParsableCommand {
         let holder = LeaseHolder(runId: record.id, holder: configuration.operatorName, host: configuration.host,
                                  pid: ProcessInfo.processInfo.processIdentifier, acquiredAt: now,
                                  expiresAt: now.addingTimeInterval(configuration.leaseTTL))
-        if case .heldBy(let other) = try await store.acquireLease(scope: record.lockScope, holder: holder,
-                                                                  ttl: configuration.leaseTTL, now: now) {
-            throw LeaseHeldError(scope: record.lockScope, holder: other)
-        }
+        try await store.claimLease(scope: record.lockScope, holder: holder, ttl: configuration.leaseTTL, now: now)
         do {
             try await store.createRun(record)
         } catch {

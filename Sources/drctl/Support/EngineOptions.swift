@@ -50,7 +50,7 @@ struct ExecutionOptions: ParsableArguments {
 
     func engineConfiguration() -> EngineConfiguration {
         EngineConfiguration(concurrency: concurrency, autoApprove: yes, preApproved: Set(preApproved), operatorName: resolvedOperator,
-                            leaseTTL: leaseTtl)
+                            host: ThisHost.name, leaseTTL: leaseTtl)
     }
 }
 
@@ -139,5 +139,14 @@ extension RunRecord {
         guard !(status == .succeeded || status == .aborted) else {
             throw RunEnded(status: .usage, message: "run \(id) is \(status.rawValue): nothing to \(verb)")
         }
+    }
+}
+
+/// The name this machine goes by in run records and leases: `DRCTL_HOST` when set (containers
+/// whose hostnames change per task; tests that play a second machine), else the hostname.
+enum ThisHost {
+    static var name: String {
+        let override = ProcessInfo.processInfo.environment["DRCTL_HOST"] ?? ""
+        return override.isEmpty ? ProcessInfo.processInfo.hostName : override
     }
 }

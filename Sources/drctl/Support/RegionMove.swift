@@ -59,8 +59,8 @@ struct RegionMove {
         let record = RunRecord(id: RunIdentifier.make(now: now), runbookName: runbook.name, runbookPath: path,
                                runbookDigest: runbook.source.digest, runbookText: text, inputs: [:], status: .running,
                                createdAt: now, updatedAt: now, startedBy: execution.resolvedOperator,
-                               host: ProcessInfo.processInfo.hostName, mode: kind.rawValue, lockScope: "plan:\(plan.name)")
-        if let holder = try await store.lease(scope: record.lockScope), holder.expiresAt > now {
+                               host: ThisHost.name, mode: kind.rawValue, lockScope: "plan:\(plan.name)")
+        if let holder = try await store.liveLeaseHolder(scope: record.lockScope, host: ThisHost.name, now: now) {
             throw LeaseHeldError(scope: record.lockScope, holder: holder)
         }
         try await store.createRun(record)
