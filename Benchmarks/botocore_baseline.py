@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """botocore doing the same work as drctl-bench, in the same run, as the baseline.
 
-  botocore_baseline.py sign N            -> signatures per second (SigV4Auth.add_auth)
+  botocore_baseline.py sign N [ROUNDS]   -> signatures per second (SigV4Auth.add_auth), median of ROUNDS
   botocore_baseline.py signature         -> the Authorization header for the fixed request/date
   botocore_baseline.py roundtrips N C    -> signed STS GetCallerIdentity round trips/s at concurrency C
 Prints one JSON object on stdout.
@@ -69,7 +69,7 @@ def roundtrips(n, concurrency):
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "sign":
-        out = sign(int(sys.argv[2]))
+        out = sign(int(sys.argv[2]), rounds=int(sys.argv[3]) if len(sys.argv) > 3 else 5)
     elif mode == "signature":
         out = signature()
     else:

@@ -56,14 +56,15 @@ let theirs = (try botocore(["signature"]))["authorization"] as? String ?? ""
 print("SigV4 cross-check with botocore: \(ours == theirs ? "identical signatures" : "MISMATCH\n  drctl:    \(ours)\n  botocore: \(theirs)")")
 
 // Signing throughput: a new signature per request (canonical request, string to sign, HMAC),
-// with the per-day signing key reused as an SDK client does. Median of 5 rounds after a warm-up,
-// for drctl and botocore alike: this machine's speed drifts by tens of percent between rounds.
+// with the per-day signing key reused as an SDK client does. Rounds alternate drctl and
+// botocore, and the ratio is the median of the per-round ratios: this machine's speed drifts by
+// tens of percent over seconds, and alternating puts both sides under the same drift.
 let signer = SigV4Signer(credentials: credentials, region: "us-west-2", service: "rds")
-var checksum = 0
 let now = Date()
-let perRound = max(1, iterations / 5)
-var rates: [Double] = []
-for round in 0...5 {
+let rounds = 5
+let perRound = max(1, iterations / rounds)
+/// Returns signatures per second; the checksum keeps the work from being optimised away.
+func drctlRound(_ checksum: inout Int) -> Double {
     let start = ContinuousClock.now
     for index in 0..<perRound {
         let signature = signer.sign(method: "POST", url: url, headers: headers, payload: .bytes(body),
@@ -71,19 +72,28 @@ for round in 0...5 {
         checksum &+= signature.signature.utf8.count
     }
     let elapsed = ContinuousClock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    if round > 0 { rates.append(Double(perRound) / seconds) }
+    return Double(perRound) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 }
-rates.sort()
-let drctlRate = rates[rates.count / 2]
-let boto = try botocore(["sign", String(max(1000, perRound / 20))])
-let botoRate = boto["signatures_per_second"] as? Double ?? 0
+var checksum = 0
+_ = drctlRound(&checksum)   // warm-up
+var drctlRates: [Double] = [], botoRates: [Double] = [], ratios: [Double] = []
+var botocoreVersion = "?"
+for _ in 0..<rounds {
+    let ours = drctlRound(&checksum)
+    let boto = try botocore(["sign", String(max(1000, perRound / 20)), "1"])   // its own warm-up + 1 timed round
+    let theirs = boto["signatures_per_second"] as? Double ?? 0
+    botocoreVersion = boto["botocore"] as? String ?? botocoreVersion
+    drctlRates.append(ours)
+    botoRates.append(theirs)
+    ratios.append(ours / max(theirs, 1))
+}
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 print("""
 
-SigV4 signing, 1 thread, median of 5 rounds (POST rds DescribeDBInstances, new signature each time; checksum \(checksum % 97))
-  drctl      \(formatted(drctlRate).leftPadded(12)) signatures/s
-  botocore   \(formatted(botoRate).leftPadded(12)) signatures/s   (baseline: botocore \(boto["botocore"] ?? "?"))
-  ratio      \(String(format: "%.1f", drctlRate / max(botoRate, 1)))×   (goal ≥ 20×)
+SigV4 signing, 1 thread, \(rounds) alternating rounds (POST rds DescribeDBInstances, new signature each time; checksum \(checksum % 97))
+  drctl      \(formatted(median(drctlRates)).leftPadded(12)) signatures/s (median; rounds \(drctlRates.map { formatted($0) }.joined(separator: ", ")))
+  botocore   \(formatted(median(botoRates)).leftPadded(12)) signatures/s (median; baseline: botocore \(botocoreVersion))
+  ratio      \(String(format: "%.1f", median(ratios)))× median of per-round ratios (\(ratios.map { String(format: "%.1f", $0) }.joined(separator: ", ")))   goal ≥ 20×
 """)
 
 // Signed round trips against the test bed (moto with SigV4 verification on).
