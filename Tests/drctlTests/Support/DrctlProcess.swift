@@ -43,6 +43,26 @@ struct DrctlProcess {
     }
 }
 
+extension DrctlProcess {
+    /// Runs `python3 ARGUMENTS` (the test bed's helper scripts) with this process's environment plus
+    /// `environment`, and captures its output.
+    static func python(_ arguments: [String], environment: [String: String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
 /// The test bed's coordinates (see Tests/TestBed/testbed.sh); tests fail clearly without it.
 /// CLI tests talk to moto directly: the fault proxy belongs to the AWS provider's fault tests.
 struct TestBedEnvironment {
