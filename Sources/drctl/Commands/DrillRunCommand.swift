@@ -66,10 +66,8 @@ struct DrillRunCommand: AsyncParsableCommand {
                                runbookText: drill.text, inputs: [:], status: .running, createdAt: now, updatedAt: now,
                                startedBy: execution.resolvedOperator, host: ThisHost.name, mode: "drill",
                                lockScope: "drill:\(plan.name)")
-        if let holder = try await store.liveLeaseHolder(scope: record.lockScope, host: ThisHost.name, now: now) {
-            throw LeaseHeldError(scope: record.lockScope, holder: holder)
-        }
-        try await store.createRun(record)
+        let session = EngineSession(store: store, global: global, execution: execution, registry: registry)
+        try await session.begin(record)
         try await store.append(JournalEntry(runId: runId, at: now, kind: .note, detail: DrillSummary.startNote(plan: plan, drill: drill, region: region)))
         if global.output == .text {
             OutputLock.shared.write("run \(runId) (drill of \(plan.name) in \(region); creates and then deletes: "
@@ -79,7 +77,6 @@ struct DrillRunCommand: AsyncParsableCommand {
         // runs, so the restored copy's newest beat says how far behind it is.
         let heartbeat = drill.rpoNotMeasuredReason == nil ? plan.drill.primaryURLEnv.flatMap { environment[$0] }
             .map { HeartbeatWriter.start(url: $0, interval: 1, source: "drill") } : nil
-        let session = EngineSession(store: store, global: global, execution: execution, registry: registry)
         let status: RunStatus
         do {
             status = try await session.run(runbook: runbook, record: record)

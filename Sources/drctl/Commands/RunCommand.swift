@@ -40,20 +40,7 @@ struct RunCommand: AsyncParsableCommand {
                                runbookText: text, inputs: values, status: .running, createdAt: now, updatedAt: now,
                                startedBy: execution.resolvedOperator, host: ThisHost.name, mode: "run",
                                lockScope: lock ?? runbook.name)
-        // Take the scope for this run before journaling anything: a check followed by a later
-        // acquire would let two simultaneous starts both create runs, and the loser's would stay
-        // "running" forever. The executor's own acquire is then a renewal by the same run.
-        let configuration = execution.engineConfiguration()
-        let holder = LeaseHolder(runId: record.id, holder: configuration.operatorName, host: configuration.host,
-                                 pid: ProcessInfo.processInfo.processIdentifier, acquiredAt: now,
-                                 expiresAt: now.addingTimeInterval(configuration.leaseTTL))
-        try await store.claimLease(scope: record.lockScope, holder: holder, ttl: configuration.leaseTTL, now: now)
-        do {
-            try await store.createRun(record)
-        } catch {
-            try? await store.releaseLease(scope: record.lockScope, runId: record.id)
-            throw error
-        }
+        try await session.begin(record)
         if global.output == .text { OutputLock.shared.write("run \(record.id)\n") }
         try await session.execute(runbook: runbook, record: record)
     }

@@ -40,6 +40,24 @@ struct EngineSession {
         return registry
     }
 
+    /// Takes the run's lease, then records the run. In that order: a check followed by a later
+    /// acquire would let two simultaneous starts both create runs, and the loser's would stay
+    /// "running" forever. The executor's own acquire is then a renewal by the same run.
+    func begin(_ record: RunRecord) async throws {
+        let configuration = execution.engineConfiguration()
+        let now = Date()
+        let holder = LeaseHolder(runId: record.id, holder: configuration.operatorName, host: configuration.host,
+                                 pid: ProcessInfo.processInfo.processIdentifier, acquiredAt: now,
+                                 expiresAt: now.addingTimeInterval(configuration.leaseTTL))
+        try await store.claimLease(scope: record.lockScope, holder: holder, ttl: configuration.leaseTTL, now: now)
+        do {
+            try await store.createRun(record)
+        } catch {
+            try? await store.releaseLease(scope: record.lockScope, runId: record.id)
+            throw error
+        }
+    }
+
     /// Executes (or resumes) `record` until it stops, then ends the process with its status.
     func execute(runbook: Runbook, record: RunRecord, retryFailed: Bool = false) async throws -> Never {
         let status = try await run(runbook: runbook, record: record, retryFailed: retryFailed)

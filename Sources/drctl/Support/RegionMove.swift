@@ -60,16 +60,13 @@ struct RegionMove {
                                runbookDigest: runbook.source.digest, runbookText: text, inputs: [:], status: .running,
                                createdAt: now, updatedAt: now, startedBy: execution.resolvedOperator,
                                host: ThisHost.name, mode: kind.rawValue, lockScope: "plan:\(plan.name)")
-        if let holder = try await store.liveLeaseHolder(scope: record.lockScope, host: ThisHost.name, now: now) {
-            throw LeaseHeldError(scope: record.lockScope, holder: holder)
-        }
-        try await store.createRun(record)
+        let session = EngineSession(store: store, global: options.global, execution: execution, registry: registry)
+        try await session.begin(record)
         try await store.append(JournalEntry(runId: record.id, at: now, kind: .note, detail: report.journalDetail(plan: plan, from: from, to: to)))
         if let acceptance {
             try await store.append(JournalEntry(runId: record.id, at: now, kind: .note, detail: acceptance))
         }
         if options.global.output == .text { OutputLock.shared.write("run \(record.id) (\(kind.rawValue) of \(plan.name) to \(to))\n") }
-        let session = EngineSession(store: store, global: options.global, execution: execution, registry: registry)
         let status = try await session.run(runbook: runbook, record: record)
         try await Summary.print(store: store, runId: record.id, plan: plan, report: report, format: options.global.output)
         try await session.finish(status, record: record)

@@ -58,11 +58,7 @@ extension RDSClient {
         parameters.set("KmsKeyId", kmsKeyId)
         parameters.set("DBSubnetGroupName", subnetGroup)
         Self.setTags(&parameters, tags)
-        if let sourceRegion, sourceRegion != region {
-            let url = try await RDSPresignedURL.make(client: client, action: "CreateDBInstanceReadReplica", parameters: parameters,
-                                                     sourceRegion: sourceRegion, destinationRegion: region)
-            parameters.set("PreSignedUrl", url)
-        }
+        try await addPresignedURL(to: &parameters, action: "CreateDBInstanceReadReplica", sourceRegion: sourceRegion, region: region)
         let prepared = parameters
         return try await instanceCall("CreateDBInstanceReadReplica", region: region, deadline: deadline) { $0 = prepared }
     }

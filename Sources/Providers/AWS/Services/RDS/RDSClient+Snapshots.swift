@@ -55,11 +55,7 @@ extension RDSClient {
         parameters.set("KmsKeyId", kmsKeyId)
         parameters.set("CopyTags", copyTags)
         Self.setTags(&parameters, tags)
-        if let sourceRegion, sourceRegion != region {
-            let url = try await RDSPresignedURL.make(client: client, action: "CopyDBSnapshot", parameters: parameters,
-                                                     sourceRegion: sourceRegion, destinationRegion: region)
-            parameters.set("PreSignedUrl", url)
-        }
+        try await addPresignedURL(to: &parameters, action: "CopyDBSnapshot", sourceRegion: sourceRegion, region: region)
         let prepared = parameters
         let result = try await call("CopyDBSnapshot", region: region, deadline: deadline) { $0 = prepared }
         return DBSnapshot(xml: result.child("DBSnapshot") ?? result)

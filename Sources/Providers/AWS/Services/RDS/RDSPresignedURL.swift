@@ -26,3 +26,14 @@ enum RDSPresignedURL {
         return signer.presign(method: "GET", url: endpoint.url + "/?" + query, date: date, expires: expires).url
     }
 }
+
+extension RDSClient {
+    /// Cross-region copies and replicas carry `PreSignedUrl`: the same call presigned in the
+    /// source region (what the SDKs add when given `SourceRegion`). Nothing within one region.
+    func addPresignedURL(to parameters: inout QueryParameters, action: String, sourceRegion: String?, region: String) async throws {
+        guard let sourceRegion, sourceRegion != region else { return }
+        let url = try await RDSPresignedURL.make(client: client, action: action, parameters: parameters,
+                                                 sourceRegion: sourceRegion, destinationRegion: region)
+        parameters.set("PreSignedUrl", url)
+    }
+}
