@@ -45,6 +45,11 @@ def calls_made():
     return control(PROXY + "/_faults/counts")["total_requests"]
 
 
+def calls_by_operation():
+    counts = control(PROXY + "/_faults/counts")["requests"]
+    return sorted(((n, f"{service}:{op}") for service, ops in counts.items() for op, n in ops.items()), reverse=True)
+
+
 def longest_dependent_chain(latency):
     """From the proxy's log of arrival times: the longest sequence of calls each of which arrived
     after the previous one could have been answered (arrival + latency) — calls that cannot have
@@ -143,6 +148,7 @@ def main():
             sys.exit(f"drctl failover failed ({done.returncode}):\n{done.stderr[-2000:]}")
         drctl_chain = longest_dependent_chain(latency)
         results.append(("drctl failover (preflight + run)", took, calls_made()))
+        drctl_operations = calls_by_operation()
 
         for label, threads in (("boto3 script, sequential", 1), ("boto3 script, thread pool", args.replicas)):
             prefix = f"bench{run}{'b' if threads == 1 else 'c'}"
@@ -164,6 +170,7 @@ def main():
     print(f"  floor of drctl's own calls ({drctl_chain} dependent × {args.latency_ms} ms) {drctl_chain * latency:6.2f} s   (drctl observes before and verifies after each change, and runs a preflight)")
     for label, seconds, calls in results:
         print(f"  {label:44s} {seconds:6.2f} s   {seconds / floor:4.1f}× the work's floor   {calls:4d} API calls")
+    print("  drctl's calls: " + ", ".join(f"{op} {n}" for n, op in drctl_operations))
     drctl_seconds = results[0][1]
     print(f"  drctl against its own chain: {drctl_seconds / (drctl_chain * latency):4.2f}×")
     print("  goal: drctl within 1.2× of the floor, with fewer API calls than the script")

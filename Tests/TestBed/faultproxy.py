@@ -234,6 +234,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet: we log our own line per request
         pass
 
+    def setup(self):
+        super().setup()
+        # No Nagle: a response written in pieces must not wait for the client's delayed ACK
+        # (40 ms on Linux per request, which would add to every injected latency).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _read_body(self):
         te = self.headers.get("Transfer-Encoding", "").lower()
         if "chunked" in te:  # keep the chunk framing: forwarded as-is
@@ -253,16 +259,12 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def _send(self, status, headers, body):
-        self.wfile.write(f"HTTP/1.1 {status} {http.client.responses.get(status, 'Unknown')}\r\n".encode())
-        for k, v in headers:
-            self.wfile.write(f"{k}: {v}\r\n".encode("latin-1"))
+        head = f"HTTP/1.1 {status} {http.client.responses.get(status, 'Unknown')}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
         if not any(k.lower() == "content-length" for k, _ in headers):
-            self.wfile.write(f"Content-Length: {len(body)}\r\n".encode())
+            head += f"Content-Length: {len(body)}\r\n"
         if self.close_connection:
-            self.wfile.write(b"Connection: close\r\n")
-        self.wfile.write(b"\r\n")
-        if self.command != "HEAD":
-            self.wfile.write(body)
+            head += "Connection: close\r\n"
+        self.wfile.write((head + "\r\n").encode("latin-1") + (body if self.command != "HEAD" else b""))
         self.wfile.flush()
 
     def _json(self, status, obj):
@@ -316,22 +318,20 @@ class Handler(BaseHTTPRequestHandler):
     def _forward(self, body):
         conn = http.client.HTTPConnection(*self.upstream, timeout=self.max_hang + 30)
         try:
+            conn.connect()
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
             for k, v in self.headers.items():  # original order/case, Host included
                 conn.putheader(k, v)
-            conn.endheaders()
-            if body:
-                conn.send(body)
+            conn.endheaders(body or None)  # head and body in one send
             resp = conn.getresponse()
             headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP_BY_HOP]
             length = resp.getheader("Content-Length")
             if self.command == "HEAD" or resp.status in (204, 304) or length is not None:
-                self.wfile.write(f"HTTP/1.1 {resp.status} {resp.reason}\r\n".encode())
-                for k, v in headers:
-                    self.wfile.write(f"{k}: {v}\r\n".encode("latin-1"))
+                head = f"HTTP/1.1 {resp.status} {resp.reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
                 if self.close_connection:
-                    self.wfile.write(b"Connection: close\r\n")
-                self.wfile.write(b"\r\n")
+                    head += "Connection: close\r\n"
+                self.wfile.write((head + "\r\n").encode("latin-1"))
                 while self.command != "HEAD":  # stream the body
                     chunk = resp.read(65536)
                     if not chunk:
@@ -395,8 +395,13 @@ def main():
     up = urllib.parse.urlsplit(args.upstream)
     Handler.upstream = (up.hostname, up.port or 80)
     Handler.max_hang = args.max_hang
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        # The default backlog of 5 drops the SYNs of a client opening twenty connections at once;
+        # the client then retries after 1 s — a stall no cloud endpoint has.
+        request_queue_size = 128
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", args.port), Handler)
     port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     if args.port_file:

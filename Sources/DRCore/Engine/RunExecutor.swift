@@ -101,10 +101,10 @@ public actor RunExecutor {
             while true {
                 let stopLaunching = stop != nil || paused || interruption.stage != .none
                 if !stopLaunching {
-                    for step in try await readySteps(excluding: running) where running.count < configuration.concurrency {
-                        guard let runner = try await prepare(step) else { continue }
-                        running.insert(step.id)
-                        group.addTask { (step.id, await runner.run()) }
+                    let ready = try await readySteps(excluding: running).prefix(max(0, configuration.concurrency - running.count))
+                    for runner in try await prepare(Array(ready)) {
+                        running.insert(runner.step.id)
+                        group.addTask { (runner.step.id, await runner.run()) }
                     }
                 }
                 reportProgress(running: running, started: started)
@@ -197,25 +197,39 @@ public actor RunExecutor {
 
     /// Journals the step's start and builds its runner (nil when its arguments do not evaluate:
     /// the step is failed on the spot).
-    private func prepare(_ step: RunbookStep) async throws -> StepRunner? {
-        let record = replay.steps[step.id] ?? JournalReplay.StepRecord()
-        guard let action = registry.action(step.call.action) else {
-            try await journalStep(step.id, from: record.state, to: .failed, attempt: record.attempt, error: "unknown action \(step.call.action)")
-            return nil
+    /// Runners for the steps about to start. Their "running" entries are appended concurrently, so
+    /// that the store commits them together: twenty steps ready at once start together instead of
+    /// one journal write apart.
+    private func prepare(_ steps: [RunbookStep]) async throws -> [StepRunner] {
+        var runners: [StepRunner] = []
+        for step in steps {
+            let record = replay.steps[step.id] ?? JournalReplay.StepRecord()
+            guard let action = registry.action(step.call.action) else {
+                try await journalStep(step.id, from: record.state, to: .failed, attempt: record.attempt, error: "unknown action \(step.call.action)")
+                continue
+            }
+            var arguments: [String: RunValue] = [:]
+            do {
+                for (key, template) in step.call.with { arguments[key] = try template.evaluate(context()) }
+            } catch {
+                try await journalStep(step.id, from: record.state, to: .failed, attempt: record.attempt, error: "arguments: \(error)")
+                continue
+            }
+            runners.append(StepRunner(runId: runId, step: step, action: action, arguments: arguments, record: record,
+                                      isResume: record.state == .unknown, configuration: configuration, store: store, prompter: prompter,
+                                      observer: observer, services: services, interruption: interruption, startAttempt: record.attempt + 1))
         }
-        var arguments: [String: RunValue] = [:]
-        do {
-            for (key, template) in step.call.with { arguments[key] = try template.evaluate(context()) }
-        } catch {
-            try await journalStep(step.id, from: record.state, to: .failed, attempt: record.attempt, error: "arguments: \(error)")
-            return nil
+        let entries = runners.map { stepStatusEntry($0.step.id, from: $0.record.state, to: .running, attempt: $0.startAttempt, error: nil) }
+        let store = self.store
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for entry in entries { group.addTask { try await store.append(entry) } }
+            try await group.waitForAll()
         }
-        let attempt = record.attempt + 1
-        try await journalStep(step.id, from: record.state, to: .running, attempt: attempt, error: nil)
-        observer.handle(.stepStarted(stepId: step.id, attempt: attempt, summary: action.describe(arguments)))
-        return StepRunner(runId: runId, step: step, action: action, arguments: arguments, record: record,
-                          isResume: record.state == .unknown, configuration: configuration, store: store, prompter: prompter,
-                          observer: observer, services: services, interruption: interruption, startAttempt: attempt)
+        for (runner, entry) in zip(runners, entries) {
+            applyStepStatus(entry, to: .running, attempt: runner.startAttempt, error: nil)
+            observer.handle(.stepStarted(stepId: runner.step.id, attempt: runner.startAttempt, summary: runner.action.describe(runner.arguments)))
+        }
+        return runners
     }
 
     private enum Consequence { case none, pause, stop(Stop) }
@@ -303,10 +317,21 @@ public actor RunExecutor {
     // MARK: - Journal helpers
 
     private func journalStep(_ stepId: String, from: StepStateMachine.State, to: StepStateMachine.State, attempt: Int, error: String?) async throws {
+        let entry = stepStatusEntry(stepId, from: from, to: to, attempt: attempt, error: error)
+        try await store.append(entry)
+        applyStepStatus(entry, to: to, attempt: attempt, error: error)
+    }
+
+    private func stepStatusEntry(_ stepId: String, from: StepStateMachine.State, to: StepStateMachine.State, attempt: Int,
+                                 error: String?) -> JournalEntry {
         var detail: [String: RunValue] = ["from": .string(from.rawValue), "to": .string(to.rawValue)]
         if let error { detail["error"] = .string(error) }
-        let entry = JournalEntry(runId: runId, at: clock.now(), kind: .stepStatus, stepId: stepId, attempt: attempt, detail: detail)
-        try await store.append(entry)
+        return JournalEntry(runId: runId, at: clock.now(), kind: .stepStatus, stepId: stepId, attempt: attempt, detail: detail)
+    }
+
+    /// The replayed state after a step-status entry has been journaled.
+    private func applyStepStatus(_ entry: JournalEntry, to: StepStateMachine.State, attempt: Int, error: String?) {
+        let stepId = entry.stepId ?? ""
         var record = replay.steps[stepId] ?? .init()
         record.state = to
         record.attempt = max(record.attempt, attempt)

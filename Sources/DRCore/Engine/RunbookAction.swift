@@ -55,6 +55,12 @@ public struct ActionInvocation: Sendable {
         self.services = services
     }
 
+    /// Nothing of this step can have happened yet: its first attempt, not following a crash or an
+    /// interruption. An action whose call is its own check (RDS refuses a change that does not
+    /// apply; an UPSERT is idempotent) may then skip the read before acting — one round trip less
+    /// on a failover's critical path; retries and resumes still observe first.
+    public var isFirstTry: Bool { attempt == 1 && !isResume }
+
     /// A name or token unique to this run and step, stable across retries and resumes, for
     /// idempotent creates (`ClientToken`, snapshot names, `CallerReference`).
     public var idempotencyToken: String { "\(runId)-\(stepId)" }

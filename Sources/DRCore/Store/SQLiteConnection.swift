@@ -133,6 +133,11 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` on the connection's queue later; the caller does not wait.
+    func enqueue(_ body: @escaping @Sendable (SQLiteConnection) -> Void) {
+        queue.async { body(self) }
+    }
+
     // MARK: Statements (call only inside `sync`/`perform`)
 
     /// Runs one statement to completion, discarding any rows.

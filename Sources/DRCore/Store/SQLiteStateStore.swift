@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import Synchronization
 
 /// The embedded state store: one SQLite file, shared safely by several drctl processes.
 ///
@@ -16,6 +17,7 @@ import Foundation
 public final class SQLiteStateStore: StateStore {
     public let path: String
     private let connection: SQLiteConnection
+    private let pendingAppends = Mutex<[PendingAppend]>([])
 
     /// Opens or creates the store at `path` and migrates it to the current schema.
     /// `busyTimeout` is how long a write waits for another process's write transaction.
@@ -103,25 +105,70 @@ public final class SQLiteStateStore: StateStore {
 
     // MARK: Journal
 
+    /// Group commit: appends that arrive while the connection is busy (twenty steps writing their
+    /// intents at once) are written together in the next transaction, with one fsync when any of
+    /// them must be durable, instead of one fsync each. Each caller still returns only after its
+    /// own entry is committed (and synced, when durable).
     @discardableResult
     public func append(_ entry: JournalEntry) async throws -> Int64 {
         let detail = try Self.encode(entry.detail, path: path, what: "detail of a \(entry.kind.rawValue) entry of run \(entry.runId)")
-        let durable = entry.kind.mustBeDurable
-        return try await perform("append to the journal of run \(entry.runId)") { connection in
-            // FULL is the connection's setting for everything else; relax it for this commit only.
-            if !durable { try connection.execute("PRAGMA synchronous = NORMAL") }
-            defer { if !durable { try? connection.execute("PRAGMA synchronous = FULL") } }
-            // Reading the last seq and inserting the next under one write lock makes the numbering
-            // gap-free and unique across processes; UNIQUE (run_id, seq) backs it up.
-            return try connection.writeTransaction {
-                let next = try connection.queryFirst("SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE run_id = ?",
-                                                     [.text(entry.runId)]) { $0.int64(0) } ?? 1
+        return try await withCheckedThrowingContinuation { continuation in
+            let first = pendingAppends.withLock { pending -> Bool in
+                pending.append(PendingAppend(entry: entry, detail: detail, continuation: continuation))
+                return pending.count == 1
+            }
+            // The first of a group schedules the write; the others ride along with it.
+            if first { connection.enqueue { [self] connection in self.writePending(connection) } }
+        }
+    }
+
+    private struct PendingAppend: Sendable {
+        let entry: JournalEntry
+        let detail: String
+        let continuation: CheckedContinuation<Int64, any Error>
+    }
+
+    /// On the connection's queue: writes every append waiting now in one transaction. If that
+    /// fails, each is tried on its own, so that one bad entry fails only its own append.
+    private func writePending(_ connection: SQLiteConnection) {
+        let group = pendingAppends.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
+        }
+        guard !group.isEmpty else { return }
+        if let sequences = try? Self.insert(group, connection) {
+            for (item, sequence) in zip(group, sequences) { item.continuation.resume(returning: sequence) }
+            return
+        }
+        for item in group {
+            do {
+                item.continuation.resume(returning: try Self.insert([item], connection)[0])
+            } catch {
+                item.continuation.resume(throwing: Self.storeError(error, path: path, operation: "append to the journal of run \(item.entry.runId)"))
+            }
+        }
+    }
+
+    private static func insert(_ group: [PendingAppend], _ connection: SQLiteConnection) throws -> [Int64] {
+        // FULL is the connection's setting; relax it when nothing in the group needs an fsync.
+        let durable = group.contains { $0.entry.kind.mustBeDurable }
+        if !durable { try connection.execute("PRAGMA synchronous = NORMAL") }
+        defer { if !durable { try? connection.execute("PRAGMA synchronous = FULL") } }
+        // Reading the last seq and inserting the next under one write lock makes the numbering
+        // gap-free and unique across processes; UNIQUE (run_id, seq) backs it up.
+        return try connection.writeTransaction {
+            var next: [String: Int64] = [:]
+            return try group.map { item in
+                let entry = item.entry
+                let sequence = try next[entry.runId] ?? connection.queryFirst(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE run_id = ?", [.text(entry.runId)]) { $0.int64(0) } ?? 1
                 try connection.execute(
                     "INSERT INTO journal (run_id, seq, at, kind, step_id, attempt, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [.text(entry.runId), .integer(next), .real(entry.at.timeIntervalSince1970), .text(entry.kind.rawValue),
+                    [.text(entry.runId), .integer(sequence), .real(entry.at.timeIntervalSince1970), .text(entry.kind.rawValue),
                      entry.stepId.map { .text($0) } ?? .null, entry.attempt.map { .integer(Int64($0)) } ?? .null,
-                     .text(detail)])
-                return next
+                     .text(item.detail)])
+                next[entry.runId] = sequence + 1
+                return sequence
             }
         }
     }

@@ -60,16 +60,8 @@ struct Preflight {
         var report = Report()
         var losses: [Double] = []
 
-        // Can we act where we are going?
-        do {
-            let identity = try await STSClient(client: aws.client).getCallerIdentity(region: to)
-            report.checks.append(Check(name: "identity in \(to)", ok: true, detail: identity.arn, blocking: true))
-        } catch {
-            report.checks.append(Check(name: "identity in \(to)", ok: false, detail: "\(error)", blocking: true))
-            return report
-        }
-
-        // Every read at once (one round trip of latency, not one per resource), then in plan order.
+        // Every read at once, with the identity check: one round trip of latency, not one per
+        // resource or per kind of check. The results are reported in plan order.
         var calls: [(key: String, action: String, arguments: [String: RunValue])] = []
         for database in plan.databases where database.primary.region == from {
             guard let replica = database.replica(in: to) else { continue }
@@ -86,7 +78,20 @@ struct Preflight {
             calls.append(("backlog:\(bucket.source)", "aws.s3.replication-backlog",
                           ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source)]))
         }
+        let sts = STSClient(client: aws.client), target = to
+        async let identity: Result<String, any Error> = {
+            do { return .success(try await sts.getCallerIdentity(region: target).arn) } catch { return .failure(error) }
+        }()
         let results = await invokeAll(calls)
+
+        // Can we act where we are going? If not, the reads' failures say nothing more.
+        switch await identity {
+        case .success(let arn):
+            report.checks.append(Check(name: "identity in \(to)", ok: true, detail: arn, blocking: true))
+        case .failure(let error):
+            report.checks.append(Check(name: "identity in \(to)", ok: false, detail: "\(error)", blocking: true))
+            return report
+        }
 
         for database in plan.databases where database.primary.region == from {
             guard let replica = database.replica(in: to), let result = results["db:\(database.name)"] else { continue }

@@ -22,14 +22,22 @@ struct RegionMove {
 
         let aws = try AWSContext(options: options.aws)
         let registry = EngineSession.registry(for: aws)
-        let resolvedPlan = try await Preflight.resolveZones(plan, aws: aws)
-        let (runbook, text, path) = try loadRunbook(resolvedPlan, from: from, to: to, registry: registry)
+        // Record names → hosted-zone ids (Route 53's control plane, us-east-1) only when the cutover
+        // goes through DNS; routing controls need no zone, and us-east-1 may be the region that is down.
+        let cutoverByDNS = !plan.routingControls.contains { $0.region == to }
         if options.printRunbook {
-            print(text, terminator: "")
+            let resolvedPlan = cutoverByDNS ? try await Preflight.resolveZones(plan, aws: aws) : plan
+            print(try loadRunbook(resolvedPlan, from: from, to: to, registry: registry).1, terminator: "")
             return
         }
-
-        let report = try await Preflight(plan: resolvedPlan, from: from, to: to, kind: kind, aws: aws, registry: registry).run()
+        // The zone lookup goes out with the preflight's reads: the same round trip.
+        async let zonesResolved: Result<DRPlan, any Error> = {
+            guard cutoverByDNS else { return .success(plan) }
+            do { return .success(try await Preflight.resolveZones(plan, aws: aws)) } catch { return .failure(error) }
+        }()
+        let report = try await Preflight(plan: plan, from: from, to: to, kind: kind, aws: aws, registry: registry).run()
+        let resolvedPlan = try await zonesResolved.get()
+        let (runbook, text, path) = try loadRunbook(resolvedPlan, from: from, to: to, registry: registry)
         report.render(format: options.global.output)
         if options.dryRun {
             let planned = PlanCommand.make(runbook, inputs: [:], registry: registry)

@@ -7,7 +7,7 @@ import Foundation
 /// stamps a datapoint with the start of its period, so a reading from the minute of the fence
 /// counts; RDS publishes ReplicaLag every minute, so this waits one to two minutes on AWS.
 struct RDSWaitReplicaCaughtUpAction: RunbookAction {
-    let client: AWSClient
+    let lag: RDSReplicaLag
     let name = "aws.rds.wait-replica-caught-up"
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [RDSActions.region, .init("instance", .string, required: true),
@@ -23,7 +23,6 @@ struct RDSWaitReplicaCaughtUpAction: RunbookAction {
         let region = try arguments.string("region"), instance = try arguments.string("instance")
         let limit = invocation.arguments["max_lag_seconds"]?.secondsValue ?? 0
         let since = invocation.firstStartedAt
-        let lag = RDSReplicaLag(client: client)
         // RDS publishes ReplicaLag every minute: poll no faster than every 5 s.
         let waiter = Waiter<RDSReplicaLag.Datapoint?>(what: "\(instance) to catch up", minimumDelay: 5, maximumDelay: 30,
                                                       clock: invocation.services.clock) { point in

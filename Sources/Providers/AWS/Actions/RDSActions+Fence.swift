@@ -71,6 +71,9 @@ struct RDSFenceInstanceAction: RunbookAction {
 
     func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? {
         let request = try request(invocation)
+        // A first try of `stop` calls at once (act): RDS refuses to stop an instance that is
+        // stopped or busy, and only then does act look.
+        if invocation.isFirstTry && request.method == .stop { return nil }
         return try await reachable(request) {
             guard let instance = try await rds.findDBInstance(region: request.region, identifier: request.instance,
                                                               deadline: invocation.deadline) else {
@@ -83,7 +86,18 @@ struct RDSFenceInstanceAction: RunbookAction {
     func act(_ invocation: ActionInvocation) async throws -> [String: RunValue] {
         let request = try request(invocation)
         let deadline = invocation.deadline, waiters = RDSActions.waiters(rds, invocation)
+        let firstTry = invocation.isFirstTry
         return try await reachable(request) {
+            if firstTry && request.method == .stop {
+                do {
+                    _ = try await rds.stopDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
+                    return [:]
+                } catch where RDSActions.isInvalidState(error) {
+                    // Stopped already, or busy: look, then decide.
+                } catch where RDSActions.isNotFound(error) {
+                    throw ActionError(.permanent, "\(request.instance) does not exist in \(request.region): nothing to fence")
+                }
+            }
             // A busy instance rejects changes (InvalidDBInstanceState): let it settle first.
             let current = try await waiters.instanceSettled(region: request.region, identifier: request.instance, until: deadline)
             switch request.method {

@@ -6,7 +6,8 @@ import Foundation
 /// DR region, missing subnet or parameter groups — as `problems`; never throws for a missing
 /// resource.
 struct RDSPreflightAction: RunbookAction {
-    let client: AWSClient
+    let rds: RDSClient
+    let lag: RDSReplicaLag
     let name = "aws.rds.preflight"
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [
@@ -23,13 +24,19 @@ struct RDSPreflightAction: RunbookAction {
         let arguments = RDSArguments(invocation)
         let region = try arguments.string("region"), identifier = try arguments.string("instance")
         let source = try arguments.string("source_instance"), sourceRegion = try arguments.string("source_region")
-        let rds = RDSClient(client: client), deadline = invocation.deadline
+        let deadline = invocation.deadline
         var problems: [String] = [], notes: [String] = []
         var outputs: [String: RunValue] = [
             "replica_exists": .bool(false), "replicating": .bool(false), "status": .null, "lag_seconds": .null, "encrypted": .null,
             "kms_key_present_in_region": .null, "subnet_group_present": .null, "parameter_group_present": .null,
         ]
 
+        // The replica and its lag in one round trip (both reads coalesce with the other databases').
+        let now = invocation.services.clock.now()
+        let lag = self.lag
+        async let lagRead: Result<RDSReplicaLag.Datapoint?, any Error> = {
+            do { return .success(try await lag.latest(region: region, instance: identifier, now: now, deadline: deadline)) } catch { return .failure(error) }
+        }()
         let replica: DBInstance?
         do {
             replica = try await rds.findDBInstance(region: region, identifier: identifier, deadline: deadline)
@@ -37,8 +44,6 @@ struct RDSPreflightAction: RunbookAction {
             replica = nil
             problems.append("cannot read \(identifier) in \(region): \(Self.text(error))")
         }
-        // Without a replica, check the DR region's groups by the primary's names (a restore needs them too).
-        var groupsOf = replica
         if let replica {
             outputs["replica_exists"] = .bool(true)
             outputs["status"] = .string(replica.status)
@@ -53,24 +58,21 @@ struct RDSPreflightAction: RunbookAction {
             if replica.status != "available" { problems.append("\(identifier) is \(replica.status), not available") }
         } else if problems.isEmpty {
             problems.append("replica \(identifier) does not exist in \(region)")
-            groupsOf = try? await rds.findDBInstance(region: sourceRegion, identifier: source, deadline: deadline)
         }
 
-        do {
-            if let point = try await RDSReplicaLag(client: client).latest(region: region, instance: identifier,
-                                                                          now: invocation.services.clock.now(), deadline: deadline) {
-                outputs["lag_seconds"] = .double(point.seconds)
-            } else if replica != nil {
-                notes.append("no ReplicaLag datapoint for \(identifier) in the last 10 minutes: lag unknown")
-            }
-        } catch {
+        switch await lagRead {
+        case .success(let point?):
+            outputs["lag_seconds"] = .double(point.seconds)
+        case .success(nil):
+            if replica != nil { notes.append("no ReplicaLag datapoint for \(identifier) in the last 10 minutes: lag unknown") }
+        case .failure(let error):
             notes.append("CloudWatch ReplicaLag unreadable in \(region): \(Self.text(error))")
         }
 
         if let replica, replica.storageEncrypted {
             if let key = replica.kmsKeyId {
                 do {
-                    let state = try await RDSKMSKeyCheck(client: client).describeKey(region: region, keyId: key, deadline: deadline)
+                    let state = try await RDSKMSKeyCheck(client: rds.client).describeKey(region: region, keyId: key, deadline: deadline)
                     outputs["kms_key_present_in_region"] = .bool(state?.enabled ?? false)
                     if state == nil { problems.append("KMS key \(key) of \(identifier) does not exist in \(region)") }
                     else if state?.enabled == false { problems.append("KMS key \(key) in \(region) is \(state?.state ?? "disabled")") }
@@ -83,16 +85,20 @@ struct RDSPreflightAction: RunbookAction {
             }
         }
 
-        if let subnetGroup = groupsOf?.subnetGroupName {
-            let present = await Self.exists { try await rds.describeDBSubnetGroups(region: region, name: subnetGroup, deadline: deadline) }
-            outputs["subnet_group_present"] = present.map(RunValue.bool) ?? .null
-            if present == false { problems.append("DB subnet group \(subnetGroup) does not exist in \(region)") }
-        }
-        let parameterGroups = groupsOf?.parameterGroups.map(\.name) ?? []
-        if !parameterGroups.isEmpty {
-            var allPresent: Bool? = true
-            for group in parameterGroups {
-                let present = await Self.exists { try await rds.describeDBParameterGroups(region: region, name: group, deadline: deadline) }
+        if let replica {
+            // RDS refuses to delete a group an instance uses: the replica's groups exist.
+            outputs["subnet_group_present"] = replica.subnetGroupName.map { _ in .bool(true) } ?? .null
+            outputs["parameter_group_present"] = replica.parameterGroups.isEmpty ? .null : .bool(true)
+        } else if let primary = try? await rds.findDBInstance(region: sourceRegion, identifier: source, deadline: deadline) {
+            // No replica: a restore in the DR region needs the primary's groups there.
+            if let subnetGroup = primary.subnetGroupName {
+                let present = await Self.exists { try await rds.subnetGroupExists(region: region, name: subnetGroup, deadline: deadline) }
+                outputs["subnet_group_present"] = present.map(RunValue.bool) ?? .null
+                if present == false { problems.append("DB subnet group \(subnetGroup) does not exist in \(region)") }
+            }
+            var allPresent: Bool? = primary.parameterGroups.isEmpty ? nil : true
+            for group in primary.parameterGroups.map(\.name) {
+                let present = await Self.exists { try await rds.parameterGroupExists(region: region, name: group, deadline: deadline) }
                 if present == false { problems.append("DB parameter group \(group) does not exist in \(region)") }
                 allPresent = present == nil ? nil : (allPresent ?? true) && present!
             }
@@ -104,15 +110,9 @@ struct RDSPreflightAction: RunbookAction {
         return outputs
     }
 
-    /// True when the describe call finds it, false on a not-found error, nil when it cannot tell.
-    static func exists<T>(_ describe: () async throws -> [T]) async -> Bool? {
-        do {
-            return try await !describe().isEmpty
-        } catch let error as AWSServiceError where error.category == .notFound {
-            return false
-        } catch {
-            return nil
-        }
+    /// The answer, or nil when the question could not be asked (it says nothing either way).
+    static func exists(_ check: () async throws -> Bool) async -> Bool? {
+        try? await check()
     }
 
     /// Whether `reference` (an identifier or ARN, as RDS reports a replica's source) names `source`.

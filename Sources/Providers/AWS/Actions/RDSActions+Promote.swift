@@ -2,8 +2,10 @@ import DRCore
 import Foundation
 
 /// `aws.rds.promote-read-replica`: turns DR replicas into standalone writable instances.
-/// Observe first: when every instance is already standalone and available, nothing is called —
-/// this is what makes a resumed failover issue exactly one PromoteReadReplica per replica.
+/// On a retry or resume it observes first: when every instance is already standalone and
+/// available, nothing is called — this is what makes a resumed failover issue exactly one
+/// PromoteReadReplica per replica. On a first try it calls at once: RDS refuses to promote an
+/// instance that is busy or no replica (InvalidDBInstanceState), and only then does it look.
 struct RDSPromoteReadReplicaAction: RunbookAction {
     let rds: RDSClient
     let name = "aws.rds.promote-read-replica"
@@ -20,6 +22,7 @@ struct RDSPromoteReadReplicaAction: RunbookAction {
     }
 
     func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? {
+        if invocation.isFirstTry { return nil }
         let arguments = RDSArguments(invocation)
         let region = try arguments.string("region"), identifiers = try arguments.strings("instances")
         return try await RDSActions.mapped {
@@ -39,8 +42,18 @@ struct RDSPromoteReadReplicaAction: RunbookAction {
         let region = try arguments.string("region"), identifiers = try arguments.strings("instances")
         let retention = try arguments.int("backup_retention_days")
         let rds = self.rds, waiters = RDSActions.waiters(rds, invocation), deadline = invocation.deadline
+        let firstTry = invocation.isFirstTry
         return try await RDSActions.mapped {
             let requested = try await RDSActions.fanOut(identifiers) { id -> Bool in
+                if firstTry {
+                    do {
+                        _ = try await rds.promoteReadReplica(region: region, identifier: id, backupRetentionPeriod: retention,
+                                                             deadline: deadline)
+                        return true
+                    } catch where RDSActions.isInvalidState(error) || RDSActions.isNotFound(error) {
+                        // Busy, already promoted, or missing: look before anything else.
+                    }
+                }
                 guard var instance = try await rds.findDBInstance(region: region, identifier: id, deadline: deadline) else {
                     throw ActionError(.permanent, "\(id) does not exist in \(region): nothing to promote")
                 }
@@ -84,13 +97,13 @@ struct RDSPromoteReadReplicaAction: RunbookAction {
 
 /// `aws.rds.replica-lag` (read-only): the newest CloudWatch `ReplicaLag` datapoint, in seconds.
 struct RDSReplicaLagAction: RunbookAction {
-    let client: AWSClient
+    let lag: RDSReplicaLag
     let name = "aws.rds.replica-lag"
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [RDSActions.region, .init("instance", .string, required: true)]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "read CloudWatch GetMetricStatistics AWS/RDS ReplicaLag of \(arguments.rdsText("instance")) in \(arguments.rdsText("region"))"
+        "read CloudWatch GetMetricData AWS/RDS ReplicaLag of \(arguments.rdsText("instance")) in \(arguments.rdsText("region"))"
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
@@ -98,7 +111,7 @@ struct RDSReplicaLagAction: RunbookAction {
         let region = try arguments.string("region"), instance = try arguments.string("instance")
         return try await RDSActions.mapped {
             let now = invocation.services.clock.now()
-            guard let point = try await RDSReplicaLag(client: client).latest(region: region, instance: instance, now: now,
+            guard let point = try await lag.latest(region: region, instance: instance, now: now,
                                                                             deadline: invocation.deadline) else {
                 throw ActionError(.permanent, "no ReplicaLag datapoint for \(instance) in \(region) in the last 10 minutes "
                                   + "(CloudWatch AWS/RDS ReplicaLag): the replica's lag is unknown")

@@ -5,10 +5,11 @@ import Foundation
 /// `RDSClient` and `RDSWaiters`. Every action takes `region`.
 public enum RDSActions {
     public static func all(client: AWSClient) -> [any RunbookAction] {
-        let rds = RDSClient(client: client)
+        // One client and one lag reader for every action: their reads coalesce across steps.
+        let rds = RDSClient(client: client), lag = RDSReplicaLag(client: client)
         return [
             RDSPromoteReadReplicaAction(rds: rds),
-            RDSReplicaLagAction(client: client),
+            RDSReplicaLagAction(lag: lag),
             RDSFenceInstanceAction(rds: rds),
             RDSCreateSnapshotAction(rds: rds),
             RDSCopySnapshotAction(rds: rds),
@@ -20,8 +21,8 @@ public enum RDSActions {
             RDSModifyInstanceAction(rds: rds),
             RDSGlobalClusterAction(rds: rds, kind: .failover),
             RDSGlobalClusterAction(rds: rds, kind: .switchover),
-            RDSPreflightAction(client: client),
-            RDSWaitReplicaCaughtUpAction(client: client),
+            RDSPreflightAction(rds: rds, lag: lag),
+            RDSWaitReplicaCaughtUpAction(lag: lag),
         ]
     }
 
@@ -100,6 +101,10 @@ public enum RDSActions {
     static func isInvalidState(_ error: any Error) -> Bool {
         guard let error = error as? AWSServiceError else { return false }
         return error.code == "InvalidDBInstanceState" || error.code == "InvalidDBInstanceStateFault"
+    }
+
+    static func isNotFound(_ error: any Error) -> Bool {
+        (error as? AWSServiceError)?.category == .notFound
     }
 
     static func isAlreadyExists(_ error: any Error) -> Bool {

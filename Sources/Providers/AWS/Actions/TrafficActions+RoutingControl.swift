@@ -79,6 +79,8 @@ struct SetRoutingControlAction: RunbookAction {
 
     func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? {
         let arguments = try Arguments(invocation.arguments)
+        // Setting a state is idempotent: a first try sets it without reading it first.
+        if invocation.isFirstTry { return nil }
         // When no endpoint answers, leave the verdict to `act`, which tries them all again.
         guard let (state, endpoint) = try? await Self.firstAnswering(arguments.endpoints, acting: false, {
             try await arc.getRoutingControlState(arn: arguments.arn, at: $0)

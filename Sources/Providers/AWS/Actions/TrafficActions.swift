@@ -85,6 +85,9 @@ struct UpsertRecordAction: RunbookAction {
 
     func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? {
         let (zoneId, desired) = try Self.desiredRecord(invocation.arguments)
+        // An UPSERT is idempotent: a first try sends it without listing the record first (one
+        // round trip less on the way to traffic moving); a retry or resume lists first.
+        if invocation.isFirstTry { return nil }
         return try await AWSStepErrors.run {
             let existing = try await route53.listResourceRecordSets(zoneId: zoneId, name: desired.name, type: desired.type)
             // Listed means committed by an earlier change; there is no change of ours to wait for.

@@ -25,6 +25,41 @@ extension RDSClient {
         }
     }
 
+    /// Whether the named DB parameter group exists in `region`: true, false (RDS says not found).
+    /// Concurrent questions about one region are answered by one listing of its groups.
+    public func parameterGroupExists(region: String, name: String, deadline: Date? = nil) async throws -> Bool {
+        try await groupPresent(GroupScope(kind: .parameter, region: region), name: name, deadline: deadline)
+    }
+
+    /// Whether the named DB subnet group exists in `region` (see `parameterGroupExists`).
+    public func subnetGroupExists(region: String, name: String, deadline: Date? = nil) async throws -> Bool {
+        try await groupPresent(GroupScope(kind: .subnet, region: region), name: name, deadline: deadline)
+    }
+
+    private func groupPresent(_ scope: GroupScope, name: String, deadline: Date?) async throws -> Bool {
+        if let groupReads { return try await groupReads.read(name, in: scope, deadline: deadline) ?? false }
+        return try await groupsPresent(scope, names: [name], deadline: deadline)[name] ?? false
+    }
+
+    /// One name: described by name (not found → false). Several: the region's groups listed once.
+    func groupsPresent(_ scope: GroupScope, names: [String], deadline: Date?) async throws -> [String: Bool] {
+        if names.count == 1, let name = names.first {
+            do {
+                let found = scope.kind == .parameter
+                    ? try await describeDBParameterGroups(region: scope.region, name: name, deadline: deadline).map(\.name)
+                    : try await describeDBSubnetGroups(region: scope.region, name: name, deadline: deadline).map(\.name)
+                return [name: !found.isEmpty]
+            } catch let error as AWSServiceError where error.category == .notFound {
+                return [name: false]
+            }
+        }
+        // Group names are case-insensitive (RDS stores them lower-case).
+        let existing = Set((scope.kind == .parameter
+            ? try await describeDBParameterGroups(region: scope.region, deadline: deadline).map(\.name)
+            : try await describeDBSubnetGroups(region: scope.region, deadline: deadline).map(\.name)).map { $0.lowercased() })
+        return Dictionary(names.map { ($0, existing.contains($0.lowercased())) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_AddTagsToResource.html
     public func addTags(region: String, resourceArn: String, tags: [RDSTag], deadline: Date? = nil) async throws {
         _ = try await call("AddTagsToResource", region: region, deadline: deadline) {

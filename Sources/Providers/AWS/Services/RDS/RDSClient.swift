@@ -8,8 +8,39 @@ import Foundation
 public struct RDSClient: Sendable {
     public let client: AWSClient
     let service = AWSServiceDescriptor.rds
+    /// Single-instance reads (`findDBInstance`) coalesced per region: the steps of one failover
+    /// share it, so their observations and waiter polls cost one DescribeDBInstances per round.
+    let instanceReads: ReadCoalescer<String, String, DBInstance>?
+    /// "Does this group exist in the region?", coalesced per region and kind.
+    let groupReads: ReadCoalescer<GroupScope, String, Bool>?
 
-    public init(client: AWSClient) { self.client = client }
+    /// The DB parameter or subnet groups of one region.
+    struct GroupScope: Hashable, Sendable {
+        enum Kind: Hashable, Sendable { case parameter, subnet }
+        let kind: Kind
+        let region: String
+    }
+
+    /// RDS's `db-instance-id` filter takes a list of identifiers; its maximum length is not
+    /// documented, so batches stay well under the 100 records of a page.
+    static let instanceBatchLimit = 50
+
+    public init(client: AWSClient) {
+        self.client = client
+        let plain = RDSClient(unbatched: client)
+        instanceReads = ReadCoalescer(maxBatch: Self.instanceBatchLimit) { region, identifiers, deadline in
+            try await plain.instances(region: region, identifiers: identifiers, deadline: deadline)
+        }
+        groupReads = ReadCoalescer(maxBatch: 1_000) { scope, names, deadline in
+            try await plain.groupsPresent(scope, names: names, deadline: deadline)
+        }
+    }
+
+    private init(unbatched client: AWSClient) {
+        self.client = client
+        instanceReads = nil
+        groupReads = nil
+    }
 
     /// Sends one RDS action and returns its `<ActionResult>`.
     func call(_ action: String, region: String, deadline: Date? = nil,
@@ -35,12 +66,39 @@ public struct RDSClient: Sendable {
         }
     }
 
-    /// The instance, or nil when RDS says `DBInstanceNotFound`.
+    /// The instance, or nil when RDS says `DBInstanceNotFound`. Always read after the call starts;
+    /// concurrent reads in one region go out together (see `instanceReads`).
     public func findDBInstance(region: String, identifier: String, deadline: Date? = nil) async throws -> DBInstance? {
-        do {
-            return try await describeDBInstances(region: region, identifier: identifier, deadline: deadline).first
-        } catch let error as AWSServiceError where error.code == "DBInstanceNotFound" || error.code == "DBInstanceNotFoundFault" {
-            return nil
+        // Identifiers are case-insensitive (RDS stores them lower-case); ARNs are read on their own.
+        if let instanceReads, !identifier.contains(":") {
+            return try await instanceReads.read(identifier.lowercased(), in: region, deadline: deadline)
         }
+        return try await instances(region: region, identifiers: [identifier], deadline: deadline)[identifier]
+    }
+
+    /// The named instances that exist, keyed as asked: one by `DBInstanceIdentifier` (RDS answers
+    /// `DBInstanceNotFound` for a missing one), several by the `db-instance-id` filter (missing
+    /// ones are simply absent).
+    func instances(region: String, identifiers: [String], deadline: Date?) async throws -> [String: DBInstance] {
+        if identifiers.count == 1, let identifier = identifiers.first {
+            do {
+                return try await describeDBInstances(region: region, identifier: identifier, deadline: deadline).first.map { [identifier: $0] } ?? [:]
+            } catch let error as AWSServiceError where error.code == "DBInstanceNotFound" || error.code == "DBInstanceNotFoundFault" {
+                return [:]
+            }
+        }
+        let found = try await collectPages { marker in
+            let result = try await call("DescribeDBInstances", region: region, deadline: deadline) {
+                $0.setStructures("Filters", [("db-instance-id", identifiers)], member: "Filter") { parameters, prefix, filter in
+                    parameters.set("\(prefix).Name", filter.0)
+                    parameters.setList("\(prefix).Values", filter.1, member: "Value")
+                }
+                $0.set("Marker", marker)
+            }
+            return (result.list("DBInstances", member: "DBInstance").map(DBInstance.init(xml:)), result.string("Marker"))
+        }
+        var byIdentifier: [String: DBInstance] = [:]
+        for instance in found { byIdentifier[instance.identifier.lowercased()] = instance }
+        return Dictionary(uniqueKeysWithValues: identifiers.compactMap { id in byIdentifier[id.lowercased()].map { (id, $0) } })
     }
 }
