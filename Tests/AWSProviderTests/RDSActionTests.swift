@@ -28,9 +28,14 @@ import Testing
         #expect(outputs["confirmed"] == .bool(true))
         let after = try await rds.findDBInstance(region: RDSTestBed.primaryRegion, identifier: primary.identifier)
         #expect(after?.status == "stopped")
-        // Fencing again finds it already done.
-        let again = try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments))
+        // Resumed (or retried), fencing finds it already done.
+        let again = try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments, resumed: true))
         #expect(again.observed)
+        // A first try again (a new run): StopDBInstance is refused for a stopped instance, act
+        // looks, finds it stopped, and the step still succeeds.
+        let fresh = try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments))
+        #expect(!fresh.observed)
+        #expect(fresh.outputs["confirmed"] == .bool(true))
     }
 
     @Test func fencingAnUnreachableRegionReportsUnconfirmedWithoutThrowing() async throws {

@@ -24,8 +24,12 @@ extension TestBedSerial {
             let promote = try RDSTestBed.action("aws.rds.promote-read-replica", client: client)
             let arguments: [String: RunValue] = ["region": .string(RDSTestBed.drRegion), "instances": .list([.string(replica.identifier)]),
                                                  "backup_retention_days": .int(7)]
+            let before = try await bed.operations(service: "rds").count
             let first = try await RDSTestBed.run(promote, RDSTestBed.invocation(arguments, runId: "r1", stepId: "promote"))
             #expect(!first.observed)
+            // A first try promotes without describing the replica first: the call is its own check.
+            let requests = try await bed.operations(service: "rds").dropFirst(before)
+            #expect(requests.first == "PromoteReadReplica", "\(requests)")
             #expect(first.outputs["promoted"] == .list([.string(replica.identifier)]))
             guard case .map(let endpoints)? = first.outputs["endpoints"] else { Issue.record("no endpoints"); return }
             #expect(endpoints[replica.identifier]?.stringValue?.contains(":") == true)
@@ -38,7 +42,7 @@ extension TestBedSerial {
             #expect(source?.readReplicas.contains { $0.hasSuffix(replica.identifier) } == false)
 
             // The run resumed after a crash: observe finds the promotion done, nothing is called again.
-            let resumed = try await RDSTestBed.run(promote, RDSTestBed.invocation(arguments, runId: "r1", stepId: "promote"))
+            let resumed = try await RDSTestBed.run(promote, RDSTestBed.invocation(arguments, runId: "r1", stepId: "promote", resumed: true))
             #expect(resumed.observed)
             #expect(resumed.outputs["promoted"] == first.outputs["promoted"])
             #expect(try await bed.requestCount(service: "rds", operation: "PromoteReadReplica") == 1)
@@ -52,10 +56,11 @@ extension TestBedSerial {
             let acted = try await promote.act(invocation)
             #expect(acted["requested"] == .list([.string(replica.identifier)]))
             // Crash right after the call: the resumed attempt observes (not done yet), then acts again.
-            #expect(try await promote.observe(invocation) == nil)
-            let again = try await promote.act(invocation)
+            let resumed = RDSTestBed.invocation(invocation.arguments, runId: invocation.runId, resumed: true)
+            #expect(try await promote.observe(resumed) == nil)
+            let again = try await promote.act(resumed)
             #expect(again["requested"] == .list([]))
-            _ = try await promote.verify(invocation, acted: again)
+            _ = try await promote.verify(resumed, acted: again)
             #expect(try await bed.requestCount(service: "rds", operation: "PromoteReadReplica") == 1)
         }
 

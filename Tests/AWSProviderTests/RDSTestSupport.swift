@@ -38,10 +38,11 @@ enum RDSTestBed {
         return (primary, replica)
     }
 
+    /// `resumed`: the attempt follows a crash (or is a retry): mutating actions observe first then.
     static func invocation(_ arguments: [String: RunValue], runId: String = TestBed.uniqueName("run"), stepId: String = "step",
-                           timeout: Double = 60) -> ActionInvocation {
+                           timeout: Double = 60, resumed: Bool = false) -> ActionInvocation {
         ActionInvocation(runId: runId, stepId: stepId, attempt: 1, arguments: arguments, firstStartedAt: Date(),
-                         deadline: Date().addingTimeInterval(timeout), isResume: false,
+                         deadline: Date().addingTimeInterval(timeout), isResume: resumed,
                          services: ActionServices(clock: FastPollClock(), messages: { _ in }))
     }
 

@@ -26,6 +26,10 @@ import Testing
                                                                               masterUsername: "drctl", masterUserPassword: "shape-test-pw",
                                                                               allocatedStorage: 20, storageEncrypted: false, tags: tags)) }
         await attempt { _ = try await rds.describeDBInstances(region: east, identifier: name, pageSize: 20) }
+        // Coalesced reads: several instances by the db-instance-id filter, groups listed once.
+        await attempt { _ = try await rds.instances(region: east, identifiers: [name, name + "-r"], deadline: nil) }
+        await attempt { _ = try await rds.groupsPresent(.init(kind: .parameter, region: west), names: ["a", "b"], deadline: nil) }
+        await attempt { _ = try await rds.groupsPresent(.init(kind: .subnet, region: west), names: ["a", "b"], deadline: nil) }
         await attempt { _ = try await rds.createDBInstanceReadReplica(region: west, identifier: name + "-r", source: arn, sourceRegion: east,
                                                                       instanceClass: "db.t3.micro", kmsKeyId: "alias/dr", subnetGroup: "dr", tags: tags) }
         await attempt { _ = try await rds.createDBSnapshot(region: east, instance: name, snapshot: name + "-s", tags: tags) }
@@ -61,7 +65,7 @@ import Testing
             "rds.DescribeDBSnapshots", "rds.CopyDBSnapshot", "rds.RestoreDBInstanceFromDBSnapshot", "rds.RestoreDBInstanceToPointInTime",
             "rds.ModifyDBInstance", "rds.PromoteReadReplica", "rds.RebootDBInstance", "rds.StopDBInstance", "rds.DeleteDBInstance",
             "rds.DescribeDBSubnetGroups", "rds.DescribeDBParameterGroups", "rds.AddTagsToResource", "rds.ListTagsForResource",
-            "rds.DescribeGlobalClusters", "rds.FailoverGlobalCluster", "rds.SwitchoverGlobalCluster", "cloudwatch.GetMetricStatistics",
+            "rds.DescribeGlobalClusters", "rds.FailoverGlobalCluster", "rds.SwitchoverGlobalCluster", "cloudwatch.GetMetricData",
             "kms.DescribeKey",
         ]
         #expect(expected.subtracting(problems.operations).isEmpty, "not sent: \(expected.subtracting(problems.operations).sorted())")

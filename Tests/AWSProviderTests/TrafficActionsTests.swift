@@ -46,9 +46,10 @@ extension TestBedSerial {
             #expect(listed.map { Set($0.values) } == [["10.1.0.10", "10.1.0.11"]])
             #expect(try await bed.requestCount(service: "route53", operation: "GetChange") >= 1)
 
-            // Again, with the values in another order: observed as done, no change sent.
+            // Resumed, with the values in another order: observed as done, no change sent.
             try await bed.setFaults([])
-            let again = try await StepRun.run(upsert, Self.recordArguments(zone: zone.id, name: appName, values: ["10.1.0.11", "10.1.0.10"]))
+            let again = try await StepRun.run(upsert, Self.recordArguments(zone: zone.id, name: appName, values: ["10.1.0.11", "10.1.0.10"]),
+                                              resumed: true)
             #expect(again.observedDone)
             #expect(again.outputs["status"] == .string("UNCHANGED"))
             #expect(try await bed.requestCount(service: "route53", operation: "ChangeResourceRecordSets") == 0)
@@ -134,8 +135,8 @@ struct RoutingControlActionTests {
         #expect(run.outputs["endpoint_used"] == .string(stub.endpointURL))
         #expect(try await stub.calls()["UpdateRoutingControlState"] == 1)
 
-        // Already On: observed, no second update.
-        let again = try await StepRun.run(action, arguments)
+        // Resumed and already On: observed, no second update.
+        let again = try await StepRun.run(action, arguments, resumed: true)
         #expect(again.observedDone)
         #expect(try await stub.calls()["UpdateRoutingControlState"] == 1)
         // The requests the stub accepted (it validates them too) also match the model here.

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Creates the reference DR topology of Runbooks/drplan.yaml in the running test bed (boto3,
 signed, straight to moto): primary RDS PostgreSQL in us-east-1 with a cross-region read replica
-in us-west-2, a replicated bucket pair, the example.com. zone with the app record pointing at
+in us-west-2, a replicated bucket pair, the database credentials in Secrets Manager with a replica
+in us-west-2, the example.com. zone with the app record pointing at
 us-east-1, EKS clusters with warm-standby node groups in both regions, and a ReplicaLag
 datapoint for the replica.
 
-  reference_topology.py [--lag SECONDS] [--replicas N] [--prefix P]   (env: DRCTL_TESTBED_* from testbed.env)
+  reference_topology.py [--lag SECONDS] [--replicas N] [--prefix P] [--no-secret-replica]   (env: DRCTL_TESTBED_* from testbed.env)
 
 --prefix P names everything P-… instead of orders-… (and the zone P.example.com.), so that tests
 can each have their own topology in one test bed.
@@ -93,6 +94,16 @@ def buckets(prefix):
     east.put_object(Bucket=source, Key="invoices/0001.pdf", Body=b"invoice 1")
 
 
+def secret(prefix, replicated=True):
+    """The application's database credentials in us-east-1, replicated to us-west-2."""
+    sm = client("secretsmanager", PRIMARY)
+    name = f"{prefix}/db-credentials"
+    if not exists(lambda: sm.describe_secret(SecretId=name)):
+        extra = {"AddReplicaRegions": [{"Region": DR}]} if replicated else {}
+        sm.create_secret(Name=name, SecretString='{"username":"orders","password":"testbed-only-password"}', **extra)
+    return name
+
+
 def dns(zone):
     r53 = client("route53", PRIMARY)
     zones = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == zone]
@@ -120,10 +131,12 @@ def main():
     parser.add_argument("--lag", type=float, default=12.0, help="ReplicaLag datapoint in seconds (negative: none)")
     parser.add_argument("--replicas", type=int, default=1, help="database pairs (orders-primary, orders-primary-2, ...)")
     parser.add_argument("--prefix", default="orders", help="name prefix of every resource")
+    parser.add_argument("--no-secret-replica", action="store_true", help="create P/db-credentials without its us-west-2 replica")
     args = parser.parse_args()
     suffixes = [""] + [f"-{i}" for i in range(2, args.replicas + 1)]
     replicas = databases(args.prefix, suffixes, None if args.lag < 0 else args.lag)
     buckets(args.prefix)
+    secret(args.prefix, replicated=not args.no_secret_replica)
     zone = dns("example.com." if args.prefix == "orders" else f"{args.prefix}.example.com.")
     eks(args.prefix)
     print(json.dumps({"zone_id": zone, "replicas": replicas}))

@@ -33,8 +33,9 @@ struct FailoverCommandTests {
         var statePath: String { home.url.appendingPathComponent("state.db").path }
 
         /// The reference topology under this test's prefix, and a plan naming it.
-        func setUp(lag: Double = 12, replicas: Int = 1) throws {
-            let result = try python(["Tests/TestBed/reference_topology.py", "--prefix", prefix, "--lag", String(lag), "--replicas", String(replicas)])
+        func setUp(lag: Double = 12, replicas: Int = 1, secretReplica: Bool = true) throws {
+            let result = try python(["Tests/TestBed/reference_topology.py", "--prefix", prefix, "--lag", String(lag), "--replicas", String(replicas)]
+                                    + (secretReplica ? [] : ["--no-secret-replica"]))
             #expect(result.status == 0, "\(result.stderr)")
             let databases = (1...replicas).map { index -> String in
                 let suffix = index == 1 ? "" : "-\(index)"
@@ -55,6 +56,8 @@ struct FailoverCommandTests {
             \(databases)
               buckets:
                 - { source: \(prefix)-docs, source_region: us-east-1, destination: \(prefix)-docs-dr, destination_region: us-west-2, storage_class: STANDARD_IA }
+              secrets:
+                - { name: \(prefix)/db-credentials, region: us-east-1 }
               dns:
                 - { zone_name: \(prefix).example.com., name: app.\(prefix).example.com., type: CNAME, ttl: 60,
                     values: { us-east-1: [app-use1.\(prefix).example.com.], us-west-2: [app-usw2.\(prefix).example.com.] } }
@@ -127,6 +130,19 @@ struct FailoverCommandTests {
         #expect((state["records"] as? [String: [String]])?["app.\(bed.prefix).example.com."] == ["app-usw2.\(bed.prefix).example.com."])
         #expect((state["standby_nodegroup"] as? [String: Int])?["desiredSize"] == 6)
         #expect(result.stdout.contains("RTO measured"))
+    }
+
+    @Test func failoverIsRefusedWhenASecretHasNoReplicaInTheTargetRegion() async throws {
+        let bed = try Bed.make()
+        try bed.setUp(secretReplica: false)
+        try await bed.resetProxy()
+        let refused = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
+        #expect(refused.status == 1, "\(refused.stdout)\n\(refused.stderr)")
+        #expect(refused.stderr.contains("secret \(bed.prefix)/db-credentials has no replica in us-west-2"), "\(refused.stderr)")
+        #expect(try await bed.calls("secretsmanager", "DescribeSecret") >= 1)
+        #expect(try await bed.calls("rds", "StopDBInstance") == 0)
+        #expect(try await bed.calls("rds", "PromoteReadReplica") == 0)
+        #expect(try await bed.calls("route53", "ChangeResourceRecordSets") == 0)
     }
 
     @Test func lagAboveTheBudgetIsRefusedUnlessTheLossIsAccepted() async throws {

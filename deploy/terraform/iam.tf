@@ -4,10 +4,11 @@
 # Condition keys: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html
 
 data "aws_iam_policy_document" "drill" {
-  # Reads. Describe* and GetMetricStatistics do not support resource-level permissions.
+  # Reads. Describe*, GetMetricData and DescribeSecret (metadata only) are not narrowed here:
+  # the first two do not support resource-level permissions.
   statement {
     sid       = "Read"
-    actions   = ["rds:Describe*", "rds:ListTagsForResource", "cloudwatch:GetMetricStatistics", "sts:GetCallerIdentity"]
+    actions   = ["rds:Describe*", "rds:ListTagsForResource", "cloudwatch:GetMetricData", "secretsmanager:DescribeSecret", "sts:GetCallerIdentity"]
     resources = ["*"]
   }
 

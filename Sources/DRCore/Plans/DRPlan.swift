@@ -9,6 +9,8 @@ public struct DRPlan: Sendable, Equatable {
     public var drillSchedule: String
     public var databases: [Database]
     public var buckets: [BucketPair]
+    /// Secrets Manager secrets the applications read: each needs a replica where they will run.
+    public var secrets: [Secret] = []
     public var records: [DNSRecord]
     public var routingControls: [RoutingControl]
     /// Warm-standby capacity to bring up in each region when it becomes active.
@@ -42,6 +44,13 @@ public struct DRPlan: Sendable, Equatable {
         public var destination: String
         public var destinationRegion: String
         public var storageClass: String?
+    }
+
+    public struct Secret: Sendable, Equatable {
+        /// The secret's name (not its ARN, which names one region).
+        public var name: String
+        /// The region of the primary secret.
+        public var region: String
     }
 
     public struct DNSRecord: Sendable, Equatable {
@@ -102,6 +111,7 @@ public struct DRPlan: Sendable, Equatable {
         var all: Set<String> = [primaryRegion, drRegion]
         for database in databases { all.insert(database.primary.region); database.replicas.forEach { all.insert($0.region) } }
         for bucket in buckets { all.insert(bucket.sourceRegion); all.insert(bucket.destinationRegion) }
+        for secret in secrets { all.insert(secret.region) }
         all.formUnion(standby.keys)
         return all
     }

@@ -25,6 +25,8 @@ import Yams
 ///       backup_retention_days: 30
 ///   buckets:
 ///     - { source: orders-docs, source_region: us-east-1, destination: orders-docs-dr, destination_region: us-west-2, storage_class: STANDARD_IA }
+///   secrets:                           # each needs a replica where the applications will run
+///     - { name: orders/db-credentials, region: us-east-1 }
 ///   dns:
 ///     - zone_id: Z0123456789
 ///       name: app.example.com.
@@ -107,7 +109,7 @@ struct DRPlanDecoder: LocatedYAMLDecoding {
     }
 
     private mutating func decodeAWS(_ node: Node, into plan: inout DRPlan) {
-        guard let aws = mapping(node, keys: ["databases", "buckets", "dns", "routing_controls", "standby"], required: [], what: "aws") else { return }
+        guard let aws = mapping(node, keys: ["databases", "buckets", "secrets", "dns", "routing_controls", "standby"], required: [], what: "aws") else { return }
         var names: Set<String> = []
         for item in list(aws["databases"]?.value, what: "aws.databases") {
             guard let entry = mapping(item, keys: ["name", "primary", "replicas", "fence", "fence_parameter_group", "backup_retention_days"],
@@ -137,6 +139,14 @@ struct DRPlanDecoder: LocatedYAMLDecoding {
                                       destination: entry["destination"].flatMap { string($0.value, what: "destination") } ?? "",
                                       destinationRegion: entry["destination_region"].flatMap { region($0.value, what: "destination_region") } ?? "",
                                       storageClass: entry["storage_class"].flatMap { string($0.value, what: "storage_class") }))
+        }
+        for item in list(aws["secrets"]?.value, what: "aws.secrets") {
+            guard let entry = mapping(item, keys: ["name", "region"], required: ["name", "region"], what: "a secret") else { continue }
+            let name = entry["name"].flatMap { string($0.value, what: "secret name") } ?? ""
+            if name.hasPrefix("arn:") {
+                problem(entry["name"]?.value, "found an ARN, expected the secret's name (an ARN names one region; its replicas have their own)")
+            }
+            plan.secrets.append(.init(name: name, region: entry["region"].flatMap { region($0.value, what: "region of secret \(name)") } ?? ""))
         }
         for item in list(aws["dns"]?.value, what: "aws.dns") {
             guard let entry = mapping(item, keys: ["zone_id", "zone_name", "name", "type", "ttl", "values"], required: ["name", "values"],

@@ -78,6 +78,10 @@ struct Preflight {
             calls.append(("backlog:\(bucket.source)", "aws.s3.replication-backlog",
                           ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source)]))
         }
+        for secret in plan.secrets {
+            calls.append(("secret:\(secret.name)", "aws.secretsmanager.check-replica",
+                          ["region": .string(to), "secret": .string(secret.name), "primary_region": .string(secret.region)]))
+        }
         let sts = STSClient(client: aws.client), target = to
         async let identity: Result<String, any Error> = {
             do { return .success(try await sts.getCallerIdentity(region: target).arn) } catch { return .failure(error) }
@@ -145,6 +149,23 @@ struct Preflight {
             }
         }
 
+        for secret in plan.secrets {
+            let name = "secret \(secret.name) in \(to)"
+            switch results["secret:\(secret.name)"] {
+            case .success(let outputs)?:
+                let problems = Self.strings(outputs["problems"]), notes = Self.strings(outputs["notes"])
+                let status = outputs["replication_status"]?.stringValue.map { "replication \($0)" } ?? "replica present"
+                report.checks.append(Check(name: name, ok: problems.isEmpty, detail: (problems.isEmpty ? [status] : problems).joined(separator: "; "),
+                                           blocking: true))
+                if !notes.isEmpty {
+                    report.checks.append(Check(name: "\(name) replication", ok: false, detail: notes.joined(separator: "; "), blocking: false))
+                }
+            case .failure(let error)?:
+                report.checks.append(Check(name: name, ok: false, detail: "could not check: \(error)", blocking: true))
+            case nil:
+                break
+            }
+        }
         if let standby = plan.standby[to], !standby.isEmpty {
             let parts = standby.eksNodegroups.map { "EKS \($0.cluster)/\($0.nodegroup) → \($0.desired)" }
                 + standby.autoScalingGroups.map { "ASG \($0.group) → \($0.desired)" }

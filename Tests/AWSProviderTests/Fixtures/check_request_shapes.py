@@ -21,7 +21,7 @@ import botocore.session
 
 SIGNING_TO_SERVICE = {
     "s3": "s3", "route53": "route53", "eks": "eks", "autoscaling": "autoscaling", "ecs": "ecs",
-    "route53-recovery-cluster": "route53-recovery-cluster", "rds": "rds", "sts": "sts",
+    "route53-recovery-cluster": "route53-recovery-cluster", "rds": "rds", "sts": "sts", "secretsmanager": "secretsmanager",
 }
 SIGNING_HEADERS = {"x-amz-date", "x-amz-content-sha256", "x-amz-security-token", "x-amz-user-agent", "x-amz-target"}
 

@@ -60,10 +60,11 @@ struct StepRun: Sendable {
     let outputs: [String: RunValue]
     let observedDone: Bool
 
+    /// `resumed`: the attempt follows a crash (or is a retry): mutating actions observe first then.
     static func run(_ action: any RunbookAction, _ arguments: [String: RunValue], stepId: String = "step",
-                    runId: String = TestBed.uniqueName("run"), timeout: Double = 60) async throws -> StepRun {
+                    runId: String = TestBed.uniqueName("run"), timeout: Double = 60, resumed: Bool = false) async throws -> StepRun {
         let invocation = ActionInvocation(runId: runId, stepId: stepId, attempt: 1, arguments: arguments, firstStartedAt: Date(),
-                                          deadline: Date().addingTimeInterval(timeout), isResume: false,
+                                          deadline: Date().addingTimeInterval(timeout), isResume: resumed,
                                           services: ActionServices(messages: { _ in }))
         guard action.isMutating else { return StepRun(outputs: try await action.verify(invocation, acted: [:]), observedDone: false) }
         if let observed = try await action.observe(invocation) { return StepRun(outputs: observed, observedDone: true) }

@@ -48,6 +48,14 @@ struct TestBed: Sendable {
     }
 
     /// How many requests the proxy saw for a service's operation.
+    /// The operations of `service` the fault proxy has seen since it was last cleared, in order.
+    func operations(service: String) async throws -> [String] {
+        let transport = CurlTransport(configuration: .init(proxy: ProxySettings()))
+        let response = try await transport.send(HTTPRequest(method: "GET", url: proxyURL + "/_faults/log"))
+        let entries = try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]] ?? []
+        return entries.filter { $0["service"] as? String == service }.compactMap { $0["operation"] as? String }
+    }
+
     func requestCount(service: String, operation: String) async throws -> Int {
         let transport = CurlTransport(configuration: .init(proxy: ProxySettings()))
         let response = try await transport.send(HTTPRequest(method: "GET", url: proxyURL + "/_faults/counts"))

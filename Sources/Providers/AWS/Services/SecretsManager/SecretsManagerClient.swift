@@ -1,0 +1,55 @@
+import DRCore
+import Foundation
+
+/// AWS Secrets Manager over JSON 1.1: what a failover needs to know about a replicated secret.
+/// Only metadata is read (DescribeSecret); a secret's value never passes through drctl.
+/// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html
+public struct SecretsManagerClient: Sendable {
+    /// DescribeSecret's answer, reduced to replication.
+    public struct SecretDescription: Decodable, Sendable, Equatable {
+        public struct Replica: Decodable, Sendable, Equatable {
+            public let region: String
+            /// InSync, Failed or InProgress.
+            public let status: String?
+            public let statusMessage: String?
+
+            enum CodingKeys: String, CodingKey {
+                case region = "Region", status = "Status", statusMessage = "StatusMessage"
+            }
+        }
+
+        public let arn: String?
+        public let name: String?
+        /// Set on a replica: the region of the secret it copies.
+        public let primaryRegion: String?
+        /// Set on a primary: its replicas and how their replication stands.
+        public let replicationStatus: [Replica]?
+        /// Epoch seconds: set while the secret is scheduled for deletion.
+        public let deletedDate: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case arn = "ARN", name = "Name", primaryRegion = "PrimaryRegion", replicationStatus = "ReplicationStatus",
+                 deletedDate = "DeletedDate"
+        }
+    }
+
+    let client: AWSClient
+    let service = AWSServiceDescriptor.secretsManager
+
+    public init(client: AWSClient) { self.client = client }
+
+    /// The secret's metadata in `region`, or nil when Secrets Manager says ResourceNotFoundException.
+    public func describeSecret(id: String, region: String, deadline: Date? = nil) async throws -> SecretDescription? {
+        struct Input: Encodable {
+            let secretId: String
+            enum CodingKeys: String, CodingKey { case secretId = "SecretId" }
+        }
+        let request = try JSONProtocol.request(operation: "DescribeSecret", service: service, input: Input(secretId: id))
+        do {
+            let response = try await client.send(request, service: service, region: region, deadline: deadline)
+            return try AWSResponseDecoding.json(SecretDescription.self, from: response, operation: "DescribeSecret")
+        } catch let error as AWSServiceError where error.category == .notFound {
+            return nil
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import AWSProvider
+@testable import DRCore
+
+/// `aws.secretsmanager.check-replica` against moto's Secrets Manager, which keeps replicas of a
+/// secret in the regions named by `AddReplicaRegions` and reports them in `ReplicationStatus`.
+@Suite
+struct SecretsActionsTests {
+    struct CreateSecret: Encodable {
+        struct Replica: Encodable { let Region: String }
+        let Name: String
+        let SecretString: String
+        let AddReplicaRegions: [Replica]?
+    }
+
+    static func createSecret(_ client: AWSClient, replicaRegions: [String]) async throws -> String {
+        let name = "drctl/\(TestBed.uniqueName("secret"))"
+        let input = CreateSecret(Name: name, SecretString: #"{"password":"never-read-by-drctl"}"#,
+                                 AddReplicaRegions: replicaRegions.isEmpty ? nil : replicaRegions.map(CreateSecret.Replica.init))
+        _ = try await client.send(try JSONProtocol.request(operation: "CreateSecret", service: .secretsManager, input: input),
+                                  service: .secretsManager, region: "us-east-1")
+        return name
+    }
+
+    static func check(_ client: AWSClient, _ secret: String, in region: String = "us-west-2") async throws -> [String: RunValue] {
+        let action = try #require(SecretsActions.all(client: client).first { $0.name == "aws.secretsmanager.check-replica" })
+        return try await StepRun.run(action, ["region": .string(region), "secret": .string(secret), "primary_region": .string("us-east-1")]).outputs
+    }
+
+    static func strings(_ value: RunValue?) -> [String] {
+        guard case .list(let items)? = value else { return [] }
+        return items.map(\.description)
+    }
+
+    @Test func aReplicatedSecretIsReadyInTheDRRegion() async throws {
+        let bed = try TestBed.require()
+        let (client, recorder) = bed.recordingClient()
+        let secret = try await Self.createSecret(client, replicaRegions: ["us-west-2"])
+        let outputs = try await Self.check(client, secret)
+        #expect(Self.strings(outputs["problems"]) == [])
+        #expect(outputs["replica_exists"] == .bool(true))
+        #expect(outputs["replication_status"] == .string("InSync"))
+        // Metadata only: no request asks for a secret's value.
+        #expect(!recorder.requests.contains { $0.headers["X-Amz-Target"]?.hasSuffix("GetSecretValue") == true })
+        let operations = try expectRequestsMatchBotocore(recorder)
+        #expect(operations.isSuperset(of: ["CreateSecret", "DescribeSecret"]))
+    }
+
+    @Test func aSecretWithoutAReplicaInTheDRRegionIsAProblem() async throws {
+        let bed = try TestBed.require()
+        let (client, _) = bed.recordingClient()
+        let secret = try await Self.createSecret(client, replicaRegions: [])
+        let outputs = try await Self.check(client, secret)
+        #expect(outputs["replica_exists"] == .bool(false))
+        #expect(Self.strings(outputs["problems"]) == ["secret \(secret) has no replica in us-west-2: applications there cannot read it after the move (add one with ReplicateSecretToRegions)"])
+    }
+
+    @Test func aSecretReplicatedElsewhereIsNotEnough() async throws {
+        let bed = try TestBed.require()
+        let (client, _) = bed.recordingClient()
+        let secret = try await Self.createSecret(client, replicaRegions: ["eu-west-1"])
+        let outputs = try await Self.check(client, secret)
+        #expect(Self.strings(outputs["problems"]).count == 1)
+        // In the region that has a replica, it checks out.
+        #expect(Self.strings(try await Self.check(client, secret, in: "eu-west-1")["problems"]) == [])
+    }
+
+    @Test func anUnreachablePrimaryRegionIsANoteNotAProblem() async throws {
+        let bed = try TestBed.require()
+        let (client, _) = bed.recordingClient()
+        let secret = try await Self.createSecret(client, replicaRegions: ["us-west-2"])
+        // The replica answers in us-west-2; the "primary" region named here has no such secret.
+        let action = try #require(SecretsActions.all(client: client).first { $0.name == "aws.secretsmanager.check-replica" })
+        let outputs = try await StepRun.run(action, ["region": .string("us-west-2"), "secret": .string(secret),
+                                                     "primary_region": .string("eu-central-1")]).outputs
+        #expect(Self.strings(outputs["problems"]) == [])
+        #expect(Self.strings(outputs["notes"]).contains { $0.contains("replicates from us-east-1, not from eu-central-1") })
+    }
+}

@@ -1,0 +1,107 @@
+import DRCore
+import Foundation
+import Synchronization
+import Testing
+
+@Suite("ReadCoalescer merges reads that arrive together into one fetch")
+struct ReadCoalescerTests {
+    /// Records each fetch's group and keys; answers every key but "missing" with its upper-case form.
+    final class FetchLog: Sendable {
+        let fetches = Mutex<[(String, [String])]>([])
+        let failing: Bool
+
+        init(failing: Bool = false) { self.failing = failing }
+
+        func fetch(_ group: String, _ keys: [String]) throws -> [String: String] {
+            fetches.withLock { $0.append((group, keys.sorted())) }
+            if failing { throw CancellationError() }
+            return Dictionary(uniqueKeysWithValues: keys.filter { $0 != "missing" }.map { ($0, $0.uppercased()) })
+        }
+    }
+
+    @Test("reads of one group within the window share one fetch; other groups get their own")
+    func readsWithinTheWindowShareAFetch() async throws {
+        let log = FetchLog()
+        let coalescer = ReadCoalescer<String, String, String>(window: .milliseconds(50), maxBatch: 10) { group, keys, _ in
+            try log.fetch(group, keys)
+        }
+        let values = try await withThrowingTaskGroup(of: (String, String?).self) { group in
+            for key in ["a", "b", "c", "missing"] {
+                group.addTask { (key, try await coalescer.read(key, in: "us-west-2")) }
+            }
+            group.addTask { ("z", try await coalescer.read("z", in: "us-east-1")) }
+            var values: [String: String?] = [:]
+            for try await (key, value) in group { values[key] = value }
+            return values
+        }
+        #expect(values["a"] == "A" && values["c"] == "C" && values["z"] == "Z")
+        #expect(values["missing"] == .some(nil))
+        let fetches = log.fetches.withLock { $0 }.sorted { $0.0 < $1.0 }
+        #expect(fetches.map(\.0) == ["us-east-1", "us-west-2"])
+        #expect(fetches.last?.1 == ["a", "b", "c", "missing"])
+    }
+
+    @Test("a read after a batch has gone out is answered by a new fetch, never by the older one")
+    func aLaterReadIsFresh() async throws {
+        let log = FetchLog()
+        let coalescer = ReadCoalescer<String, String, String>(window: .milliseconds(5), maxBatch: 10) { group, keys, _ in
+            try log.fetch(group, keys)
+        }
+        _ = try await coalescer.read("a", in: "r")
+        _ = try await coalescer.read("a", in: "r")
+        #expect(log.fetches.withLock { $0.count } == 2)
+    }
+
+    @Test("a full batch goes out with its readers; the next reads start another")
+    func fullBatchesSplit() async throws {
+        let log = FetchLog()
+        let coalescer = ReadCoalescer<String, String, String>(window: .milliseconds(50), maxBatch: 3) { group, keys, _ in
+            try log.fetch(group, keys)
+        }
+        let keys = (0..<7).map { "k\($0)" }
+        let values = try await withThrowingTaskGroup(of: String?.self) { group in
+            for key in keys { group.addTask { try await coalescer.read(key, in: "r") } }
+            var values: [String] = []
+            for try await value in group { values.append(value ?? "nil") }
+            return values
+        }
+        #expect(Set(values) == Set(keys.map { $0.uppercased() }))
+        let sizes = log.fetches.withLock { $0.map(\.1.count) }.sorted()
+        #expect(sizes == [1, 3, 3])
+    }
+
+    @Test("a failed fetch is the error of every read that joined it")
+    func aFailedFetchFailsEveryReader() async throws {
+        let log = FetchLog(failing: true)
+        let coalescer = ReadCoalescer<String, String, String>(window: .milliseconds(30), maxBatch: 10) { group, keys, _ in
+            try log.fetch(group, keys)
+        }
+        let failures = await withTaskGroup(of: Bool.self) { group in
+            for key in ["a", "b"] {
+                group.addTask { (try? await coalescer.read(key, in: "r")) == nil }
+            }
+            var failures = 0
+            for await failed in group where failed { failures += 1 }
+            return failures
+        }
+        #expect(failures == 2)
+        #expect(log.fetches.withLock { $0.count } == 1)
+    }
+
+    @Test("the batch's call carries the latest deadline of its readers, none when one reader has none")
+    func theLatestDeadlineWins() async throws {
+        let seen = Mutex<[Date?]>([])
+        let coalescer = ReadCoalescer<String, String, String>(window: .milliseconds(40), maxBatch: 10) { _, keys, deadline in
+            seen.withLock { $0.append(deadline) }
+            return Dictionary(uniqueKeysWithValues: keys.map { ($0, $0) })
+        }
+        let early = Date().addingTimeInterval(10), late = Date().addingTimeInterval(20)
+        async let first = coalescer.read("a", in: "r", deadline: early)
+        async let second = coalescer.read("b", in: "r", deadline: late)
+        _ = try await (first, second)
+        async let third = coalescer.read("a", in: "r", deadline: early)
+        async let fourth = coalescer.read("b", in: "r")
+        _ = try await (third, fourth)
+        #expect(seen.withLock { $0 } == [late, nil])
+    }
+}
