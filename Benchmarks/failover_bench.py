@@ -4,7 +4,7 @@ drctl's wall time beside (a) the floor — the longest chain of dependent calls 
 (b) a boto3 script doing the same work sequentially and with a thread pool, all in one run; and
 the API calls each made (counted at the fault proxy).
 
-  failover_bench.py [--replicas 20] [--latency-ms 200] [--rounds 3] --drctl PATH   (env: DRCTL_TESTBED_* of a running test bed)
+  failover_bench.py [--replicas 20] [--latency-ms 200] [--rounds 3] [--added-latency] --drctl PATH   (env: DRCTL_TESTBED_* of a running test bed)
 """
 import argparse
 import json
@@ -37,9 +37,15 @@ def control(url, method="GET", body=None):
     return json.loads(text) if text else {}
 
 
+ROUND_TRIP = True
+
+
 def with_latency(ms):
+    """Every call takes `ms` from request to response (round trip, moto's own time included), or
+    with --added-latency `ms` more than moto's own time, queueing behind other calls included."""
     control(PROXY + "/_faults", "DELETE")
-    control(PROXY + "/_faults", "POST", {"seed": 1, "rules": [{"service": "*", "operation": "*", "fault": "latency", "ms": ms}]})
+    control(PROXY + "/_faults", "POST", {"seed": 1, "rules": [{"service": "*", "operation": "*", "fault": "latency", "ms": ms,
+                                                              "round_trip": ROUND_TRIP}]})
 
 
 def calls_made():
@@ -126,7 +132,11 @@ def main():
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--drctl", required=True)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--added-latency", action="store_true",
+                        help="add the latency to moto's own time instead of making it each call's round trip")
     args = parser.parse_args()
+    global ROUND_TRIP
+    ROUND_TRIP = not args.added_latency
     # Immediate state changes: the benchmark measures calls and scheduling, not the test bed's clock.
     control(MOTO + "/_testbed/config", "POST", {"rds": {k: 0 for k in ("creating", "modifying", "backing_up", "snapshot", "copy",
                                                                       "promote", "rebooting", "stopping", "starting", "deleting")},
@@ -183,7 +193,9 @@ def main():
     drctl_seconds = median(r[0] for r in drctl_runs)
     pool_seconds = median(r[0] for r in pool_runs)
     drctl_calls = max(r[1] for r in drctl_runs)
-    print(f"Failover of {args.replicas} replicas + the DNS change, {args.latency_ms} ms injected per call, "
+    model = ("added to moto's own time (which queues: moto answers one call at a time)" if args.added_latency
+             else "per call, round trip (moto's own time inside it)")
+    print(f"Failover of {args.replicas} replicas + the DNS change, {args.latency_ms} ms {model}, "
           f"medians of {args.rounds} alternating rounds (test bed state changes immediate)")
     print(f"  floor of the work: 6 dependent calls × {args.latency_ms} ms                 {floor:6.2f} s")
     print(f"  floor with a preflight: 7 dependent calls × {args.latency_ms} ms            {floor_checked:6.2f} s")

@@ -187,10 +187,15 @@ class State:
             self.rng = random.Random(self.seed)
 
     def decide(self, service, op):
-        """Count the request; return (latency_ms, fault_rule_or_None). Deterministic per seed."""
+        """Count the request; return (latency_ms, round_trip_ms, fault_rule_or_None). Deterministic per seed.
+
+        A latency rule adds `ms` before the request is forwarded; with "round_trip": true it is
+        instead the least time from request to response, the upstream's own time included (as a
+        cloud API's latency includes its servers'): moto answers one request at a time, and twenty
+        requests arriving together would otherwise each wait for the others on top of `ms`."""
         with self.lock:
             self.requests[(service, op)] += 1
-            latency, chosen = 0.0, None
+            latency, round_trip, chosen = 0.0, 0.0, None
             for r in self.rules:
                 if r["service"] not in ("*", service) or r["operation"] not in ("*", op):
                     continue
@@ -200,14 +205,16 @@ class State:
                     continue
                 r["fired"] += 1
                 self.faults[(service, op, r["fault"])] += 1
-                if r["fault"] == "latency":
+                if r["fault"] == "latency" and r.get("round_trip"):
+                    round_trip = max(round_trip, float(r.get("ms", 0)))
+                elif r["fault"] == "latency":
                     latency += float(r.get("ms", 0))
                 else:
                     chosen = r
                     break
             self.log.append({"t": time.time(), "service": service, "operation": op,
-                             "fault": chosen["fault"] if chosen else ("latency" if latency else None)})
-            return latency, chosen
+                             "fault": chosen["fault"] if chosen else ("latency" if latency or round_trip else None)})
+            return latency, round_trip, chosen
 
     def counts(self):
         with self.lock:
@@ -258,7 +265,14 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
 
+    def _hold(self):
+        """Waits until a round-trip latency rule lets the response go."""
+        delay = getattr(self, "_respond_at", 0) - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
     def _send(self, status, headers, body):
+        self._hold()
         head = f"HTTP/1.1 {status} {http.client.responses.get(status, 'Unknown')}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
         if not any(k.lower() == "content-length" for k, _ in headers):
             head += f"Content-Length: {len(body)}\r\n"
@@ -328,6 +342,7 @@ class Handler(BaseHTTPRequestHandler):
             headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP_BY_HOP]
             length = resp.getheader("Content-Length")
             if self.command == "HEAD" or resp.status in (204, 304) or length is not None:
+                self._hold()
                 head = f"HTTP/1.1 {resp.status} {resp.reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
                 if self.close_connection:
                     head += "Connection: close\r\n"
@@ -357,7 +372,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._control(body)
             t0 = time.monotonic()
             service, op, protocol = classify(self.command, self.path, self.headers, body)
-            latency, rule = STATE.decide(service, op)
+            latency, round_trip, rule = STATE.decide(service, op)
+            self._respond_at = t0 + round_trip / 1000.0
             if latency:
                 time.sleep(latency / 1000.0)
             fault = rule["fault"] if rule else None
