@@ -4,7 +4,7 @@ import Testing
 @testable import AWSProvider
 
 /// Every request the RDS, CloudWatch and KMS code sends, recorded at the transport and checked
-/// against botocore's service models (Fixtures/wire-shapes/check_query_requests.py): the operation
+/// against botocore's service models (Fixtures/check_request_shapes.py): the operation
 /// exists, each Query parameter is a path through the input shape with the model's list member
 /// names (`Tags.Tag.1.Key`, `VpcSecurityGroupIds.VpcSecurityGroupId.1`), required members are
 /// present, and the `PreSignedUrl` of cross-region calls presigns the same operation.
@@ -58,8 +58,10 @@ import Testing
         await attempt { _ = try await RDSReplicaLag(client: client).latest(region: west, instance: name) }
         await attempt { _ = try await RDSKMSKeyCheck(client: client).describeKey(region: west, keyId: "alias/dr") }
 
-        let problems = try Self.check(recorder.requests)
-        #expect(problems.problems.isEmpty, "\(problems.problems.joined(separator: "\n"))")
+        let verdicts = try checkRequestShapes(recorder.requests)
+        let problems = verdicts.flatMap { verdict in verdict.problems.map { "\(verdict.service ?? "?") \(verdict.operation ?? "?"): \($0)" } }
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+        let operations = Set(verdicts.compactMap { verdict in verdict.operation.map { "\(verdict.service ?? "?").\($0)" } })
         let expected: Set<String> = [
             "rds.CreateDBInstance", "rds.DescribeDBInstances", "rds.CreateDBInstanceReadReplica", "rds.CreateDBSnapshot",
             "rds.DescribeDBSnapshots", "rds.CopyDBSnapshot", "rds.RestoreDBInstanceFromDBSnapshot", "rds.RestoreDBInstanceToPointInTime",
@@ -68,7 +70,7 @@ import Testing
             "rds.DescribeGlobalClusters", "rds.FailoverGlobalCluster", "rds.SwitchoverGlobalCluster", "cloudwatch.GetMetricData",
             "kms.DescribeKey",
         ]
-        #expect(expected.subtracting(problems.operations).isEmpty, "not sent: \(expected.subtracting(problems.operations).sorted())")
+        #expect(expected.subtracting(operations).isEmpty, "not sent: \(expected.subtracting(operations).sorted())")
         // The PreSignedUrl is signed for the source region and names the destination, as botocore's.
         let copy = try #require(recorder.requests.first { String(decoding: $0.body, as: UTF8.self).contains("Action=CopyDBSnapshot") })
         let form = URLComponents(string: "http://x/?" + String(decoding: copy.body, as: UTF8.self).replacingOccurrences(of: "+", with: "%20"))
@@ -87,45 +89,13 @@ import Testing
         bad.set("DBInstanceIdentifier", "db")
         bad.setList("VpcSecurityGroupIds", ["sg-1"])  // botocore serializes VpcSecurityGroupIds.VpcSecurityGroupId.1
         let request = QueryProtocol.request(action: "ModifyDBInstance", version: "2014-10-31", parameters: bad)
-        let http = HTTPRequest(method: "POST", url: "http://127.0.0.1/", headers: request.headers, body: request.body)
-        let result = try Self.check([http], service: "rds")
-        #expect(result.problems.count == 1)
-        #expect(result.problems.first?.contains("VpcSecurityGroupId") == true)
-    }
-
-    struct CheckResult: Decodable {
-        let problems: [String]
-        let operations: Set<String>
-    }
-
-    /// Runs the botocore checker over the recorded requests (service from the signing scope).
-    static func check(_ requests: [HTTPRequest], service fixed: String? = nil) throws -> CheckResult {
-        let records: [[String: String?]] = requests.map { request in
-            let scope = request.headers["Authorization"].flatMap { header -> String? in
-                let parts = header.components(separatedBy: "Credential=").last?.components(separatedBy: "/") ?? []
-                return parts.count > 3 ? parts[3] : nil
-            }
-            return ["service": fixed ?? scope ?? "?", "target": request.headers["X-Amz-Target"],
-                    "body": String(decoding: request.body, as: UTF8.self)]
-        }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestBed.uniqueName("wire-shapes"))
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let input = directory.appendingPathComponent("requests.json")
-        try JSONSerialization.data(withJSONObject: records.map { $0.compactMapValues { $0 } }).write(to: input)
-        let script = try #require(Bundle.module.url(forResource: "check_query_requests", withExtension: "py",
-                                                    subdirectory: "Fixtures/wire-shapes"))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, input.path]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "checker failed: \(errorText)")
-        return try JSONDecoder().decode(CheckResult.self, from: data)
+        // The checker reads the service from the credential scope only; the signature is not verified.
+        var headers = request.headers
+        headers.replaceOrAdd("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/us-east-1/rds/aws4_request, SignedHeaders=host, Signature=0")
+        let http = HTTPRequest(method: "POST", url: "http://127.0.0.1/", headers: headers, body: request.body)
+        let verdict = try #require(try checkRequestShapes([http]).first)
+        #expect(verdict.operation == "ModifyDBInstance")
+        #expect(verdict.problems.count == 1)
+        #expect(verdict.problems.first?.contains("VpcSecurityGroupId") == true)
     }
 }

@@ -92,6 +92,14 @@ struct FailoverCommandTests {
 
         func resetProxy() async throws { try await control("DELETE", "/_faults") }
 
+        /// "service:Operation" of every call the proxy saw since it was reset, in order.
+        func log() async throws -> [String] {
+            let transport = CurlTransport(configuration: .init(proxy: ProxySettings()))
+            let response = try await transport.send(HTTPRequest(method: "GET", url: proxy + "/_faults/log"))
+            let entries = try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]] ?? []
+            return entries.map { "\($0["service"] as? String ?? "?"):\($0["operation"] as? String ?? "?")" }
+        }
+
         func calls(_ service: String, _ operation: String) async throws -> Int {
             let counts = try await control("GET", "/_faults/counts")
             return ((counts["requests"] as? [String: [String: Int]])?[service]?[operation]) ?? 0
@@ -183,6 +191,26 @@ struct FailoverCommandTests {
         let state = try bed.inspect()
         #expect((state["replica"] as? [String: Any])?["status"] as? String == "available")
         #expect((state["records"] as? [String: [String]])?["app.\(bed.prefix).example.com."] == ["app-usw2.\(bed.prefix).example.com."])
+    }
+
+    @Test func aFailoverOfSeveralDatabasesReadsThemTogetherAndChangesEachOnce() async throws {
+        let bed = try Bed.make()
+        try bed.setUp(replicas: 4)
+        try await bed.resetProxy()
+        let result = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let entries = try await bed.log()
+        let firstStop = try #require(entries.firstIndex { $0 == "rds:StopDBInstance" })
+        let preflight = entries[..<firstStop]
+        // The preflight reads the four replicas together (one DescribeDBInstances, one GetMetricData;
+        // two if a busy machine spreads the reads past the 10 ms in which they are gathered).
+        #expect((1...2).contains(preflight.filter { $0 == "rds:DescribeDBInstances" }.count), "\(preflight)")
+        #expect((1...2).contains(preflight.filter { $0 == "monitoring:GetMetricData" }.count), "\(preflight)")
+        #expect(!preflight.contains { $0.hasSuffix("GetMetricStatistics") })
+        // Each change once: a first try calls at once, without reading the instance first.
+        #expect(entries.filter { $0 == "rds:StopDBInstance" }.count == 4)
+        #expect(entries.filter { $0 == "rds:PromoteReadReplica" }.count == 4)
+        #expect(entries.filter { $0 == "route53:ChangeResourceRecordSets" }.count == 1)
     }
 
     @Test func dryRunMakesNoMutatingCall() async throws {

@@ -7,8 +7,9 @@ the first argument and prints a JSON list, one entry per request:
 What is checked: the service (from the SigV4 credential scope); for REST protocols the operation
 whose method + requestUri (path template and literal query) matches, the query and x-amz-* header
 names against the input shape's locations, the XML/JSON body member names recursively; for JSON the
-X-Amz-Target and Content-Type; for Query the Action, Version and the parameter names. Required
-members must be present.
+X-Amz-Target and Content-Type; for Query the Action, Version and each parameter name as a path
+through the input shape with the protocol's list and map names, and a PreSignedUrl's own query.
+Required members must be present.
 """
 import base64
 import json
@@ -22,6 +23,7 @@ import botocore.session
 SIGNING_TO_SERVICE = {
     "s3": "s3", "route53": "route53", "eks": "eks", "autoscaling": "autoscaling", "ecs": "ecs",
     "route53-recovery-cluster": "route53-recovery-cluster", "rds": "rds", "sts": "sts", "secretsmanager": "secretsmanager",
+    "monitoring": "cloudwatch", "kms": "kms",
 }
 SIGNING_HEADERS = {"x-amz-date", "x-amz-content-sha256", "x-amz-security-token", "x-amz-user-agent", "x-amz-target"}
 
@@ -127,6 +129,66 @@ def match_rest(service_model, method, path, query, headers):
     return best
 
 
+# Query protocol: every parameter name is a path through the input shape (structure members; lists
+# as Name.<member locationName or "member">.N, or Name.N when flattened; maps as
+# Name.entry.N.key/value). A PreSignedUrl's own query is checked the same way (DestinationRegion
+# and X-Amz-* are added by the SDK presigner, not members).
+PRESIGN_EXTRAS = {"DestinationRegion"}
+
+
+def check_query_path(shape, parts, name):
+    if not parts:
+        return None if shape.type_name not in ("structure", "list", "map") else f"{name}: stops at a {shape.type_name}"
+    if shape.type_name == "structure":
+        head = parts[0]
+        if head not in shape.members:
+            return f"{name}: '{head}' is not a member of {shape.name}"
+        return check_query_path(shape.members[head], parts[1:], name)
+    if shape.type_name == "list":
+        if not shape.serialization.get("flattened", False):
+            member_name = shape.member.serialization.get("name", "member")
+            if parts[0] != member_name:
+                return f"{name}: list {shape.name} members are '{member_name}', not '{parts[0]}'"
+            parts = parts[1:]
+        if not parts or not parts[0].isdigit() or int(parts[0]) < 1:
+            return f"{name}: list index expected"
+        return check_query_path(shape.member, parts[1:], name)
+    if shape.type_name == "map":
+        if len(parts) < 3 or parts[0] != "entry" or not parts[1].isdigit() or parts[2] not in ("key", "value"):
+            return f"{name}: map entries are entry.N.key/value"
+        return check_query_path(shape.key if parts[2] == "key" else shape.value, parts[3:], name)
+    return f"{name}: '{parts[0]}' inside scalar {shape.name}"
+
+
+def check_query(sm, pairs, where):
+    params = dict(pairs)
+    problems = []
+    action = params.get("Action")
+    if action not in sm.operation_names:
+        return [f"{where}{action} is not an operation of {sm.service_name}"]
+    if params.get("Version") != sm.api_version:
+        problems.append(f"{where}Version {params.get('Version')} is not {sm.api_version}")
+    shape = sm.operation_model(action).input_shape
+    presigned = where.endswith("PreSignedUrl: ")
+    for name, value in pairs:
+        if name in ("Action", "Version") or (presigned and (name.startswith("X-Amz-") or name in PRESIGN_EXTRAS)):
+            continue
+        problem = check_query_path(shape, name.split("."), name) if shape else f"{name}: {action} takes no input"
+        if problem:
+            problems.append(where + problem)
+        if name == "PreSignedUrl":
+            inner = urllib.parse.parse_qsl(urllib.parse.urlsplit(value).query, keep_blank_values=True)
+            if dict(inner).get("Action") != action:
+                problems.append(f"{where}PreSignedUrl presigns {dict(inner).get('Action')}, not {action}")
+            if "X-Amz-Signature" not in dict(inner):
+                problems.append(f"{where}PreSignedUrl is not signed")
+            problems += check_query(sm, inner, f"{where}{action} PreSignedUrl: ")
+    for member in (shape.required_members if shape else []):
+        if not any(name == member or name.startswith(member + ".") for name, _ in pairs):
+            problems.append(f"{where}required {member} missing")
+    return problems
+
+
 def check(request):
     headers = {k.lower(): v for k, v in request["headers"].items()}
     body = base64.b64decode(request.get("body_base64") or "")
@@ -138,7 +200,14 @@ def check(request):
     if not service:
         return {"service": signing, "operation": None, "problems": [f"unknown signing name {signing}"]}
     sm = model(service)
+    # A model may offer several protocols (CloudWatch: smithy-rpc-v2-cbor, json, query): the
+    # request's own framing says which one it speaks.
+    protocols = sm.metadata.get("protocols") or [sm.metadata["protocol"]]
     protocol = sm.metadata["protocol"]
+    if headers.get("content-type", "").startswith("application/x-www-form-urlencoded") and "query" in protocols:
+        protocol = "query"
+    elif headers.get("x-amz-target") and "json" in protocols:
+        protocol = "json"
     url = urllib.parse.urlsplit(request["url"])
     query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
     problems = []
@@ -157,20 +226,12 @@ def check(request):
             problems.append("JSON protocol requests are POST")
         check_json(json.loads(body or b"{}"), op.input_shape, "$", problems)
     elif protocol == "query":
-        form = dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
-        name = form.pop("Action", None)
+        pairs = urllib.parse.parse_qsl(body.decode(), keep_blank_values=True)
+        name = dict(pairs).get("Action")
         if name not in sm.operation_names:
             return {"service": service, "operation": None, "problems": [f"Action {name!r} is not an operation of {service}"]}
         op = sm.operation_model(name)
-        if form.pop("Version", None) != sm.metadata["apiVersion"]:
-            problems.append("Version missing or not " + sm.metadata["apiVersion"])
-        members = op.input_shape.members if op.input_shape else {}
-        for key in form:
-            if key.split(".")[0] not in members:
-                problems.append(f"parameter {key}: {key.split('.')[0]} is not a member of {op.input_shape.name}")
-        for required in (op.input_shape.required_members if op.input_shape else []):
-            if not any(k == required or k.startswith(required + ".") for k in form):
-                problems.append(f"required {required} missing")
+        problems += check_query(sm, pairs, "")
     else:
         found = match_rest(sm, request["method"], url.path, query, headers)
         if not found:
