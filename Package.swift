@@ -62,7 +62,7 @@ let package = Package(
             path: "Benchmarks/drctl-engine-bench"
         ),
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AWSProviderTests", dependencies: ["AWSProvider", "DRCore"],
+        .testTarget(name: "AWSProviderTests", dependencies: ["AWSProvider", "DRCore", .product(name: "Yams", package: "Yams")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "drctlTests", dependencies: ["DRCore", "drctl"]),
     ]

@@ -38,6 +38,47 @@ import Testing
         #expect(fresh.outputs["confirmed"] == .bool(true))
     }
 
+    @Test func fencingByParameterGroupMovesThePrimaryOntoTheReadOnlyGroup() async throws {
+        let (primary, _) = try await RDSTestBed.primaryWithReplica(rds, prefix: "fencepg")
+        let group = TestBed.uniqueName("read-only")
+        _ = try await rds.call("CreateDBParameterGroup", region: RDSTestBed.primaryRegion) {
+            $0.set("DBParameterGroupName", group)
+            $0.set("DBParameterGroupFamily", "postgres15")
+            $0.set("Description", "default_transaction_read_only=on")
+        }
+        let fence = try RDSTestBed.action("aws.rds.fence-instance", client: client)
+        let arguments: [String: RunValue] = ["region": .string(RDSTestBed.primaryRegion), "instance": .string(primary.identifier),
+                                             "method": .string("parameter-group"), "parameter_group": .string(group)]
+        let (observed, outputs) = try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments))
+        #expect(!observed)
+        #expect(outputs["confirmed"] == .bool(true))
+        let after = try #require(try await rds.findDBInstance(region: RDSTestBed.primaryRegion, identifier: primary.identifier))
+        #expect(after.parameterGroups.map(\.name) == [group])
+        #expect(after.status == "available")
+        #expect(try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments, resumed: true)).observed)
+    }
+
+    @Test func fencingBySecurityGroupIsolatesAPrimaryThatHasReplicas() async throws {
+        let (primary, replica) = try await RDSTestBed.primaryWithReplica(rds, prefix: "fencesg")
+        let fence = try RDSTestBed.action("aws.rds.fence-instance", client: client)
+        let arguments: [String: RunValue] = ["region": .string(RDSTestBed.primaryRegion), "instance": .string(primary.identifier),
+                                             "method": .string("security-group"), "security_groups": .list([.string("sg-0isolate")])]
+        let (observed, outputs) = try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments))
+        #expect(!observed)
+        #expect(outputs["fenced"] == .bool(true))
+        #expect(outputs["confirmed"] == .bool(true))
+        let after = try #require(try await rds.findDBInstance(region: RDSTestBed.primaryRegion, identifier: primary.identifier))
+        #expect(after.vpcSecurityGroupIds == ["sg-0isolate"])
+        #expect(after.status == "available")
+        // The replica is untouched and still replicates.
+        #expect(try await rds.findDBInstance(region: RDSTestBed.drRegion, identifier: replica.identifier)?.readReplicaSource != nil)
+        #expect(try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments, resumed: true)).observed)
+        // Without the groups the step fails before calling anything.
+        var missing = arguments
+        missing["security_groups"] = nil
+        await #expect(throws: ActionError.self) { _ = try await RDSTestBed.run(fence, RDSTestBed.invocation(missing)) }
+    }
+
     @Test func fencingAnUnreachableRegionReportsUnconfirmedWithoutThrowing() async throws {
         let transport = CurlTransport(configuration: .init(timeouts: HTTPTimeouts(connect: .seconds(2), total: .seconds(4)), proxy: ProxySettings()))
         let unreachable = AWSClient(transport: transport, credentials: StaticCredentialProvider(bed.credentials),

@@ -30,9 +30,11 @@ public struct DRPlan: Sendable, Equatable {
         public var name: String
         public var primary: Endpoint
         public var replicas: [Endpoint]
-        /// "stop" | "parameter-group" | "reboot-read-only"
+        /// "stop" | "parameter-group" | "reboot-read-only" | "security-group"
         public var fence: String
         public var fenceParameterGroup: String?
+        /// The isolating VPC security groups of `fence: security-group`.
+        public var fenceSecurityGroups: [String] = []
         public var backupRetentionDays: Int
 
         public func replica(in region: String) -> Endpoint? { replicas.first { $0.region == region } }

@@ -21,7 +21,7 @@ import Yams
 ///     - name: orders
 ///       primary: { region: us-east-1, instance: orders-primary }
 ///       replicas: [ { region: us-west-2, instance: orders-replica } ]
-///       fence: stop                    # stop | parameter-group | reboot-read-only
+///       fence: stop                    # stop | parameter-group | reboot-read-only | security-group
 ///       backup_retention_days: 30
 ///   buckets:
 ///     - { source: orders-docs, source_region: us-east-1, destination: orders-docs-dr, destination_region: us-west-2, storage_class: STANDARD_IA }
@@ -112,7 +112,8 @@ struct DRPlanDecoder: LocatedYAMLDecoding {
         guard let aws = mapping(node, keys: ["databases", "buckets", "secrets", "dns", "routing_controls", "standby"], required: [], what: "aws") else { return }
         var names: Set<String> = []
         for item in list(aws["databases"]?.value, what: "aws.databases") {
-            guard let entry = mapping(item, keys: ["name", "primary", "replicas", "fence", "fence_parameter_group", "backup_retention_days"],
+            guard let entry = mapping(item, keys: ["name", "primary", "replicas", "fence", "fence_parameter_group", "fence_security_groups",
+                                                   "backup_retention_days"],
                                       required: ["name", "primary", "replicas"], what: "a database") else { continue }
             let name = entry["name"].flatMap { string($0.value, what: "database name") } ?? ""
             if !names.insert(name).inserted { problem(entry["name"]?.value, "found the database name '\(name)' twice, expected unique names") }
@@ -120,16 +121,20 @@ struct DRPlanDecoder: LocatedYAMLDecoding {
             let replicas = list(entry["replicas"]?.value, what: "replicas of \(name)").compactMap { endpoint($0, what: "a replica of \(name)") }
             if replicas.isEmpty { problem(entry["replicas"]?.value, "found no replica, expected at least one replica for \(name)") }
             let fence = entry["fence"].flatMap { string($0.value, what: "fence") } ?? "stop"
-            if !["stop", "parameter-group", "reboot-read-only"].contains(fence) {
-                problem(entry["fence"]?.value, "found fence '\(fence)', expected stop, parameter-group or reboot-read-only")
+            if !["stop", "parameter-group", "reboot-read-only", "security-group"].contains(fence) {
+                problem(entry["fence"]?.value, "found fence '\(fence)', expected stop, parameter-group, reboot-read-only or security-group")
             }
             let group = entry["fence_parameter_group"].flatMap { string($0.value, what: "fence_parameter_group") }
-            if fence == "parameter-group" && group == nil {
-                problem(entry["fence"]?.value, "found fence parameter-group without fence_parameter_group, expected the read-only parameter group's name")
+            if (fence == "parameter-group" || fence == "reboot-read-only") && group == nil {
+                problem(entry["fence"]?.value, "found fence \(fence) without fence_parameter_group, expected the read-only parameter group's name")
+            }
+            let securityGroups = entry["fence_security_groups"].map { stringList($0.value, what: "fence_security_groups").map(\.0) } ?? []
+            if fence == "security-group" && securityGroups.isEmpty {
+                problem(entry["fence"]?.value, "found fence security-group without fence_security_groups, expected the isolating VPC security groups' ids")
             }
             let retention = entry["backup_retention_days"].flatMap { int($0.value, what: "backup_retention_days") } ?? 7
             plan.databases.append(.init(name: name, primary: primary, replicas: replicas, fence: fence, fenceParameterGroup: group,
-                                        backupRetentionDays: retention))
+                                        fenceSecurityGroups: securityGroups, backupRetentionDays: retention))
         }
         for item in list(aws["buckets"]?.value, what: "aws.buckets") {
             guard let entry = mapping(item, keys: ["source", "source_region", "destination", "destination_region", "storage_class"],

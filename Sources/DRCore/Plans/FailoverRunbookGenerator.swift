@@ -78,6 +78,9 @@ public enum FailoverRunbookGenerator {
             add("    action: aws.rds.fence-instance")
             var fenceArgs = "region: \(from), instance: \(quote(database.primary.instance)), method: \(database.fence)"
             if let group = database.fenceParameterGroup { fenceArgs += ", parameter_group: \(quote(group))" }
+            if !database.fenceSecurityGroups.isEmpty {
+                fenceArgs += ", security_groups: [\(database.fenceSecurityGroups.map(quote).joined(separator: ", "))]"
+            }
             add("    with: { \(fenceArgs) }")
             add("    timeout: \(kind == .failover ? "5m" : "20m")")
             add("    estimate: \(kind == .failover ? "2m" : "5m")")

@@ -3,8 +3,10 @@ import Foundation
 
 /// `aws.rds.fence-instance`: stops the old primary from taking writes, so that the promoted
 /// replica is the only writer. Methods: `stop` (StopDBInstance), `parameter-group` (ModifyDBInstance
-/// onto a parameter group, e.g. with `read_only=1`, applied immediately) and `reboot-read-only` (the
-/// same, then RebootDBInstance so static parameters apply too).
+/// onto a parameter group, e.g. with `read_only=1`, applied immediately), `reboot-read-only` (the
+/// same, then RebootDBInstance so static parameters apply too) and `security-group`
+/// (ModifyDBInstance onto VPC security groups that admit no clients, applied immediately: it works
+/// on a primary that has replicas, which RDS refuses to stop).
 /// When the old region cannot be reached (transport errors or 5xx after the client's retries), the
 /// step does not fail: it reports `fenced: false, confirmed: false` and why, so the failover goes
 /// on and its report says fencing could not be confirmed.
@@ -14,10 +16,11 @@ struct RDSFenceInstanceAction: RunbookAction {
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         RDSActions.region, .init("instance", .string, required: true), .init("method", .string), .init("parameter_group", .string),
+        .init("security_groups", .list),
     ]
 
     enum Method: String {
-        case stop, parameterGroup = "parameter-group", rebootReadOnly = "reboot-read-only"
+        case stop, parameterGroup = "parameter-group", rebootReadOnly = "reboot-read-only", securityGroup = "security-group"
     }
 
     func describe(_ arguments: [String: RunValue]) -> String {
@@ -31,6 +34,9 @@ struct RDSFenceInstanceAction: RunbookAction {
         case .rebootReadOnly?:
             return "ModifyDBInstance \(instance) in \(region) DBParameterGroupName=\(group) ApplyImmediately=true, "
                 + "RebootDBInstance, then DescribeDBInstances until available with the group in-sync"
+        case .securityGroup?:
+            return "ModifyDBInstance \(instance) in \(region) VpcSecurityGroupIds=\(arguments.rdsText("security_groups")) "
+                + "ApplyImmediately=true, then DescribeDBInstances until available with exactly those groups"
         case nil:
             return "fence \(instance) in \(region) (unknown method \(arguments.rdsText("method")))"
         }
@@ -41,6 +47,7 @@ struct RDSFenceInstanceAction: RunbookAction {
         let instance: String
         let method: Method
         let parameterGroup: String?
+        let securityGroups: [String]
     }
 
     private func request(_ invocation: ActionInvocation) throws -> Request {
@@ -50,11 +57,15 @@ struct RDSFenceInstanceAction: RunbookAction {
             throw ActionError(.permanent, "argument 'method' must be stop, parameter-group or reboot-read-only (got \(text))")
         }
         let group = try arguments.optionalString("parameter_group")
-        if method != .stop && group == nil {
+        if (method == .parameterGroup || method == .rebootReadOnly) && group == nil {
             throw ActionError(.permanent, "method \(text) needs argument 'parameter_group'")
         }
+        let securityGroups = invocation.arguments["security_groups"] == nil ? [] : try arguments.strings("security_groups")
+        if method == .securityGroup && securityGroups.isEmpty {
+            throw ActionError(.permanent, "method security-group needs argument 'security_groups' (the isolating VPC security groups)")
+        }
         return Request(region: try arguments.string("region"), instance: try arguments.string("instance"), method: method,
-                       parameterGroup: group)
+                       parameterGroup: group, securityGroups: securityGroups)
     }
 
     private func isFenced(_ instance: DBInstance, _ request: Request) -> Bool {
@@ -66,6 +77,8 @@ struct RDSFenceInstanceAction: RunbookAction {
         case .rebootReadOnly:
             return instance.status == "available"
                 && instance.parameterGroups.contains { $0.name == request.parameterGroup && $0.applyStatus == "in-sync" }
+        case .securityGroup:
+            return instance.status == "available" && Set(instance.vpcSecurityGroupIds) == Set(request.securityGroups)
         }
     }
 
@@ -115,6 +128,12 @@ struct RDSFenceInstanceAction: RunbookAction {
                     _ = try await waiters.instanceAvailable(region: request.region, identifier: request.instance, until: deadline)
                     _ = try await rds.rebootDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
                 }
+            case .securityGroup:
+                if Set(current.vpcSecurityGroupIds) != Set(request.securityGroups) {
+                    _ = try await rds.modifyDBInstance(region: request.region, identifier: request.instance,
+                                                       .init(vpcSecurityGroupIds: request.securityGroups, applyImmediately: true),
+                                                       deadline: deadline)
+                }
             }
             return [:]
         } ?? [:]
@@ -129,8 +148,9 @@ struct RDSFenceInstanceAction: RunbookAction {
             switch request.method {
             case .stop:
                 instance = try await waiters.instanceStopped(region: request.region, identifier: request.instance, until: deadline)
-            case .parameterGroup, .rebootReadOnly:
-                let what = "\(request.instance) in \(request.region) to be fenced on \(request.parameterGroup ?? "")"
+            case .parameterGroup, .rebootReadOnly, .securityGroup:
+                let on = request.method == .securityGroup ? request.securityGroups.joined(separator: ", ") : request.parameterGroup ?? ""
+                let what = "\(request.instance) in \(request.region) to be fenced on \(on)"
                 instance = try await waiters.instance(region: request.region, identifier: request.instance, what: what,
                                                       until: deadline) { found in
                     RDSWaiters.verdict(found, identifier: request.instance) { isFenced($0, request) }

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import Yams
+@testable import AWSProvider
+@testable import DRCore
+
+/// The DR plan file and the runbooks generated from it: located problems for bad plans, and
+/// generated runbooks that validate against the AWS actions' own parameter declarations.
+@Suite struct FailoverRunbookTests {
+    static let registry: ActionRegistry = {
+        var registry = ActionRegistry.builtIns
+        // Never called: the actions are only asked for their parameter declarations.
+        let client = AWSClient(transport: CurlTransport(), credentials: StaticCredentialProvider(nil), endpoints: StaticEndpointResolver())
+        for action in AWSActions.all(client: client) { registry.register(action) }
+        return registry
+    }()
+
+    static let plan = """
+    name: shop
+    regions: { primary: us-east-1, dr: us-west-2 }
+    budgets: { rpo: 30m, rto: 2h }
+    aws:
+      databases:
+        - name: orders
+          primary: { region: us-east-1, instance: orders-primary }
+          replicas: [ { region: us-west-2, instance: orders-replica } ]
+          fence: security-group
+          fence_security_groups: [ sg-0isolate ]
+        - name: billing
+          primary: { region: us-east-1, instance: billing-primary }
+          replicas: [ { region: us-west-2, instance: billing-replica } ]
+      secrets:
+        - { name: shop/db, region: us-east-1 }
+      dns:
+        - { zone_id: Z123, name: app.shop.example., type: CNAME, ttl: 60,
+            values: { us-east-1: [use1.shop.example.], us-west-2: [usw2.shop.example.] } }
+      standby:
+        us-west-2: { eks_nodegroups: [ { cluster: shop-dr, nodegroup: workers, min: 2, max: 10, desired: 4 } ] }
+    """
+
+    static func steps(_ yaml: String) throws -> [String: [String: Any]] {
+        let document = try #require(try Yams.load(yaml: yaml) as? [String: Any])
+        let steps = try #require(document["steps"] as? [[String: Any]])
+        return Dictionary(uniqueKeysWithValues: steps.map { ($0["id"] as? String ?? "?", $0) })
+    }
+
+    @Test func theReferencePlanLoadsWithItsSecret() throws {
+        let plan = try DRPlanLoader.load(path: "Runbooks/drplan.yaml")
+        #expect(plan.name == "reference")
+        #expect(plan.secrets == [.init(name: "orders/db-credentials", region: "us-east-1")])
+        #expect(plan.databases.map(\.fence) == ["stop"])
+    }
+
+    @Test func aGeneratedFailoverValidatesAgainstTheActionsAndOrdersItsSteps() throws {
+        let plan = try DRPlanLoader.parse(bytes: Array(Self.plan.utf8), path: "shop.yaml")
+        #expect(plan.databases.first?.fenceSecurityGroups == ["sg-0isolate"])
+        #expect(plan.regions.contains("us-east-1"))
+        let yaml = try FailoverRunbookGenerator.yaml(plan: plan, kind: .failover, from: "us-east-1", to: "us-west-2")
+        let runbook = try RunbookLoader.parse(text: yaml, path: "generated.yaml", catalog: Self.registry.catalog)
+        #expect(runbook.steps.count == 7)   // scale, 2 × (fence, promote), dns, report
+        let steps = try Self.steps(yaml)
+        let fence = try #require(steps["fence-orders"]?["with"] as? [String: Any])
+        #expect(fence["method"] as? String == "security-group")
+        #expect(fence["security_groups"] as? [String] == ["sg-0isolate"])
+        #expect(steps["promote-orders"]?["needs"] as? [String] == ["fence-orders"])
+        #expect(steps["fence-orders"]?["on_failure"] as? String == "continue")
+        #expect(Set(steps["dns-app-shop-example"]?["needs"] as? [String] ?? [])
+                == ["promote-orders", "promote-billing", "scale-shop-dr-workers"])
+    }
+
+    @Test func aGeneratedSwitchoverWaitsForEachReplicaBetweenFenceAndPromotion() throws {
+        let plan = try DRPlanLoader.parse(bytes: Array(Self.plan.utf8), path: "shop.yaml")
+        let yaml = try FailoverRunbookGenerator.yaml(plan: plan, kind: .switchover, from: "us-east-1", to: "us-west-2")
+        _ = try RunbookLoader.parse(text: yaml, path: "generated.yaml", catalog: Self.registry.catalog)
+        let steps = try Self.steps(yaml)
+        #expect(steps["catch-up-billing"]?["needs"] as? [String] == ["fence-billing"])
+        #expect(steps["promote-billing"]?["needs"] as? [String] == ["catch-up-billing"])
+        #expect(steps["fence-billing"]?["on_failure"] as? String == "abort")
+    }
+
+    @Test func planProblemsAreLocated() throws {
+        let bad = """
+        name: shop
+        regions: { primary: us-east-1, dr: us-west-2 }
+        aws:
+          databases:
+            - name: orders
+              primary: { region: us-east-1, instance: orders-primary }
+              replicas: [ { region: us-west-2, instance: orders-replica } ]
+              fence: security-group
+            - name: billing
+              primary: { region: us-east-1, instance: billing-primary }
+              replicas: [ { region: us-west-2, instance: billing-replica } ]
+              fence: teleport
+          secrets:
+            - { name: "arn:aws:secretsmanager:us-east-1:123456789012:secret:shop/db-AbCdEf", region: us-east-1 }
+        """
+        let error = #expect(throws: RunbookValidationError.self) { try DRPlanLoader.parse(bytes: Array(bad.utf8), path: "bad.yaml") }
+        let problems = error?.problems.map { "\($0.location.line): \($0.message)" } ?? []
+        #expect(problems.contains { $0.hasPrefix("8: found fence security-group without fence_security_groups") }, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("12: found fence 'teleport'") }, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("14: found an ARN, expected the secret's name") }, "\(problems)")
+    }
+}
