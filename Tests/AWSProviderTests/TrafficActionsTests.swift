@@ -23,6 +23,34 @@ extension TestBedSerial {
              "values": .list(values.map(RunValue.string))]
         }
 
+        @Test func upsertByZoneNameLooksTheZoneUpWhenItRuns() async throws {
+            let bed = try TestBed.require()
+            try await bed.configureTrafficDelays()
+            try await bed.setFaults([])
+            let (client, recorder) = bed.recordingClient(throughProxy: true)
+            let route53 = Route53Client(client: client)
+            let zone = try await Self.makeZone(route53)
+            let appName = "app." + zone.name
+            let upsert = try Self.action("aws.route53.upsert-record", client)
+            var arguments = Self.recordArguments(zone: zone.id, name: appName, values: ["10.2.0.10"])
+            arguments["zone_id"] = nil
+            arguments["zone_name"] = .string(String(zone.name.dropLast()))   // without the final dot
+            let run = try await StepRun.run(upsert, arguments)
+            #expect(run.outputs["status"] == .string("INSYNC"))
+            let listed = try await route53.listResourceRecordSets(zoneId: zone.id, name: appName, type: "A")
+            #expect(listed.map(\.values) == [["10.2.0.10"]])
+            #expect(try await bed.requestCount(service: "route53", operation: "ListHostedZones") == 1)
+            // Resumed: the lookup again, then the record is found as asked.
+            let again = try await StepRun.run(upsert, arguments, resumed: true)
+            #expect(again.observedDone)
+            // A zone that does not exist fails the step, with its name.
+            arguments["zone_name"] = .string("nowhere.example.test.")
+            let error = await #expect(throws: ActionError.self) { _ = try await StepRun.run(upsert, arguments) }
+            #expect(error?.kind == .permanent)
+            #expect(error?.message.contains("no hosted zone named nowhere.example.test.") == true)
+            _ = try expectRequestsMatchBotocore(recorder)
+        }
+
         @Test func upsertMovesTheRecordToTheDRValueAndWaitsForInsync() async throws {
             let bed = try TestBed.require()
             try await bed.configureTrafficDelays()

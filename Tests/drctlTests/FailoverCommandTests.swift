@@ -213,6 +213,22 @@ struct FailoverCommandTests {
         #expect(entries.filter { $0 == "route53:ChangeResourceRecordSets" }.count == 1)
     }
 
+    @Test func aFailoverGoesOnWhenRoute53CannotBeAskedAtPreflightAndTheDNSStepLooksTheZoneUp() async throws {
+        let bed = try Bed.make()
+        try bed.setUp()
+        try await bed.resetProxy()
+        // Every attempt of the preflight's zone lookup fails (the client tries 3 times).
+        try await bed.control("POST", "/_faults", ["rules": [["service": "route53", "operation": "ListHostedZones", "fault": "error5xx",
+                                                             "status": 503, "times": 3]]])
+        let result = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("the DNS step will look its zone up when it runs"), "\(result.stdout)")
+        let state = try bed.inspect()
+        #expect((state["records"] as? [String: [String]])?["app.\(bed.prefix).example.com."] == ["app-usw2.\(bed.prefix).example.com."])
+        #expect((state["replica"] as? [String: Any])?["status"] as? String == "available")
+        #expect(try await bed.calls("route53", "ListHostedZones") == 4)
+    }
+
     @Test func dryRunMakesNoMutatingCall() async throws {
         let bed = try Bed.make()
         try bed.setUp()

@@ -146,7 +146,9 @@ public enum FailoverRunbookGenerator {
                 add("  - id: \(id)")
                 add("    action: aws.route53.upsert-record")
                 if !needs.isEmpty { add(needs) }
-                add("    with: { region: us-east-1, zone_id: \(quote(record.zoneId)), name: \(quote(record.name)), type: \(record.type), ttl: \(record.ttl), values: [\(values.map(quote).joined(separator: ", "))] }")
+                // A zone known only by name (Route 53 could not be asked before the run) is looked up by the step.
+                let zone = record.zoneId.isEmpty ? "zone_name: \(quote(record.zoneName ?? ""))" : "zone_id: \(quote(record.zoneId))"
+                add("    with: { region: us-east-1, \(zone), name: \(quote(record.name)), type: \(record.type), ttl: \(record.ttl), values: [\(values.map(quote).joined(separator: ", "))] }")
                 add("    timeout: 15m")
                 add("    estimate: 2m")
                 add("    retry: { attempts: 5, backoff: 2s, on: [transient, throttling, timeout] }")

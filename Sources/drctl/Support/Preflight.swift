@@ -211,20 +211,29 @@ struct Preflight {
         }
     }
 
-    /// Fills in the hosted-zone ids of records named by zone name.
-    static func resolveZones(_ plan: DRPlan, aws: AWSContext) async throws -> DRPlan {
-        guard plan.records.contains(where: { $0.zoneId.isEmpty }) else { return plan }
-        let zones = try await Route53Client(client: aws.client).listHostedZones()
+    /// Fills in the hosted-zone ids of records named by zone name. A zone that does not exist is
+    /// a plan error; when Route 53 cannot be asked (its control plane is in us-east-1, perhaps the
+    /// region being left), the records keep their names and the DNS step looks them up itself
+    /// when it runs — the rest of the move does not wait for Route 53.
+    static func resolveZones(_ plan: DRPlan, aws: AWSContext) async throws -> (plan: DRPlan, unresolved: String?) {
+        guard plan.records.contains(where: { $0.zoneId.isEmpty }) else { return (plan, nil) }
+        let zones: [Route53Client.HostedZone]
+        do {
+            zones = try await Route53Client(client: aws.client).listHostedZones()
+        } catch let error as AWSServiceError where !error.isRetryable && error.httpStatus < 500 {
+            throw error   // denied, invalid: as any other call of this command
+        } catch {
+            return (plan, "hosted zones not listed now (\(error)): the DNS step will look its zone up when it runs")
+        }
         var resolved = plan
         for index in resolved.records.indices where resolved.records[index].zoneId.isEmpty {
             let wanted = resolved.records[index].zoneName ?? ""
-            let normalized = wanted.hasSuffix(".") ? wanted : wanted + "."
-            guard let zone = zones.first(where: { $0.name == normalized && !$0.privateZone }) ?? zones.first(where: { $0.name == normalized }) else {
-                throw RunEnded(status: .invalidRunbook, message: "\(plan.source.path): no hosted zone named \(normalized) for \(resolved.records[index].name)")
+            guard let zone = Route53Client.zone(named: wanted, in: zones) else {
+                throw RunEnded(status: .invalidRunbook, message: "\(plan.source.path): no hosted zone named \(wanted) for \(resolved.records[index].name)")
             }
             resolved.records[index].zoneId = zone.id
         }
-        return resolved
+        return (resolved, nil)
     }
 }
 

@@ -26,17 +26,20 @@ struct RegionMove {
         // goes through DNS; routing controls need no zone, and us-east-1 may be the region that is down.
         let cutoverByDNS = !plan.routingControls.contains { $0.region == to }
         if options.printRunbook {
-            let resolvedPlan = cutoverByDNS ? try await Preflight.resolveZones(plan, aws: aws) : plan
+            let resolvedPlan = cutoverByDNS ? try await Preflight.resolveZones(plan, aws: aws).plan : plan
             print(try loadRunbook(resolvedPlan, from: from, to: to, registry: registry).1, terminator: "")
             return
         }
         // The zone lookup goes out with the preflight's reads: the same round trip.
-        async let zonesResolved: Result<DRPlan, any Error> = {
-            guard cutoverByDNS else { return .success(plan) }
+        async let zonesResolved: Result<(plan: DRPlan, unresolved: String?), any Error> = {
+            guard cutoverByDNS else { return .success((plan, nil)) }
             do { return .success(try await Preflight.resolveZones(plan, aws: aws)) } catch { return .failure(error) }
         }()
-        let report = try await Preflight(plan: plan, from: from, to: to, kind: kind, aws: aws, registry: registry).run()
-        let resolvedPlan = try await zonesResolved.get()
+        var report = try await Preflight(plan: plan, from: from, to: to, kind: kind, aws: aws, registry: registry).run()
+        let (resolvedPlan, unresolved) = try await zonesResolved.get()
+        if let unresolved {
+            report.checks.append(.init(name: "traffic cutover", ok: false, detail: unresolved, blocking: false))
+        }
         let (runbook, text, path) = try loadRunbook(resolvedPlan, from: from, to: to, registry: registry)
         report.render(format: options.global.output)
         if options.dryRun {

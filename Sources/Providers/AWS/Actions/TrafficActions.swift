@@ -22,15 +22,24 @@ struct UpsertRecordAction: RunbookAction {
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         // Route 53 is global: `region` is accepted for uniformity with the regional actions and ignored.
-        .init("region", .string), .init("zone_id", .string, required: true), .init("name", .string, required: true),
+        // zone_id, or zone_name looked up when the step runs (one of them is required).
+        .init("region", .string), .init("zone_id", .string), .init("zone_name", .string), .init("name", .string, required: true),
         .init("type", .string, required: true), .init("ttl", .int), .init("values", .list),
         .init("set_identifier", .string), .init("failover", .string), .init("health_check_id", .string),
         // {hosted_zone_id, dns_name, evaluate_target_health}: an alias record instead of ttl + values.
         .init("alias_target", .map),
     ]
 
-    static func desiredRecord(_ arguments: [String: RunValue]) throws -> (zoneId: String, record: Route53RecordSet) {
+    static func desiredRecord(_ arguments: [String: RunValue]) throws -> (zone: Zone, record: Route53RecordSet) {
         let arguments = StepArguments(arguments)
+        let zone: Zone
+        if let id = try arguments.optionalString("zone_id"), !id.isEmpty {
+            zone = .id(id)
+        } else if let name = try arguments.optionalString("zone_name"), !name.isEmpty {
+            zone = .name(name)
+        } else {
+            throw ActionError(.permanent, "argument 'zone_id' or 'zone_name' is required")
+        }
         var record = Route53RecordSet(name: try arguments.string("name"), type: try arguments.string("type").uppercased(),
                                       setIdentifier: try arguments.optionalString("set_identifier"),
                                       failover: try arguments.optionalString("failover")?.uppercased(),
@@ -50,7 +59,25 @@ struct UpsertRecordAction: RunbookAction {
             record.values = try arguments.strings("values")
             guard !record.values.isEmpty else { throw ActionError(.permanent, "argument 'values' must not be empty") }
         }
-        return (try arguments.string("zone_id"), record)
+        return (zone, record)
+    }
+
+    /// The hosted zone of a step: by id, or by name looked up now.
+    enum Zone: Sendable {
+        case id(String)
+        case name(String)
+    }
+
+    func zoneId(_ zone: Zone) async throws -> String {
+        switch zone {
+        case .id(let id):
+            return id
+        case .name(let name):
+            guard let found = try await route53.hostedZone(named: name) else {
+                throw ActionError(.permanent, "no hosted zone named \(name)")
+            }
+            return found.id
+        }
     }
 
     /// True when `existing` already holds what `desired` asks for (values in any order).
@@ -78,17 +105,19 @@ struct UpsertRecordAction: RunbookAction {
         var identity = ""
         if let setIdentifier = arguments["set_identifier"] { identity += " set \(setIdentifier)" }
         if let failover = arguments["failover"] { identity += " \(failover)" }
+        let zone = arguments["zone_id"].map { "zone \($0)" } ?? "zone \(arguments["zone_name"]?.description ?? "?") (ListHostedZones first)"
         return "Route 53 ChangeResourceRecordSets UPSERT \(arguments["name"]?.description ?? "?") \(arguments["type"]?.description ?? "?")"
-            + "\(identity) → \(target) in zone \(arguments["zone_id"]?.description ?? "?"), then GetChange until INSYNC."
+            + "\(identity) → \(target) in \(zone), then GetChange until INSYNC."
             + " \(TrafficActions.controlPlaneWarning)"
     }
 
     func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? {
-        let (zoneId, desired) = try Self.desiredRecord(invocation.arguments)
+        let (zone, desired) = try Self.desiredRecord(invocation.arguments)
         // An UPSERT is idempotent: a first try sends it without listing the record first (one
         // round trip less on the way to traffic moving); a retry or resume lists first.
         if invocation.isFirstTry { return nil }
         return try await AWSStepErrors.run {
+            let zoneId = try await zoneId(zone)
             let existing = try await route53.listResourceRecordSets(zoneId: zoneId, name: desired.name, type: desired.type)
             // Listed means committed by an earlier change; there is no change of ours to wait for.
             return Self.holds(desired, in: existing) ? ["change_id": .null, "status": .string("UNCHANGED")] : nil
@@ -96,18 +125,22 @@ struct UpsertRecordAction: RunbookAction {
     }
 
     func act(_ invocation: ActionInvocation) async throws -> [String: RunValue] {
-        let (zoneId, desired) = try Self.desiredRecord(invocation.arguments)
+        let (zone, desired) = try Self.desiredRecord(invocation.arguments)
+        // The lookup reads only: an error there leaves nothing in doubt.
+        let zoneId: String = try await AWSStepErrors.run { try await self.zoneId(zone) }
         let change = try await AWSStepErrors.run(acting: true) {
             try await route53.changeResourceRecordSets(zoneId: zoneId, records: [desired], comment: "drctl \(invocation.idempotencyToken)")
         }
-        return ["change_id": .string(change.id), "status": .string(change.status)]
+        return ["change_id": .string(change.id), "status": .string(change.status), "zone_id": .string(zoneId)]
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
-        let (zoneId, desired) = try Self.desiredRecord(invocation.arguments)
+        let (zone, desired) = try Self.desiredRecord(invocation.arguments)
         let clock = invocation.services.clock, route53 = self.route53
         return try await AWSStepErrors.run {
             guard let changeId = acted["change_id"]?.stringValue else {
+                let zoneId: String
+                if let known = acted["zone_id"]?.stringValue { zoneId = known } else { zoneId = try await self.zoneId(zone) }
                 // Resumed after a change whose id was lost: wait until the record shows our values.
                 let waiter = Waiter<Bool>(what: "\(desired.name) \(desired.type) to hold the new values", minimumDelay: 1,
                                           maximumDelay: 10, clock: clock) { $0 ? .success : .retry }
