@@ -106,6 +106,45 @@ struct PostgresConnectionTests {
         #expect(again?.kind == .connectionLost)
     }
 
+    @Test("cancelling the waiting task cancels its statement on the server (57014); the connection stays usable")
+    func cancellingTheTaskCancelsTheStatement() async throws {
+        let bed = try PostgresTestBed.require()
+        let connection = try await PostgresConnection.connect(bed.primaryURL)
+        let pid = try #require(try await connection.query("SELECT pg_backend_pid()").first?.decode(Int.self, 0))
+        let admin = try await PostgresConnection.connect(bed.primarySuperuser)
+        let sleeper = Task { try await connection.query("SELECT pg_sleep(30)") }
+        try await Self.waitUntilActive(admin, pid: pid, query: "SELECT pg_sleep(30)")
+        sleeper.cancel()
+        let error = await #expect(throws: PostgresError.self) { try await sleeper.value }
+        #expect(error?.sqlState == "57014", "\(String(describing: error))")
+        #expect(try await connection.query("SELECT 1").first?.decode(Int.self, 0) == 1)
+    }
+
+    @Test("a statement cancelled while it waits for the connection never runs")
+    func aStatementCancelledBeforeItStartsDoesNotRun() async throws {
+        let bed = try PostgresTestBed.require()
+        let connection = try await PostgresConnection.connect(bed.primaryURL)
+        let pid = try #require(try await connection.query("SELECT pg_backend_pid()").first?.decode(Int.self, 0))
+        let admin = try await PostgresConnection.connect(bed.primarySuperuser)
+        let busy = Task { try await connection.query("SELECT pg_sleep(2)") }
+        try await Self.waitUntilActive(admin, pid: pid, query: "SELECT pg_sleep(2)")
+        let queued = Task { try await connection.query("SELECT set_config('drctl.cancel_test', 'ran', false)") }
+        queued.cancel()
+        await #expect(throws: CancellationError.self) { try await queued.value }
+        _ = try await busy.value
+        let setting = try await connection.query("SELECT current_setting('drctl.cancel_test', true)").first?.decodeIfPresent(String.self, 0)
+        #expect(setting == nil || setting == "")
+    }
+
+    /// Waits (through the engine's waiter) until `pid` runs `query` on the server.
+    static func waitUntilActive(_ admin: PostgresConnection, pid: Int, query: String) async throws {
+        let waiter = Waiter<Bool>(what: "backend \(pid) to run \(query)", minimumDelay: 0.05, maximumDelay: 0.2) { $0 ? .success : .retry }
+        _ = try await waiter.wait(until: Date().addingTimeInterval(30)) {
+            try await admin.query("SELECT count(*) FROM pg_stat_activity WHERE pid = $1::int AND state = 'active' AND query = $2",
+                                  [.int(Int64(pid)), .text(query)]).first?.decode(Int.self, 0) == 1
+        }
+    }
+
     @Test("calls from many tasks at once are serialized on the connection and all succeed")
     func concurrentCallsAreSerialized() async throws {
         let bed = try PostgresTestBed.require()

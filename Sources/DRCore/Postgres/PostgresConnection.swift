@@ -1,6 +1,7 @@
 import CLibPQ
 import Dispatch
 import Foundation
+import Synchronization
 
 /// One libpq connection (https://www.postgresql.org/docs/15/libpq.html).
 ///
@@ -15,6 +16,10 @@ import Foundation
 ///   callers wait on a continuation.
 /// - Secrets: the password (from the target or `PGPASSWORD`) is scrubbed from every message, and
 ///   the target is only ever shown as `postgres://host:port/db`.
+/// - Cancellation: cancelling the task that waits on `perform` asks the server to cancel the
+///   statement running for it (`PQcancel`, https://www.postgresql.org/docs/15/libpq-cancel.html),
+///   which then fails with SQLSTATE 57014; a `perform` cancelled before it started does not run.
+///   A step's timeout thus ends a long query instead of waiting for it.
 public final class PostgresConnection: @unchecked Sendable {
     /// `postgres://host:port/database`, without user or password.
     public let target: String
@@ -22,15 +27,28 @@ public final class PostgresConnection: @unchecked Sendable {
     private let redactor: SecretRedactor
     // Touched only on `queue` (and in deinit, when no work can be pending).
     private var handle: OpaquePointer?
+    /// libpq's cancel object (`PGcancel`): usable from any thread while the connection lives.
+    private let cancel: OpaquePointer?
+    /// Which `perform` is running on the queue now, and which were cancelled before they ran.
+    private let operations = Mutex(Operations())
+
+    private struct Operations {
+        var next = 0
+        var waiting: Set<Int> = []
+        var running: Int?
+        var cancelled: Set<Int> = []
+    }
 
     private init(handle: OpaquePointer, target: String, redactor: SecretRedactor, queue: DispatchQueue) {
         self.handle = handle
         self.target = target
         self.redactor = redactor
         self.queue = queue
+        cancel = PQgetCancel(handle)
     }
 
     deinit {
+        if let cancel { PQfreeCancel(cancel) }
         if let handle { PQfinish(handle) }
     }
 
@@ -93,10 +111,44 @@ public final class PostgresConnection: @unchecked Sendable {
     /// statements in a row (a transaction) without another caller's statement in between.
     @discardableResult
     public func perform<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Result { try body(PostgresSession(connection: self)) })
+        let id = operations.withLock { state -> Int in
+            defer { state.next += 1 }
+            state.waiting.insert(state.next)
+            return state.next
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                queue.async {
+                    let wasCancelled = self.operations.withLock { state -> Bool in
+                        state.waiting.remove(id)
+                        if state.cancelled.remove(id) != nil { return true }
+                        state.running = id
+                        return false
+                    }
+                    guard !wasCancelled else { return continuation.resume(throwing: CancellationError()) }
+                    let result = Result { try body(PostgresSession(connection: self)) }
+                    self.operations.withLock { $0.running = nil }
+                    continuation.resume(with: result)
+                }
             }
+        } onCancel: {
+            self.cancelOperation(id)
+        }
+    }
+
+    /// Cancels operation `id`: on the server if it is running (never another caller's statement),
+    /// else before it starts. The operation still ends on the queue, with the server's error.
+    private func cancelOperation(_ id: Int) {
+        operations.withLock { state in
+            guard state.running == id else {
+                if state.waiting.contains(id) { state.cancelled.insert(id) }
+                return
+            }
+            guard let cancel else { return }
+            // PQcancel is safe from any thread; holding the lock keeps the statement from ending
+            // and the next one from starting meanwhile (it only sends a request: no waiting on it).
+            var buffer = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(cancel, &buffer, Int32(buffer.count))
         }
     }
 
