@@ -6,32 +6,58 @@ import Foundation
 /// DR region is: replica lag (CloudWatch), the newest available snapshot copy (DescribeDBSnapshots
 /// in the DR region), the S3 replication backlog (the `aws.s3.replication-backlog` action, as the
 /// failover preflight reads it). Read-only. A measurement that fails is unknown, never zero.
+/// Every measurement goes out at once (the replicas' lags of a region in one GetMetricData): one
+/// round trip for the whole plan, however many resources it protects.
 struct RecoveryPointProbe {
     let plan: DRPlan
     let aws: AWSContext
     let registry: ActionRegistry
     let now: Date
+    private let lag: RDSReplicaLag
+
+    init(plan: DRPlan, aws: AWSContext, registry: ActionRegistry, now: Date) {
+        self.plan = plan
+        self.aws = aws
+        self.registry = registry
+        self.now = now
+        lag = RDSReplicaLag(client: aws.client)
+    }
 
     func measure() async -> [ProtectedResourcePosture] {
-        var resources: [ProtectedResourcePosture] = []
-        for database in plan.databases {
-            var points: [RecoveryPointAge] = []
-            for replica in database.replicas where replica.region == plan.drRegion {
-                points.append(await replicaLag(replica))
+        // Each measurement keyed by (resource, position), gathered concurrently, reported in plan order.
+        typealias Key = (resource: Int, point: Int)
+        var jobs: [(Key, @Sendable () async -> RecoveryPointAge)] = []
+        for (index, database) in plan.databases.enumerated() {
+            let replicas = database.replicas.filter { $0.region == plan.drRegion }
+            for (position, replica) in replicas.enumerated() {
+                jobs.append(((index, position), { await replicaLag(replica) }))
             }
-            points.append(await snapshotCopy(of: database))
-            resources.append(ProtectedResourcePosture(name: database.name, type: "database", recoveryPoints: points))
+            jobs.append(((index, replicas.count), { await snapshotCopy(of: database) }))
         }
-        for bucket in plan.buckets where bucket.destinationRegion == plan.drRegion {
-            resources.append(ProtectedResourcePosture(name: bucket.source, type: "bucket", recoveryPoints: [await backlog(bucket)]))
+        let buckets = plan.buckets.filter { $0.destinationRegion == plan.drRegion }
+        for (offset, bucket) in buckets.enumerated() {
+            jobs.append(((plan.databases.count + offset, 0), { await backlog(bucket) }))
         }
-        return resources
+        let measured = await withTaskGroup(of: (Int, Int, RecoveryPointAge).self) { group in
+            for (key, job) in jobs { group.addTask { (key.resource, key.point, await job()) } }
+            var measured: [Int: [Int: RecoveryPointAge]] = [:]
+            for await (resource, point, age) in group { measured[resource, default: [:]][point] = age }
+            return measured
+        }
+        func points(_ resource: Int) -> [RecoveryPointAge] {
+            (measured[resource] ?? [:]).sorted { $0.key < $1.key }.map(\.value)
+        }
+        return plan.databases.enumerated().map { index, database in
+            ProtectedResourcePosture(name: database.name, type: "database", recoveryPoints: points(index))
+        } + buckets.enumerated().map { offset, bucket in
+            ProtectedResourcePosture(name: bucket.source, type: "bucket", recoveryPoints: points(plan.databases.count + offset))
+        }
     }
 
     func replicaLag(_ replica: DRPlan.Endpoint) async -> RecoveryPointAge {
         let source = "\(replica.instance) (\(replica.region))"
         do {
-            guard let point = try await RDSReplicaLag(client: aws.client).latest(region: replica.region, instance: replica.instance, now: now) else {
+            guard let point = try await lag.latest(region: replica.region, instance: replica.instance, now: now) else {
                 return RecoveryPointAge(kind: .replicaLag, source: source, seconds: nil,
                                         detail: "no ReplicaLag datapoint in the last 10 minutes")
             }
