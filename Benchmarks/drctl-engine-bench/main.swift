@@ -65,10 +65,11 @@ func record(_ id: String, _ runbook: Runbook) -> RunRecord {
 }
 
 func execute(_ id: String, _ runbook: Runbook) async throws -> RunStatus {
-    let executor = RunExecutor(runbook: runbook, run: try await store.run(id)!, journal: try await store.journal(runId: id), store: store,
-                               registry: registry, configuration: EngineConfiguration(concurrency: 4, operatorName: "bench"),
-                               prompter: NoPrompter(), observer: Quiet(), services: ActionServices(messages: { _ in }),
-                               interruption: InterruptionFlag())
+    let executor = RunExecutor(runbook: runbook, run: try await store.run(id)!, journal: try await store.journal(runId: id),
+                               environment: EngineEnvironment(store: store, registry: registry,
+                                                              configuration: EngineConfiguration(concurrency: 4, operatorName: "bench"),
+                                                              prompter: NoPrompter(), observer: Quiet(), services: ActionServices(messages: { _ in }),
+                                                              interruption: InterruptionFlag()))
     return try await executor.execute(lockScope: "bench-\(id)")
 }
 

@@ -107,10 +107,11 @@ struct RunExecutorTests {
         func resume(_ id: String, _ runbook: Runbook, concurrency: Int = 4, autoApprove: Bool = true,
                     inputs: [String: RunValue] = [:]) async throws -> RunStatus {
             let executor = RunExecutor(runbook: runbook, run: try await store.run(id)!, journal: try await store.journal(runId: id),
-                                       store: store, registry: registry,
-                                       configuration: EngineConfiguration(concurrency: concurrency, autoApprove: autoApprove, operatorName: "tester"),
-                                       prompter: NoPrompter(), observer: SilentObserver(), services: ActionServices(messages: { _ in }),
-                                       interruption: InterruptionFlag())
+                                       environment: EngineEnvironment(
+                                           store: store, registry: registry,
+                                           configuration: EngineConfiguration(concurrency: concurrency, autoApprove: autoApprove, operatorName: "tester"),
+                                           prompter: NoPrompter(), observer: SilentObserver(), services: ActionServices(messages: { _ in }),
+                                           interruption: InterruptionFlag()))
             return try await executor.execute(lockScope: "\(runbook.name)-\(id)")
         }
 

@@ -12,28 +12,18 @@ public final class ChildRunLauncher: Sendable {
 
     let parent: RunRecord
     let parentRunbookPath: String
-    let store: any StateStore
-    let registry: ActionRegistry
-    let configuration: EngineConfiguration
-    let prompter: any ApprovalPrompter
-    let observer: any RunObserver
-    let services: ActionServices
-    let interruption: InterruptionFlag
+    /// The parent's: children journal to the same store, with the same actions, approvals,
+    /// renderer and interruption.
+    let environment: EngineEnvironment
     /// Child runs nest at most this deep (a runbook that runs itself would never end).
     static let maximumDepth = 8
 
-    init(parent: RunRecord, parentRunbookPath: String, store: any StateStore, registry: ActionRegistry,
-         configuration: EngineConfiguration, prompter: any ApprovalPrompter, observer: any RunObserver,
-         services: ActionServices, interruption: InterruptionFlag) {
+    private var store: any StateStore { environment.store }
+
+    init(parent: RunRecord, parentRunbookPath: String, environment: EngineEnvironment) {
         self.parent = parent
         self.parentRunbookPath = parentRunbookPath
-        self.store = store
-        self.registry = registry
-        self.configuration = configuration
-        self.prompter = prompter
-        self.observer = observer
-        self.services = services
-        self.interruption = interruption
+        self.environment = environment
     }
 
     /// The child's run id, for observing it without running it.
@@ -54,7 +44,7 @@ public final class ChildRunLauncher: Sendable {
         let path = runbookPath.hasPrefix("/") ? runbookPath : base.appendingPathComponent(runbookPath).standardizedFileURL.path
         let runbook: Runbook
         do {
-            runbook = try RunbookLoader.load(path: path, catalog: registry.catalog)
+            runbook = try RunbookLoader.load(path: path, catalog: environment.registry.catalog)
         } catch {
             throw ActionError(.permanent, "child runbook \(runbookPath) is invalid:\n\(error)")
         }
@@ -67,7 +57,7 @@ public final class ChildRunLauncher: Sendable {
                 }
                 values[input.name] = value
             }
-            let now = services.clock.now()
+            let now = environment.services.clock.now()
             let created = RunRecord(id: id, runbookName: runbook.name, runbookPath: path, runbookDigest: runbook.source.digest,
                                     runbookText: (try? String(contentsOfFile: path, encoding: .utf8)) ?? "", inputs: values,
                                     status: .running, createdAt: now, updatedAt: now, startedBy: parent.startedBy, host: parent.host,
@@ -79,9 +69,7 @@ public final class ChildRunLauncher: Sendable {
         if record.status == .succeeded {
             return Result(runId: id, status: .succeeded, outputs: Self.outputs(of: try await store.journal(runId: id)))
         }
-        let executor = RunExecutor(runbook: runbook, run: record, journal: try await store.journal(runId: id), store: store,
-                                   registry: registry, configuration: configuration, prompter: prompter, observer: observer,
-                                   services: services, interruption: interruption)
+        let executor = RunExecutor(runbook: runbook, run: record, journal: try await store.journal(runId: id), environment: environment)
         if record.status == .failed { await executor.retryFailedSteps() }
         let status = try await executor.execute(lockScope: id)
         return Result(runId: id, status: status, outputs: Self.outputs(of: try await store.journal(runId: id)))

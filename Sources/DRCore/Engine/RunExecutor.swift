@@ -20,24 +20,21 @@ public actor RunExecutor {
     private let estimates: [String: Double]
     private var lastProgressAt: Date?
 
-    public init(runbook: Runbook, run: RunRecord, journal: [JournalEntry], store: any StateStore, registry: ActionRegistry,
-                configuration: EngineConfiguration, prompter: any ApprovalPrompter, observer: any RunObserver,
-                services: ActionServices, interruption: InterruptionFlag) {
+    /// Executes (or resumes, from `journal`) `run` of `runbook` in `environment`.
+    public init(runbook: Runbook, run: RunRecord, journal: [JournalEntry], environment: EngineEnvironment) {
         self.runbook = runbook
         self.runId = run.id
         self.inputs = run.inputs
-        self.store = store
-        self.registry = registry
-        self.configuration = configuration
-        self.prompter = prompter
-        self.observer = observer
-        self.services = services
-        self.interruption = interruption
+        self.store = environment.store
+        self.registry = environment.registry
+        self.configuration = environment.configuration
+        self.prompter = environment.prompter
+        self.observer = environment.observer
+        self.services = environment.services
+        self.interruption = environment.interruption
         self.replay = JournalReplay(entries: journal)
         self.estimates = Dictionary(runbook.steps.map { ($0.id, $0.estimate ?? 0) }, uniquingKeysWith: { first, _ in first })
-        self.services.childRuns = ChildRunLauncher(parent: run, parentRunbookPath: runbook.source.path, store: store, registry: registry,
-                                                   configuration: configuration, prompter: prompter, observer: observer,
-                                                   services: services, interruption: interruption)
+        self.services.childRuns = ChildRunLauncher(parent: run, parentRunbookPath: runbook.source.path, environment: environment)
     }
 
     private var clock: any EngineClock { services.clock }

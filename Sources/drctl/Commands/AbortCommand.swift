@@ -35,11 +35,10 @@ struct AbortCommand: AsyncParsableCommand {
             }
         }
         let observer = RunRenderer.make(format: global.output, color: false)
-        let executor = RunExecutor(runbook: runbook, run: record, journal: try await store.journal(runId: runId), store: store,
-                                   registry: EngineSession.defaultRegistry(), configuration: execution.engineConfiguration(),
-                                   prompter: NoPrompter(), observer: observer,
-                                   services: ActionServices(transport: CurlTransport(), messages: { observer.handle(.message($0)) }),
-                                   interruption: InterruptionFlag())
+        let executor = RunExecutor(runbook: runbook, run: record, journal: try await store.journal(runId: runId), environment: EngineEnvironment(
+            store: store, registry: EngineSession.defaultRegistry(), configuration: execution.engineConfiguration(), prompter: NoPrompter(),
+            observer: observer, services: ActionServices(transport: CurlTransport(), messages: { observer.handle(.message($0)) }),
+            interruption: InterruptionFlag()))
         try await executor.abort(lockScope: record.lockScope, reason: "aborted by \(execution.resolvedOperator)")
     }
 }

@@ -77,9 +77,9 @@ struct EngineSession {
         // Messages from steps (notify) go through the renderer, so `--output json` stays one object per line.
         let services = ActionServices(transport: CurlTransport(), messages: { line in observer.handle(.message(line)) })
         let journal = try await store.journal(runId: record.id)
-        let executor = RunExecutor(runbook: runbook, run: record, journal: journal, store: store, registry: registry,
-                                   configuration: configuration, prompter: prompter, observer: observer, services: services,
-                                   interruption: interruption)
+        let executor = RunExecutor(runbook: runbook, run: record, journal: journal, environment: EngineEnvironment(
+            store: store, registry: registry, configuration: configuration, prompter: prompter, observer: observer, services: services,
+            interruption: interruption))
         if retryFailed { await executor.retryFailedSteps() }
         let status = try await executor.execute(lockScope: record.lockScope)
         withExtendedLifetime(trap) {}
