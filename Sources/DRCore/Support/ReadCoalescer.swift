@@ -62,7 +62,7 @@ public actor ReadCoalescer<Group: Hashable & Sendable, Key: Hashable & Sendable,
             let window = self.window, fetch = self.fetch
             task = Task {
                 try? await Task.sleep(for: window)
-                let (keys, deadline) = await self.seal(group, id: id)
+                let (keys, deadline) = self.seal(group, id: id)   // the task runs on this actor
                 return try await fetch(group, keys, deadline)
             }
             open[group] = OpenBatch(id: id, keys: [key], deadline: deadline, hasNoDeadline: deadline == nil, task: task)
