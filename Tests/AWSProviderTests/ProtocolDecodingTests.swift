@@ -21,6 +21,17 @@ struct ProtocolDecodingTests {
         #expect(error.description == "RDS DescribeDBInstances in us-west-2 failed: DBInstanceNotFound: DBInstance db-1 not found. (HTTP 404, request id 5e8f-11)")
     }
 
+    @Test func jsonNotFoundExceptionsAnsweredWith400AreNotFound() {
+        // Secrets Manager and KMS say "not found" with HTTP 400 (moto answers 404).
+        let body = #"{"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."}"#
+        let error = AWSResponseDecoding.error(from: HTTPResponse(status: 400, body: Array(body.utf8)), service: .secretsManager,
+                                              operation: "DescribeSecret", region: "us-west-2")
+        #expect(error.code == "ResourceNotFoundException")
+        #expect(error.category == .notFound)
+        #expect(AWSErrorCategory(code: "NotFoundException", httpStatus: 400) == .notFound)
+        #expect(AWSErrorCategory(code: "ValidationException", httpStatus: 400) == .validation)
+    }
+
     @Test func s3ErrorShapeAndBodilessHeadAreDecoded() {
         let body = "<?xml version=\"1.0\"?><Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message><RequestId>R1</RequestId></Error>"
         let slow = AWSResponseDecoding.error(from: HTTPResponse(status: 503, body: Array(body.utf8)), service: .s3, operation: "PutObject", region: "us-east-1")

@@ -58,9 +58,13 @@ import Testing
         #expect(try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments, resumed: true)).observed)
     }
 
-    @Test func fencingBySecurityGroupIsolatesAPrimaryThatHasReplicas() async throws {
+    @Test func fencingBySecurityGroupIsolatesAPrimaryThatHasReplicasAndEndsOpenConnections() async throws {
         let (primary, replica) = try await RDSTestBed.primaryWithReplica(rds, prefix: "fencesg")
-        let fence = try RDSTestBed.action("aws.rds.fence-instance", client: client)
+        let (recording, recorder) = bed.recordingClient()
+        let fence = try RDSTestBed.action("aws.rds.fence-instance", client: recording)
+        let calls = { (action: String) in
+            recorder.requests.filter { String(decoding: $0.body, as: UTF8.self).contains("Action=\(action)&") }.count
+        }
         let arguments: [String: RunValue] = ["region": .string(RDSTestBed.primaryRegion), "instance": .string(primary.identifier),
                                              "method": .string("security-group"), "security_groups": .list([.string("sg-0isolate")])]
         let (observed, outputs) = try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments))
@@ -70,9 +74,17 @@ import Testing
         let after = try #require(try await rds.findDBInstance(region: RDSTestBed.primaryRegion, identifier: primary.identifier))
         #expect(after.vpcSecurityGroupIds == ["sg-0isolate"])
         #expect(after.status == "available")
+        // Security groups stop new connections only: the reboot ends the open ones.
+        #expect(calls("ModifyDBInstance") == 1)
+        #expect(calls("RebootDBInstance") == 1)
         // The replica is untouched and still replicates.
         #expect(try await rds.findDBInstance(region: RDSTestBed.drRegion, identifier: replica.identifier)?.readReplicaSource != nil)
-        #expect(try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments, resumed: true)).observed)
+        // Resumed, it cannot tell whether the reboot happened: it reboots again, without modifying.
+        let resumed = try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments, resumed: true))
+        #expect(!resumed.observed)
+        #expect(resumed.outputs["confirmed"] == .bool(true))
+        #expect(calls("ModifyDBInstance") == 1)
+        #expect(calls("RebootDBInstance") == 2)
         // Without the groups the step fails before calling anything.
         var missing = arguments
         missing["security_groups"] = nil

@@ -14,12 +14,13 @@ struct SecretsActionsTests {
         let AddReplicaRegions: [Replica]?
     }
 
-    static func createSecret(_ client: AWSClient, replicaRegions: [String]) async throws -> String {
-        let name = "drctl/\(TestBed.uniqueName("secret"))"
+    static func createSecret(_ client: AWSClient, replicaRegions: [String], name given: String? = nil,
+                             region: String = "us-east-1") async throws -> String {
+        let name = given ?? "drctl/\(TestBed.uniqueName("secret"))"
         let input = CreateSecret(Name: name, SecretString: #"{"password":"never-read-by-drctl"}"#,
                                  AddReplicaRegions: replicaRegions.isEmpty ? nil : replicaRegions.map(CreateSecret.Replica.init))
         _ = try await client.send(try JSONProtocol.request(operation: "CreateSecret", service: .secretsManager, input: input),
-                                  service: .secretsManager, region: "us-east-1")
+                                  service: .secretsManager, region: region)
         return name
     }
 
@@ -64,6 +65,18 @@ struct SecretsActionsTests {
         #expect(Self.strings(outputs["problems"]).count == 1)
         // In the region that has a replica, it checks out.
         #expect(Self.strings(try await Self.check(client, secret, in: "eu-west-1")["problems"]) == [])
+    }
+
+    @Test func aStandaloneSecretOfTheSameNameIsANote() async throws {
+        let bed = try TestBed.require()
+        let (client, _) = bed.recordingClient()
+        let secret = try await Self.createSecret(client, replicaRegions: [])
+        _ = try await Self.createSecret(client, replicaRegions: [], name: secret, region: "us-west-2")
+        let outputs = try await Self.check(client, secret)
+        #expect(outputs["replica_exists"] == .bool(true))
+        #expect(Self.strings(outputs["problems"]) == [])
+        #expect(Self.strings(outputs["notes"]).contains { $0.contains("is a standalone secret, not a replica of the one in us-east-1") },
+                "\(Self.strings(outputs["notes"]))")
     }
 
     @Test func anUnreachablePrimaryRegionIsANoteNotAProblem() async throws {

@@ -88,6 +88,30 @@ struct ReadCoalescerTests {
         #expect(log.fetches.withLock { $0.count } == 1)
     }
 
+    @Test("a cancelled reader stops waiting at once, and a call nobody waits for any more is cancelled")
+    func aCancelledReaderStopsWaiting() async throws {
+        let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+        let fetchWasCancelled = Mutex(false)
+        let coalescer = ReadCoalescer<String, String, String>(window: .milliseconds(5), maxBatch: 10) { _, keys, _ in
+            startedContinuation.yield()
+            do {
+                try await Task.sleep(for: .seconds(30))
+            } catch {
+                fetchWasCancelled.withLock { $0 = true }
+                throw error
+            }
+            return Dictionary(uniqueKeysWithValues: keys.map { ($0, $0) })
+        }
+        let reader = Task { try await coalescer.read("a", in: "r") }
+        var iterator = started.makeAsyncIterator()
+        _ = await iterator.next()   // the call is out
+        reader.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await reader.value }
+        // The fetch's cancellation arrives through the actor; wait for it with the engine's waiter.
+        let waiter = Waiter<Bool>(what: "the fetch to be cancelled", minimumDelay: 0.01, maximumDelay: 0.05) { $0 ? .success : .retry }
+        _ = try await waiter.wait(until: Date().addingTimeInterval(10)) { fetchWasCancelled.withLock { $0 } }
+    }
+
     @Test("the batch's call carries the latest deadline of its readers, none when one reader has none")
     func theLatestDeadlineWins() async throws {
         let seen = Mutex<[Date?]>([])

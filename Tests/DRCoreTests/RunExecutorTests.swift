@@ -154,6 +154,24 @@ struct RunExecutorTests {
         #expect(await unbounded.recorder.peak == 8)
     }
 
+    @Test func aStepThatFailsBeforeItStartsFreesItsSlotForTheNextReadyStep() async throws {
+        let harness = try Harness()
+        // With one slot, `a` (whose argument cannot be evaluated) and `b` are ready together:
+        // `a` fails before it starts and `b` still runs.
+        let runbook = try harness.load("""
+        name: slots
+        steps:
+          - { id: x, action: test.op, with: { name: x } }
+          - { id: a, action: test.op, with: { name: "${{ steps.x.outputs.nothing }}" }, needs: [x], on_failure: continue }
+          - { id: b, action: test.op, with: { name: b }, needs: [x] }
+        """)
+        let (id, _) = try await harness.start(runbook, concurrency: 1)
+        let steps = try await harness.steps(id)
+        #expect(steps["a"]?.state == .failed, "\(String(describing: steps["a"]))")
+        #expect(steps["b"]?.state == .succeeded)
+        #expect(await harness.recorder.ended == ["x", "b"])
+    }
+
     @Test func whenFalseSkipsTheStepAndItsDependents() async throws {
         let harness = try Harness()
         let runbook = try harness.load("""

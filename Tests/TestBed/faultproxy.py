@@ -337,7 +337,7 @@ class Handler(BaseHTTPRequestHandler):
             conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
             for k, v in self.headers.items():  # original order/case, Host included
                 conn.putheader(k, v)
-            conn.endheaders(body or None)  # head and body in one send
+            conn.endheaders(body or None)  # with TCP_NODELAY the body does not wait for an ACK of the head
             resp = conn.getresponse()
             headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP_BY_HOP]
             length = resp.getheader("Content-Length")

@@ -98,10 +98,16 @@ public actor RunExecutor {
             while true {
                 let stopLaunching = stop != nil || paused || interruption.stage != .none
                 if !stopLaunching {
-                    let ready = try await readySteps(excluding: running).prefix(max(0, configuration.concurrency - running.count))
-                    for runner in try await prepare(Array(ready)) {
-                        running.insert(runner.step.id)
-                        group.addTask { (runner.step.id, await runner.run()) }
+                    // Wave by wave: a step that fails before it starts (unknown action, bad
+                    // arguments) frees its slot for the next ready step.
+                    var ready = try await readySteps(excluding: running)[...]
+                    while running.count < configuration.concurrency, !ready.isEmpty {
+                        let wave = Array(ready.prefix(configuration.concurrency - running.count))
+                        ready = ready.dropFirst(wave.count)
+                        for runner in try await prepare(wave) {
+                            running.insert(runner.step.id)
+                            group.addTask { (runner.step.id, await runner.run()) }
+                        }
                     }
                 }
                 reportProgress(running: running, started: started)

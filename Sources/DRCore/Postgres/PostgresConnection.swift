@@ -31,6 +31,9 @@ public final class PostgresConnection: @unchecked Sendable {
     private let cancel: OpaquePointer?
     /// Which `perform` is running on the queue now, and which were cancelled before they ran.
     private let operations = Mutex(Operations())
+    /// Cancel requests on their way to the server: the next statement waits for them, so that a
+    /// late request cannot cancel it instead.
+    private let cancelsInFlight = DispatchGroup()
 
     private struct Operations {
         var next = 0
@@ -119,6 +122,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 queue.async {
+                    self.cancelsInFlight.wait()
                     let wasCancelled = self.operations.withLock { state -> Bool in
                         state.waiting.remove(id)
                         if state.cancelled.remove(id) != nil { return true }
@@ -139,16 +143,25 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Cancels operation `id`: on the server if it is running (never another caller's statement),
     /// else before it starts. The operation still ends on the queue, with the server's error.
     private func cancelOperation(_ id: Int) {
-        operations.withLock { state in
+        let send = operations.withLock { state -> Bool in
             guard state.running == id else {
                 if state.waiting.contains(id) { state.cancelled.insert(id) }
-                return
+                return false
             }
-            guard let cancel else { return }
-            // PQcancel is safe from any thread; holding the lock keeps the statement from ending
-            // and the next one from starting meanwhile (it only sends a request: no waiting on it).
-            var buffer = [CChar](repeating: 0, count: 256)
-            _ = PQcancel(cancel, &buffer, Int32(buffer.count))
+            // Entered while the statement still runs: the next one cannot start before the
+            // request is through.
+            cancelsInFlight.enter()
+            return true
+        }
+        guard send else { return }
+        // PQcancel opens its own connection to the server and waits for it to take the request:
+        // not on the canceller's thread (often one of Swift's few cooperative threads).
+        DispatchQueue.global().async {
+            if let cancel = self.cancel {
+                var buffer = [CChar](repeating: 0, count: 256)
+                _ = PQcancel(cancel, &buffer, Int32(buffer.count))
+            }
+            self.cancelsInFlight.leave()
         }
     }
 

@@ -128,16 +128,25 @@ public final class SQLiteStateStore: StateStore {
         let continuation: CheckedContinuation<Int64, any Error>
     }
 
-    /// On the connection's queue: writes every append waiting now in one transaction. If that
-    /// fails, each is tried on its own, so that one bad entry fails only its own append.
+    /// On the connection's queue: writes every append waiting now in one transaction. When one
+    /// entry breaks a constraint (e.g. its run does not exist), each is tried on its own, so that
+    /// it fails alone; any other failure (busy beyond the timeout, disk full) is every one's.
     private func writePending(_ connection: SQLiteConnection) {
         let group = pendingAppends.withLock { pending in
             defer { pending.removeAll() }
             return pending
         }
         guard !group.isEmpty else { return }
-        if let sequences = try? Self.insert(group, connection) {
+        do {
+            let sequences = try Self.insert(group, connection)
             for (item, sequence) in zip(group, sequences) { item.continuation.resume(returning: sequence) }
+            return
+        } catch let error as SQLiteError where group.count > 1 && error.primaryCode == SQLITE_CONSTRAINT {
+            // One by one below.
+        } catch {
+            for item in group {
+                item.continuation.resume(throwing: Self.storeError(error, path: path, operation: "append to the journal of run \(item.entry.runId)"))
+            }
             return
         }
         for item in group {

@@ -8,24 +8,47 @@ import Foundation
 /// Every read is fresh: a read never joins a batch whose call has already been sent, so a waiter
 /// polling after a change always sees state read after that change. Keys missing from the fetch's
 /// answer read as nil (not found); an error of the fetch is every joined reader's error.
+///
+/// A reader whose task is cancelled (a step's timeout, a second Ctrl-C) stops waiting at once
+/// with `CancellationError`; a call whose readers are all gone is cancelled too.
 public actor ReadCoalescer<Group: Hashable & Sendable, Key: Hashable & Sendable, Value: Sendable> {
     /// Answers one batch: the keys of one group (at most `maxBatch`) and the latest deadline among
     /// the readers that joined it.
     public typealias Fetch = @Sendable (Group, [Key], Date?) async throws -> [Key: Value]
 
-    private struct OpenBatch {
-        let id: Int
-        var keys: [Key]
+    private struct Batch {
+        var keys: [Key] = []
         var deadline: Date?
-        var hasNoDeadline: Bool
-        let task: Task<[Key: Value], any Error>
+        var hasNoDeadline = false
+        var readers: Set<Int> = []
+        /// Sealed: its call is out (or about to go); nobody joins it any more.
+        var sealed = false
+        var task: Task<Void, Never>?
+
+        mutating func add(_ key: Key, deadline readerDeadline: Date?) {
+            if !keys.contains(key) { keys.append(key) }
+            // The call must outlive every reader's deadline; a reader without one lets it wait for the client's own.
+            if let readerDeadline {
+                deadline = max(deadline ?? readerDeadline, readerDeadline)
+            } else {
+                hasNoDeadline = true
+            }
+        }
+    }
+
+    private struct Reader {
+        let batch: Int
+        let key: Key
+        let continuation: CheckedContinuation<Value?, any Error>
     }
 
     private let window: Duration
     private let maxBatch: Int
     private let fetch: Fetch
-    private var open: [Group: OpenBatch] = [:]
-    private var sealed: [Int: (keys: [Key], deadline: Date?)] = [:]
+    private var batches: [Int: Batch] = [:]
+    /// The batch of each group that still takes readers.
+    private var open: [Group: Int] = [:]
+    private var readers: [Int: Reader] = [:]
     private var nextId = 0
 
     /// - Parameters:
@@ -41,42 +64,74 @@ public actor ReadCoalescer<Group: Hashable & Sendable, Key: Hashable & Sendable,
 
     /// The value for `key` in `group`, or nil when the fetch does not return it.
     public func read(_ key: Key, in group: Group, deadline: Date? = nil) async throws -> Value? {
-        let task: Task<[Key: Value], any Error>
-        if var batch = open[group], batch.keys.count < maxBatch || batch.keys.contains(key) {
-            if !batch.keys.contains(key) { batch.keys.append(key) }
-            // The call must outlive every reader's deadline; a reader without one lets it wait for the client's own.
-            if let deadline {
-                batch.deadline = max(batch.deadline ?? deadline, deadline)
-            } else {
-                batch.hasNoDeadline = true
+        let batch = join(key, group: group, deadline: deadline)
+        let reader = nextId
+        nextId += 1
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                guard !Task.isCancelled else { return continuation.resume(throwing: CancellationError()) }
+                readers[reader] = Reader(batch: batch, key: key, continuation: continuation)
+                batches[batch]?.readers.insert(reader)
             }
-            open[group] = batch
-            task = batch.task
-        } else {
-            if let full = open[group] {
-                // Full: it keeps its readers and goes out on its own timer; new readers start the next.
-                sealed[full.id] = (full.keys, full.hasNoDeadline ? nil : full.deadline)
-            }
-            let id = nextId
-            nextId += 1
-            let window = self.window, fetch = self.fetch
-            task = Task {
-                try? await Task.sleep(for: window)
-                let (keys, deadline) = self.seal(group, id: id)   // the task runs on this actor
-                return try await fetch(group, keys, deadline)
-            }
-            open[group] = OpenBatch(id: id, keys: [key], deadline: deadline, hasNoDeadline: deadline == nil, task: task)
+        } onCancel: {
+            Task { await self.cancel(reader: reader) }
         }
-        return try await task.value[key]
     }
 
-    /// Closes the batch to new readers (its call is about to go out) and hands over its keys.
-    private func seal(_ group: Group, id: Int) -> ([Key], Date?) {
-        guard let batch = open[group], batch.id == id else {
-            // Already replaced by a newer batch when this one filled up.
-            return sealed.removeValue(forKey: id).map { ($0.keys, $0.deadline) } ?? ([], nil)
+    /// The open batch of `group` with room for `key` (or holding it already), else a new one.
+    private func join(_ key: Key, group: Group, deadline: Date?) -> Int {
+        if let id = open[group], var batch = batches[id], batch.keys.count < maxBatch || batch.keys.contains(key) {
+            batch.add(key, deadline: deadline)
+            batches[id] = batch
+            return id
         }
-        open[group] = nil
+        // A full batch keeps its readers and goes out on its own timer; this one starts the next.
+        let id = nextId
+        nextId += 1
+        var batch = Batch()
+        batch.add(key, deadline: deadline)
+        let window = self.window, fetch = self.fetch
+        batch.task = Task {   // runs on this actor; `fetch` itself runs off it
+            try? await Task.sleep(for: window)
+            guard let (keys, deadline) = self.seal(id, group: group) else { return }
+            let result: Result<[Key: Value], any Error>
+            do { result = .success(try await fetch(group, keys, deadline)) } catch { result = .failure(error) }
+            self.deliver(id, result)
+        }
+        batches[id] = batch
+        open[group] = id
+        return id
+    }
+
+    /// Closes the batch to new readers (its call is about to go out) and hands over its keys; nil
+    /// when every reader has gone already.
+    private func seal(_ id: Int, group: Group) -> ([Key], Date?)? {
+        if open[group] == id { open[group] = nil }
+        guard var batch = batches[id] else { return nil }
+        guard !batch.readers.isEmpty else {
+            batches[id] = nil
+            return nil
+        }
+        batch.sealed = true
+        batches[id] = batch
         return (batch.keys, batch.hasNoDeadline ? nil : batch.deadline)
+    }
+
+    private func deliver(_ id: Int, _ result: Result<[Key: Value], any Error>) {
+        guard let batch = batches.removeValue(forKey: id) else { return }
+        for reader in batch.readers {
+            guard let waiting = readers.removeValue(forKey: reader) else { continue }
+            waiting.continuation.resume(with: result.map { $0[waiting.key] })
+        }
+    }
+
+    private func cancel(reader: Int) {
+        guard let waiting = readers.removeValue(forKey: reader) else { return }
+        waiting.continuation.resume(throwing: CancellationError())
+        guard var batch = batches[waiting.batch] else { return }
+        batch.readers.remove(reader)
+        batches[waiting.batch] = batch
+        // Nobody waits for this call any more: stop it (an open batch is left to others who may join).
+        if batch.readers.isEmpty && batch.sealed { batch.task?.cancel() }
     }
 }

@@ -79,7 +79,7 @@ struct Preflight {
                           ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source)]))
         }
         for secret in plan.secrets {
-            calls.append(("secret:\(secret.name)", "aws.secretsmanager.check-replica",
+            calls.append(("secret:\(secret.region):\(secret.name)", "aws.secretsmanager.check-replica",
                           ["region": .string(to), "secret": .string(secret.name), "primary_region": .string(secret.region)]))
         }
         let sts = STSClient(client: aws.client), target = to
@@ -151,7 +151,7 @@ struct Preflight {
 
         for secret in plan.secrets {
             let name = "secret \(secret.name) in \(to)"
-            switch results["secret:\(secret.name)"] {
+            switch results["secret:\(secret.region):\(secret.name)"] {
             case .success(let outputs)?:
                 let problems = Self.strings(outputs["problems"]), notes = Self.strings(outputs["notes"])
                 let status = outputs["replication_status"]?.stringValue.map { "replication \($0)" } ?? "replica present"

@@ -36,7 +36,13 @@ struct RegionMove {
             do { return .success(try await Preflight.resolveZones(plan, aws: aws)) } catch { return .failure(error) }
         }()
         var report = try await Preflight(plan: plan, from: from, to: to, kind: kind, aws: aws, registry: registry).run()
-        let (resolvedPlan, unresolved) = try await zonesResolved.get()
+        let resolvedPlan: DRPlan, unresolved: String?
+        do {
+            (resolvedPlan, unresolved) = try await zonesResolved.get()
+        } catch {
+            report.render(format: options.global.output)   // what was checked, before the error that stops the move
+            throw error
+        }
         if let unresolved {
             report.checks.append(.init(name: "traffic cutover", ok: false, detail: unresolved, blocking: false))
         }

@@ -5,8 +5,11 @@ import Foundation
 /// replica is the only writer. Methods: `stop` (StopDBInstance), `parameter-group` (ModifyDBInstance
 /// onto a parameter group, e.g. with `read_only=1`, applied immediately), `reboot-read-only` (the
 /// same, then RebootDBInstance so static parameters apply too) and `security-group`
-/// (ModifyDBInstance onto VPC security groups that admit no clients, applied immediately: it works
-/// on a primary that has replicas, which RDS refuses to stop).
+/// (ModifyDBInstance onto VPC security groups that admit no clients, applied immediately, then
+/// RebootDBInstance: security groups stop new connections only, and the reboot ends the open
+/// ones; it works on a primary that has replicas, which RDS refuses to stop). A resumed
+/// security-group fence reboots again: it cannot tell whether the first reboot happened, and a
+/// second one on an isolated instance costs nothing.
 /// When the old region cannot be reached (transport errors or 5xx after the client's retries), the
 /// step does not fail: it reports `fenced: false, confirmed: false` and why, so the failover goes
 /// on and its report says fencing could not be confirmed.
@@ -36,7 +39,8 @@ struct RDSFenceInstanceAction: RunbookAction {
                 + "RebootDBInstance, then DescribeDBInstances until available with the group in-sync"
         case .securityGroup?:
             return "ModifyDBInstance \(instance) in \(region) VpcSecurityGroupIds=\(arguments.rdsText("security_groups")) "
-                + "ApplyImmediately=true, then DescribeDBInstances until available with exactly those groups"
+                + "ApplyImmediately=true, RebootDBInstance (ends open connections), then DescribeDBInstances until available "
+                + "with exactly those groups active"
         case nil:
             return "fence \(instance) in \(region) (unknown method \(arguments.rdsText("method")))"
         }
@@ -54,7 +58,7 @@ struct RDSFenceInstanceAction: RunbookAction {
         let arguments = RDSArguments(invocation)
         let text = try arguments.optionalString("method") ?? "stop"
         guard let method = Method(rawValue: text) else {
-            throw ActionError(.permanent, "argument 'method' must be stop, parameter-group or reboot-read-only (got \(text))")
+            throw ActionError(.permanent, "argument 'method' must be stop, parameter-group, reboot-read-only or security-group (got \(text))")
         }
         let group = try arguments.optionalString("parameter_group")
         if (method == .parameterGroup || method == .rebootReadOnly) && group == nil {
@@ -79,14 +83,16 @@ struct RDSFenceInstanceAction: RunbookAction {
                 && instance.parameterGroups.contains { $0.name == request.parameterGroup && $0.applyStatus == "in-sync" }
         case .securityGroup:
             return instance.status == "available" && Set(instance.vpcSecurityGroupIds) == Set(request.securityGroups)
+                && instance.vpcSecurityGroupsActive
         }
     }
 
     func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? {
         let request = try request(invocation)
         // A first try of `stop` calls at once (act): RDS refuses to stop an instance that is
-        // stopped or busy, and only then does act look.
-        if invocation.isFirstTry && request.method == .stop { return nil }
+        // stopped or busy, and only then does act look. A security-group fence always acts: its
+        // reboot leaves no trace to observe.
+        if (invocation.isFirstTry && request.method == .stop) || request.method == .securityGroup { return nil }
         return try await reachable(request) {
             guard let instance = try await rds.findDBInstance(region: request.region, identifier: request.instance,
                                                               deadline: invocation.deadline) else {
@@ -133,7 +139,9 @@ struct RDSFenceInstanceAction: RunbookAction {
                     _ = try await rds.modifyDBInstance(region: request.region, identifier: request.instance,
                                                        .init(vpcSecurityGroupIds: request.securityGroups, applyImmediately: true),
                                                        deadline: deadline)
+                    _ = try await waiters.instanceAvailable(region: request.region, identifier: request.instance, until: deadline)
                 }
+                _ = try await rds.rebootDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
             }
             return [:]
         } ?? [:]

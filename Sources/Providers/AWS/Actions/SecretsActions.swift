@@ -54,7 +54,8 @@ struct SecretReplicaCheckAction: RunbookAction {
                 problems.append("secret \(secret) in \(region) is scheduled for deletion")
             }
             if region != primaryRegion {
-                if here.primaryRegion == nil {
+                // DescribeSecret names a standalone (or primary) secret's own region as PrimaryRegion.
+                if here.primaryRegion == nil || here.primaryRegion == region {
                     notes.append("secret \(secret) in \(region) is a standalone secret, not a replica of the one in \(primaryRegion): its value may differ")
                 } else if here.primaryRegion != primaryRegion {
                     notes.append("secret \(secret) in \(region) replicates from \(here.primaryRegion!), not from \(primaryRegion)")

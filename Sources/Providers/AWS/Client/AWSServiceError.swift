@@ -68,7 +68,8 @@ public enum AWSErrorCategory: String, Sendable {
         else if Self.authenticationCodes.contains(code) { self = .authentication }
         else if Self.transientCodes.contains(code) || [500, 502, 503, 504].contains(httpStatus) { self = .transient }
         else if code == "AccessDenied" || code == "AccessDeniedException" || code == "UnauthorizedOperation" { self = .accessDenied }
-        else if code.hasSuffix("NotFound") || code.hasSuffix("NotFoundFault") || code == "NoSuchKey"
+        // JSON services say ResourceNotFoundException / NotFoundException with HTTP 400.
+        else if code.hasSuffix("NotFound") || code.hasSuffix("NotFoundFault") || code.hasSuffix("NotFoundException") || code == "NoSuchKey"
                     || code == "NoSuchBucket" || code == "NoSuchHostedZone" || httpStatus == 404 { self = .notFound }
         else if httpStatus >= 400 && httpStatus < 500 { self = .validation }
         else { self = .other }

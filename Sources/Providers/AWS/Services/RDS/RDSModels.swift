@@ -21,6 +21,8 @@ public struct DBInstance: Sendable, Equatable, Codable {
     /// Parameter group names with their apply status (`in-sync`, `pending-reboot`, `applying`).
     public let parameterGroups: [ParameterGroupStatus]
     public let vpcSecurityGroupIds: [String]
+    /// True when every VPC security group membership is `active` (none `adding` or `removing`).
+    public let vpcSecurityGroupsActive: Bool
     /// `TagList` as DescribeDBInstances returns it (empty when the response has none).
     public let tags: [RDSTag]
 
@@ -47,7 +49,9 @@ public struct DBInstance: Sendable, Equatable, Codable {
         parameterGroups = xml.list("DBParameterGroups", member: "DBParameterGroup").map {
             ParameterGroupStatus(name: $0.string("DBParameterGroupName") ?? "", applyStatus: $0.string("ParameterApplyStatus") ?? "")
         }
-        vpcSecurityGroupIds = xml.list("VpcSecurityGroups", member: "VpcSecurityGroupMembership").compactMap { $0.string("VpcSecurityGroupId") }
+        let memberships = xml.list("VpcSecurityGroups", member: "VpcSecurityGroupMembership")
+        vpcSecurityGroupIds = memberships.compactMap { $0.string("VpcSecurityGroupId") }
+        vpcSecurityGroupsActive = memberships.allSatisfy { ($0.string("Status") ?? "active") == "active" }
         tags = RDSTag.list(xml)
     }
 
