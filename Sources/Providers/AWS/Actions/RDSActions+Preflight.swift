@@ -92,13 +92,13 @@ struct RDSPreflightAction: RunbookAction {
         } else if let primary = try? await rds.findDBInstance(region: sourceRegion, identifier: source, deadline: deadline) {
             // No replica: a restore in the DR region needs the primary's groups there.
             if let subnetGroup = primary.subnetGroupName {
-                let present = await Self.exists { try await rds.subnetGroupExists(region: region, name: subnetGroup, deadline: deadline) }
+                let present = try? await rds.subnetGroupExists(region: region, name: subnetGroup, deadline: deadline)
                 outputs["subnet_group_present"] = present.map(RunValue.bool) ?? .null
                 if present == false { problems.append("DB subnet group \(subnetGroup) does not exist in \(region)") }
             }
             var allPresent: Bool? = primary.parameterGroups.isEmpty ? nil : true
             for group in primary.parameterGroups.map(\.name) {
-                let present = await Self.exists { try await rds.parameterGroupExists(region: region, name: group, deadline: deadline) }
+                let present = try? await rds.parameterGroupExists(region: region, name: group, deadline: deadline)
                 if present == false { problems.append("DB parameter group \(group) does not exist in \(region)") }
                 allPresent = present == nil ? nil : (allPresent ?? true) && present!
             }
@@ -108,11 +108,6 @@ struct RDSPreflightAction: RunbookAction {
         outputs["problems"] = .list(problems.map(RunValue.string))
         outputs["notes"] = .list(notes.map(RunValue.string))
         return outputs
-    }
-
-    /// The answer, or nil when the question could not be asked (it says nothing either way).
-    static func exists(_ check: () async throws -> Bool) async -> Bool? {
-        try? await check()
     }
 
     /// Whether `reference` (an identifier or ARN, as RDS reports a replica's source) names `source`.

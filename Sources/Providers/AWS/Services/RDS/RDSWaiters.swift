@@ -41,13 +41,7 @@ public struct RDSWaiters: Sendable {
         }
         let rds = self.rds
         return try await waiter.wait(until: deadline) {
-            do {
-                return Observation(resource: try await rds.findDBInstance(region: region, identifier: identifier, deadline: deadline), pollError: nil)
-            } catch let error as AWSServiceError where error.isRetryable {
-                return Observation(resource: nil, pollError: error.description)
-            } catch let error as TransportError where error.isRetryable {
-                return Observation(resource: nil, pollError: error.description)
-            }
+            try await Self.poll { try await rds.findDBInstance(region: region, identifier: identifier, deadline: deadline) }
         }.resource
     }
 
@@ -85,6 +79,18 @@ public struct RDSWaiters: Sendable {
         }
     }
 
+    /// One poll: a retryable error (throttling, 5xx after the client's retries, a reset) is one
+    /// more "not yet"; any other error ends the wait.
+    static func poll<Resource>(_ read: () async throws -> Resource?) async throws -> Observation<Resource> {
+        do {
+            return Observation(resource: try await read(), pollError: nil)
+        } catch let error as AWSServiceError where error.isRetryable {
+            return Observation(resource: nil, pollError: error.description)
+        } catch let error as TransportError where error.isRetryable {
+            return Observation(resource: nil, pollError: error.description)
+        }
+    }
+
     static func verdict(_ instance: DBInstance?, identifier: String,
                         holds: (DBInstance) -> Bool) -> Waiter<Observation<DBInstance>>.Verdict {
         guard let instance else { return .failure("\(identifier) does not exist") }
@@ -110,13 +116,7 @@ public struct RDSWaiters: Sendable {
         }
         let rds = self.rds
         return try await waiter.wait(until: deadline) {
-            do {
-                return Observation(resource: try await rds.findDBSnapshot(region: region, snapshot: snapshot, deadline: deadline), pollError: nil)
-            } catch let error as AWSServiceError where error.isRetryable {
-                return Observation(resource: nil, pollError: error.description)
-            } catch let error as TransportError where error.isRetryable {
-                return Observation(resource: nil, pollError: error.description)
-            }
+            try await Self.poll { try await rds.findDBSnapshot(region: region, snapshot: snapshot, deadline: deadline) }
         }.resource!
     }
 
@@ -129,13 +129,7 @@ public struct RDSWaiters: Sendable {
         }
         let rds = self.rds
         _ = try await waiter.wait(until: deadline) {
-            do {
-                return Observation(resource: try await rds.findDBSnapshot(region: region, snapshot: snapshot, deadline: deadline), pollError: nil)
-            } catch let error as AWSServiceError where error.isRetryable {
-                return Observation(resource: nil, pollError: error.description)
-            } catch let error as TransportError where error.isRetryable {
-                return Observation(resource: nil, pollError: error.description)
-            }
+            try await Self.poll { try await rds.findDBSnapshot(region: region, snapshot: snapshot, deadline: deadline) }
         }
     }
 }
