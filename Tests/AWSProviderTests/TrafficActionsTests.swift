@@ -18,18 +18,23 @@ extension TestBedSerial {
             return (try await route53.createHostedZone(name: name, callerReference: TestBed.uniqueName("ref")), name)
         }
 
+        /// The test bed's traffic delays, no faults, a recording client through the proxy, and a new zone.
+        static func zoneUnderTest() async throws -> (TestBed, AWSClient, RecordingTransport, Route53Client, (id: String, name: String)) {
+            let bed = try TestBed.require()
+            try await bed.configureTrafficDelays()
+            try await bed.setFaults([])
+            let (client, recorder) = bed.recordingClient(throughProxy: true)
+            let route53 = Route53Client(client: client)
+            return (bed, client, recorder, route53, try await makeZone(route53))
+        }
+
         static func recordArguments(zone: String, name: String, values: [String], ttl: Int = 60) -> [String: RunValue] {
             ["zone_id": .string(zone), "name": .string(name), "type": .string("A"), "ttl": .int(ttl),
              "values": .list(values.map(RunValue.string))]
         }
 
         @Test func upsertByZoneNameLooksTheZoneUpWhenItRuns() async throws {
-            let bed = try TestBed.require()
-            try await bed.configureTrafficDelays()
-            try await bed.setFaults([])
-            let (client, recorder) = bed.recordingClient(throughProxy: true)
-            let route53 = Route53Client(client: client)
-            let zone = try await Self.makeZone(route53)
+            let (bed, client, recorder, route53, zone) = try await Self.zoneUnderTest()
             let appName = "app." + zone.name
             let upsert = try Self.action("aws.route53.upsert-record", client)
             var arguments = Self.recordArguments(zone: zone.id, name: appName, values: ["10.2.0.10"])
@@ -52,12 +57,7 @@ extension TestBedSerial {
         }
 
         @Test func upsertMovesTheRecordToTheDRValueAndWaitsForInsync() async throws {
-            let bed = try TestBed.require()
-            try await bed.configureTrafficDelays()
-            try await bed.setFaults([])
-            let (client, recorder) = bed.recordingClient(throughProxy: true)
-            let route53 = Route53Client(client: client)
-            let zone = try await Self.makeZone(route53)
+            let (bed, client, recorder, route53, zone) = try await Self.zoneUnderTest()
             let appName = "app." + zone.name
             _ = try await route53.changeResourceRecordSets(zoneId: zone.id, records: [
                 Route53RecordSet(name: appName, type: "A", ttl: 60, values: ["10.0.0.10"]),
@@ -88,12 +88,7 @@ extension TestBedSerial {
         }
 
         @Test func failoverRecordsAreUpsertedWithSetIdentifiers() async throws {
-            let bed = try TestBed.require()
-            try await bed.configureTrafficDelays()
-            try await bed.setFaults([])
-            let (client, recorder) = bed.recordingClient(throughProxy: true)
-            let route53 = Route53Client(client: client)
-            let zone = try await Self.makeZone(route53)
+            let (_, client, recorder, route53, zone) = try await Self.zoneUnderTest()
             let appName = "api." + zone.name
             let upsert = try Self.action("aws.route53.upsert-record", client)
             for (identifier, role, value) in [("use1", "PRIMARY", "10.0.0.20"), ("usw2", "SECONDARY", "10.1.0.20")] {

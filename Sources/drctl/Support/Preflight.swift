@@ -83,9 +83,7 @@ struct Preflight {
                           ["region": .string(to), "secret": .string(secret.name), "primary_region": .string(secret.region)]))
         }
         let sts = STSClient(client: aws.client), target = to
-        async let identity: Result<String, any Error> = {
-            do { return .success(try await sts.getCallerIdentity(region: target).arn) } catch { return .failure(error) }
-        }()
+        async let identity = Result.catching { try await sts.getCallerIdentity(region: target).arn }
         let results = await invokeAll(calls)
 
         // Can we act where we are going? If not, the reads' failures say nothing more.
@@ -204,11 +202,7 @@ struct Preflight {
         let now = Date()
         let invocation = ActionInvocation(runId: "preflight", stepId: name, attempt: 1, arguments: arguments, firstStartedAt: now,
                                           deadline: now.addingTimeInterval(120), isResume: false, services: ActionServices(messages: { _ in }))
-        do {
-            return .success(try await action.verify(invocation, acted: [:]))
-        } catch {
-            return .failure(error)
-        }
+        return await Result.catching { try await action.verify(invocation, acted: [:]) }
     }
 
     /// Fills in the hosted-zone ids of records named by zone name. A zone that does not exist is

@@ -31,10 +31,9 @@ struct RegionMove {
             return
         }
         // The zone lookup goes out with the preflight's reads: the same round trip.
-        async let zonesResolved: Result<(plan: DRPlan, unresolved: String?), any Error> = {
-            guard cutoverByDNS else { return .success((plan, nil)) }
-            do { return .success(try await Preflight.resolveZones(plan, aws: aws)) } catch { return .failure(error) }
-        }()
+        async let zonesResolved = Result.catching {
+            cutoverByDNS ? try await Preflight.resolveZones(plan, aws: aws) : (plan: plan, unresolved: nil)
+        }
         var report = try await Preflight(plan: plan, from: from, to: to, kind: kind, aws: aws, registry: registry).run()
         let resolvedPlan: DRPlan, unresolved: String?
         do {

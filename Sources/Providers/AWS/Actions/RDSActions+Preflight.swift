@@ -34,9 +34,7 @@ struct RDSPreflightAction: RunbookAction {
         // The replica and its lag in one round trip (both reads coalesce with the other databases').
         let now = invocation.services.clock.now()
         let lag = self.lag
-        async let lagRead: Result<RDSReplicaLag.Datapoint?, any Error> = {
-            do { return .success(try await lag.latest(region: region, instance: identifier, now: now, deadline: deadline)) } catch { return .failure(error) }
-        }()
+        async let lagRead = Result.catching { try await lag.latest(region: region, instance: identifier, now: now, deadline: deadline) }
         let replica: DBInstance?
         do {
             replica = try await rds.findDBInstance(region: region, identifier: identifier, deadline: deadline)

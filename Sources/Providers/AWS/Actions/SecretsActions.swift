@@ -34,10 +34,9 @@ struct SecretReplicaCheckAction: RunbookAction {
         let primaryRegion = try arguments.string("primary_region")
         let secrets = self.secrets, deadline = invocation.deadline
         // Both regions in one round trip; the primary's region may be the one that is down.
-        async let primaryRead: Result<SecretsManagerClient.SecretDescription?, any Error> = {
-            guard primaryRegion != region else { return .success(nil) }
-            do { return .success(try await secrets.describeSecret(id: secret, region: primaryRegion, deadline: deadline)) } catch { return .failure(error) }
-        }()
+        async let primaryRead = Result.catching {
+            primaryRegion == region ? nil : try await secrets.describeSecret(id: secret, region: primaryRegion, deadline: deadline)
+        }
         var problems: [String] = [], notes: [String] = []
         var outputs: [String: RunValue] = ["replica_exists": .bool(false), "replication_status": .null]
 
