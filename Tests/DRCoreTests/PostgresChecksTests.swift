@@ -245,8 +245,8 @@ struct PostgresChecksTests {
         let started = Date()
         let summary = try await HeartbeatWriter(url: url, interval: 0.1, source: source).run(for: 1)
         let elapsed = Date().timeIntervalSince(started)
-        #expect(elapsed >= 0.9 && elapsed < 3, "ran \(elapsed) s")
-        #expect(summary.beats >= 8 && summary.beats <= 11, "\(summary)")
+        #expect(elapsed >= 0.9 && elapsed < 10, "ran \(elapsed) s")
+        #expect(summary.beats >= 5 && summary.beats <= 11, "\(summary)")   // a busy machine may delay a few beats
         #expect(summary.lastBeat?.seq == Int64(summary.beats))
 
         let running = HeartbeatWriter(url: url, interval: 0.1, source: source).start()

@@ -2,7 +2,7 @@ import Foundation
 
 /// Merges single-key reads that arrive close together into one batched call: the first read of a
 /// group (e.g. a region) opens a batch, reads of the same group within `window` join it, and one
-/// `fetch` answers them all. A failover's twenty fence steps each waiting for "stopped" become one
+/// `fetch` answers them all (a batch that reaches `maxBatch` keys goes out at once). A failover's twenty fence steps each waiting for "stopped" become one
 /// DescribeDBInstances per poll instead of twenty.
 ///
 /// Every read is fresh: a read never joins a batch whose call has already been sent, so a waiter
@@ -23,6 +23,9 @@ public actor ReadCoalescer<Group: Hashable & Sendable, Key: Hashable & Sendable,
         var readers: Set<Int> = []
         /// Sealed: its call is out (or about to go); nobody joins it any more.
         var sealed = false
+        /// The window: sends the call when it ends.
+        var timer: Task<Void, Never>?
+        /// The call.
         var task: Task<Void, Never>?
 
         mutating func add(_ key: Key, deadline readerDeadline: Date?) {
@@ -78,42 +81,56 @@ public actor ReadCoalescer<Group: Hashable & Sendable, Key: Hashable & Sendable,
         }
     }
 
-    /// The open batch of `group` with room for `key` (or holding it already), else a new one.
+    /// The open batch of `group` with room for `key` (or holding it already), else a new one. A
+    /// batch that is full goes out at once; the others when their window ends.
     private func join(_ key: Key, group: Group, deadline: Date?) -> Int {
-        if let id = open[group], var batch = batches[id], batch.keys.count < maxBatch || batch.keys.contains(key) {
+        let id: Int
+        if let openId = open[group], var batch = batches[openId], batch.keys.count < maxBatch || batch.keys.contains(key) {
+            id = openId
             batch.add(key, deadline: deadline)
             batches[id] = batch
-            return id
+        } else {
+            id = nextId
+            nextId += 1
+            var batch = Batch()
+            batch.add(key, deadline: deadline)
+            let window = self.window
+            batch.timer = Task {   // runs on this actor
+                try? await Task.sleep(for: window)
+                self.send(id, group: group)
+            }
+            batches[id] = batch
+            open[group] = id
         }
-        // A full batch keeps its readers and goes out on its own timer; this one starts the next.
-        let id = nextId
-        nextId += 1
-        var batch = Batch()
-        batch.add(key, deadline: deadline)
-        let window = self.window, fetch = self.fetch
-        batch.task = Task {   // runs on this actor; `fetch` itself runs off it
-            try? await Task.sleep(for: window)
-            guard let (keys, deadline) = self.seal(id, group: group) else { return }
+        if batches[id]?.keys.count == maxBatch { send(id, group: group) }
+        return id
+    }
+
+    /// Seals the batch (nobody joins it any more) and starts its call, once. The call starts on
+    /// this actor after the reader now joining has registered.
+    private func send(_ id: Int, group: Group) {
+        guard var batch = batches[id], !batch.sealed else { return }
+        if open[group] == id { open[group] = nil }
+        batch.sealed = true
+        batch.timer?.cancel()
+        let fetch = self.fetch
+        batch.task = Task {
+            guard let (keys, deadline) = self.waitingKeys(id) else { return }
             let result: Result<[Key: Value], any Error>
             do { result = .success(try await fetch(group, keys, deadline)) } catch { result = .failure(error) }
             self.deliver(id, result)
         }
         batches[id] = batch
-        open[group] = id
-        return id
     }
 
-    /// Closes the batch to new readers (its call is about to go out) and hands over its keys; nil
-    /// when every reader has gone already.
-    private func seal(_ id: Int, group: Group) -> ([Key], Date?)? {
-        if open[group] == id { open[group] = nil }
-        guard var batch = batches[id] else { return nil }
+    /// The keys and deadline of a sealed batch's call; nil (and the batch gone) when every reader
+    /// has left already.
+    private func waitingKeys(_ id: Int) -> ([Key], Date?)? {
+        guard let batch = batches[id] else { return nil }
         guard !batch.readers.isEmpty else {
             batches[id] = nil
             return nil
         }
-        batch.sealed = true
-        batches[id] = batch
         return (batch.keys, batch.hasNoDeadline ? nil : batch.deadline)
     }
 
