@@ -30,7 +30,8 @@ import Yams
           primary: { region: us-east-1, instance: billing-primary }
           replicas: [ { region: us-west-2, instance: billing-replica } ]
       secrets:
-        - { name: shop/db, region: us-east-1 }
+        - { name: shop/db, region: us-east-1, promote_on_failover: true }
+        - { name: shop/api-key, region: us-east-1 }
       dns:
         - { zone_id: Z123, name: app.shop.example., type: CNAME, ttl: 60,
             values: { us-east-1: [use1.shop.example.], us-west-2: [usw2.shop.example.] } }
@@ -47,7 +48,7 @@ import Yams
     @Test func theReferencePlanLoadsWithItsSecret() throws {
         let plan = try DRPlanLoader.load(path: "Runbooks/drplan.yaml")
         #expect(plan.name == "reference")
-        #expect(plan.secrets == [.init(name: "orders/db-credentials", region: "us-east-1")])
+        #expect(plan.secrets == [.init(name: "orders/db-credentials", region: "us-east-1", promoteOnFailover: true)])
         #expect(plan.databases.map(\.fence) == ["stop"])
     }
 
@@ -57,7 +58,7 @@ import Yams
         #expect(plan.regions.contains("us-east-1"))
         let yaml = try FailoverRunbookGenerator.yaml(plan: plan, kind: .failover, from: "us-east-1", to: "us-west-2")
         let runbook = try RunbookLoader.parse(text: yaml, path: "generated.yaml", catalog: Self.registry.catalog)
-        #expect(runbook.steps.count == 7)   // scale, 2 × (fence, promote), dns, report
+        #expect(runbook.steps.count == 8)   // scale, 2 × (fence, promote), promote-secret, dns, report
         let steps = try Self.steps(yaml)
         let fence = try #require(steps["fence-orders"]?["with"] as? [String: Any])
         #expect(fence["method"] as? String == "security-group")
@@ -66,6 +67,14 @@ import Yams
         #expect(steps["fence-orders"]?["on_failure"] as? String == "continue")
         #expect(Set(steps["dns-app-shop-example"]?["needs"] as? [String] ?? [])
                 == ["promote-orders", "promote-billing", "scale-shop-dr-workers"])
+        // Only the secret marked promote_on_failover is promoted, once the databases are.
+        let secret = try #require(steps["promote-secret-shop-db"])
+        #expect(secret["action"] as? String == "aws.secretsmanager.promote-replica")
+        #expect(secret["with"] as? [String: String] == ["region": "us-west-2", "secret": "shop/db"])
+        #expect(Set(secret["needs"] as? [String] ?? []) == ["promote-orders", "promote-billing"])
+        #expect(secret["on_failure"] as? String == "continue")
+        #expect(!steps.keys.contains { $0.contains("api-key") })
+        #expect((steps["report"]?["needs"] as? [String])?.contains("promote-secret-shop-db") == true)
     }
 
     @Test func aGeneratedSwitchoverWaitsForEachReplicaBetweenFenceAndPromotion() throws {
@@ -74,6 +83,7 @@ import Yams
         _ = try RunbookLoader.parse(text: yaml, path: "generated.yaml", catalog: Self.registry.catalog)
         let steps = try Self.steps(yaml)
         #expect(steps["catch-up-billing"]?["needs"] as? [String] == ["fence-billing"])
+        #expect(steps["promote-secret-shop-db"] == nil)   // a planned move keeps the secret's primary where it is
         #expect(steps["promote-billing"]?["needs"] as? [String] == ["catch-up-billing"])
         #expect(steps["fence-billing"]?["on_failure"] as? String == "abort")
     }
@@ -94,11 +104,13 @@ import Yams
               fence: teleport
           secrets:
             - { name: "arn:aws:secretsmanager:us-east-1:123456789012:secret:shop/db-AbCdEf", region: us-east-1 }
+            - { name: shop/api-key, region: us-east-1, promote_on_failover: "yes please" }
         """
         let error = #expect(throws: RunbookValidationError.self) { try DRPlanLoader.parse(bytes: Array(bad.utf8), path: "bad.yaml") }
         let problems = error?.problems.map { "\($0.location.line): \($0.message)" } ?? []
         #expect(problems.contains { $0.hasPrefix("8: found fence security-group without fence_security_groups") }, "\(problems)")
         #expect(problems.contains { $0.hasPrefix("12: found fence 'teleport'") }, "\(problems)")
         #expect(problems.contains { $0.hasPrefix("14: found an ARN, expected the secret's name") }, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("15: found") && $0.contains("expected true or false for promote_on_failover") }, "\(problems)")
     }
 }

@@ -24,6 +24,16 @@ def instance(region, identifier):
         return {"error": error.response["Error"]["Code"]}
 
 
+def secret(region, name):
+    """The secret's replication as DescribeSecret reports it in `region` (metadata only)."""
+    try:
+        described = boto3.client("secretsmanager", region_name=region, **KW).describe_secret(SecretId=name)
+        return {"primary_region": described.get("PrimaryRegion"),
+                "replicas": [r["Region"] for r in described.get("ReplicationStatus", [])]}
+    except ClientError as error:
+        return {"error": error.response["Error"]["Code"]}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--prefix", default="orders")
@@ -37,7 +47,9 @@ def main():
     nodegroup = boto3.client("eks", region_name="us-west-2", **KW).describe_nodegroup(
         clusterName=f"{p}-dr", nodegroupName="workers")["nodegroup"]["scalingConfig"]
     print(json.dumps({"primary": instance("us-east-1", f"{p}-primary"), "replica": instance("us-west-2", f"{p}-replica"),
-                      "records": records, "standby_nodegroup": nodegroup}))
+                      "records": records, "standby_nodegroup": nodegroup,
+                      "secret": {"us-east-1": secret("us-east-1", f"{p}/db-credentials"),
+                                 "us-west-2": secret("us-west-2", f"{p}/db-credentials")}}))
 
 
 if __name__ == "__main__":

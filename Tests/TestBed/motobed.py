@@ -473,6 +473,44 @@ def _change_status(cid):
 
 
 # ---------------------------------------------------------------------------
+# Secrets Manager: StopReplicationToReplica (moto 5.2.1 has none)
+# ---------------------------------------------------------------------------
+def _patch_secretsmanager():
+    """Promotes a replica secret to a standalone secret in its region, as AWS does: the replica
+    keeps its ARN, name, value and tags, and leaves the primary's ReplicationStatus.
+    https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_StopReplicationToReplica.html"""
+    from moto.secretsmanager import models as sm
+    from moto.secretsmanager.exceptions import InvalidRequestException, SecretNotFoundException
+    from moto.secretsmanager.responses import SecretsManagerResponse
+
+    def stop_replication_to_replica(backend, secret_id):
+        replica = backend.secrets.get(secret_id)
+        if replica is None:
+            raise SecretNotFoundException()
+        if not isinstance(replica, sm.ReplicaSecret):
+            raise InvalidRequestException(
+                f"Operation is not permitted: {replica.name} in {backend.region_name} is not a replica secret.")
+        source = replica.source
+        standalone = copy.copy(source)
+        standalone.region = backend.region_name
+        standalone.arn = replica.arn
+        standalone.replicas = []
+        standalone.versions = copy.deepcopy(source.versions)
+        standalone.tags = copy.deepcopy(source.tags)
+        standalone.rotation_enabled = False  # rotation stays with the old primary until set up here
+        dict.pop(backend.secrets, replica.arn, None)
+        backend.secrets[standalone.name] = standalone
+        if replica in source.replicas:
+            source.replicas.remove(replica)
+        return replica.arn
+
+    def response(self):
+        return json.dumps({"ARN": stop_replication_to_replica(self.backend, self._get_param("SecretId"))})
+
+    SecretsManagerResponse.stop_replication_to_replica = response
+
+
+# ---------------------------------------------------------------------------
 # Bootstrap and the WSGI wrapper
 # ---------------------------------------------------------------------------
 class Bed:
@@ -614,6 +652,7 @@ def main():
     _patch_rds()
     _patch_s3()
     _patch_route53()
+    _patch_secretsmanager()
 
     bed = Bed()
     server = make_server("127.0.0.1", args.port, bed, threaded=True)

@@ -57,7 +57,7 @@ struct FailoverCommandTests {
               buckets:
                 - { source: \(prefix)-docs, source_region: us-east-1, destination: \(prefix)-docs-dr, destination_region: us-west-2, storage_class: STANDARD_IA }
               secrets:
-                - { name: \(prefix)/db-credentials, region: us-east-1 }
+                - { name: \(prefix)/db-credentials, region: us-east-1, promote_on_failover: true }
               dns:
                 - { zone_name: \(prefix).example.com., name: app.\(prefix).example.com., type: CNAME, ttl: 60,
                     values: { us-east-1: [app-use1.\(prefix).example.com.], us-west-2: [app-usw2.\(prefix).example.com.] } }
@@ -137,6 +137,10 @@ struct FailoverCommandTests {
         #expect((state["primary"] as? [String: Any])?["status"] as? String == "stopped")
         #expect((state["records"] as? [String: [String]])?["app.\(bed.prefix).example.com."] == ["app-usw2.\(bed.prefix).example.com."])
         #expect((state["standby_nodegroup"] as? [String: Int])?["desiredSize"] == 6)
+        // The secret's replica is standalone now, and the old primary no longer replicates to it.
+        let secret = try #require(state["secret"] as? [String: [String: Any]])
+        #expect([nil, "us-west-2"].contains(secret["us-west-2"]?["primary_region"] as? String), "\(secret)")
+        #expect((secret["us-east-1"]?["replicas"] as? [String])?.contains("us-west-2") == false, "\(secret)")
         #expect(result.stdout.contains("RTO measured"))
     }
 
@@ -236,9 +240,11 @@ struct FailoverCommandTests {
         let result = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--dry-run"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("PromoteReadReplica"))
+        #expect(result.stdout.contains("StopReplicationToReplica"))   // the plan promotes its secret
         let counts = try await bed.control("GET", "/_faults/counts")["requests"] as? [String: [String: Int]] ?? [:]
         let mutating = ["PromoteReadReplica", "StopDBInstance", "ModifyDBInstance", "RebootDBInstance", "ChangeResourceRecordSets",
-                        "UpdateNodegroupConfig", "PutObject", "SetDesiredCapacity", "UpdateService", "UpdateRoutingControlState"]
+                        "UpdateNodegroupConfig", "PutObject", "SetDesiredCapacity", "UpdateService", "UpdateRoutingControlState",
+                        "StopReplicationToReplica"]
         for (service, operations) in counts {
             for operation in operations.keys {
                 #expect(!mutating.contains(operation), "dry run called \(service) \(operation)")
@@ -323,5 +329,7 @@ struct FailoverCommandTests {
         let state = try bed.inspect()
         #expect((state["replica"] as? [String: Any])?["status"] as? String == "available")
         #expect((state["records"] as? [String: [String]])?["app.\(bed.prefix).example.com."] == ["app-usw2.\(bed.prefix).example.com."])
+        // A planned move leaves the secret replicating from its primary.
+        #expect(((state["secret"] as? [String: [String: Any]])?["us-west-2"]?["primary_region"] as? String) == "us-east-1")
     }
 }

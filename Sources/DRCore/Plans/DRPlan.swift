@@ -53,6 +53,9 @@ public struct DRPlan: Sendable, Equatable {
         public var name: String
         /// The region of the primary secret.
         public var region: String
+        /// A failover (not a switchover) promotes the replica in the target region to a standalone
+        /// secret, so it can be changed and rotated there (`aws.secretsmanager.promote-replica`).
+        public var promoteOnFailover: Bool = false
     }
 
     public struct DNSRecord: Sendable, Equatable {

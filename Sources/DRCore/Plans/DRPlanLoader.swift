@@ -26,7 +26,7 @@ import Yams
 ///   buckets:
 ///     - { source: orders-docs, source_region: us-east-1, destination: orders-docs-dr, destination_region: us-west-2, storage_class: STANDARD_IA }
 ///   secrets:                           # each needs a replica where the applications will run
-///     - { name: orders/db-credentials, region: us-east-1 }
+///     - { name: orders/db-credentials, region: us-east-1, promote_on_failover: true }
 ///   dns:
 ///     - zone_id: Z0123456789
 ///       name: app.example.com.
@@ -146,12 +146,14 @@ struct DRPlanDecoder: LocatedYAMLDecoding {
                                       storageClass: entry["storage_class"].flatMap { string($0.value, what: "storage_class") }))
         }
         for item in list(aws["secrets"]?.value, what: "aws.secrets") {
-            guard let entry = mapping(item, keys: ["name", "region"], required: ["name", "region"], what: "a secret") else { continue }
+            guard let entry = mapping(item, keys: ["name", "region", "promote_on_failover"], required: ["name", "region"],
+                                      what: "a secret") else { continue }
             let name = entry["name"].flatMap { string($0.value, what: "secret name") } ?? ""
             if name.hasPrefix("arn:") {
                 problem(entry["name"]?.value, "found an ARN, expected the secret's name (an ARN names one region; its replicas have their own)")
             }
-            plan.secrets.append(.init(name: name, region: entry["region"].flatMap { region($0.value, what: "region of secret \(name)") } ?? ""))
+            plan.secrets.append(.init(name: name, region: entry["region"].flatMap { region($0.value, what: "region of secret \(name)") } ?? "",
+                                      promoteOnFailover: entry["promote_on_failover"].flatMap { bool($0.value, what: "promote_on_failover") } ?? false))
         }
         for item in list(aws["dns"]?.value, what: "aws.dns") {
             guard let entry = mapping(item, keys: ["zone_id", "zone_name", "name", "type", "ttl", "values"], required: ["name", "values"],

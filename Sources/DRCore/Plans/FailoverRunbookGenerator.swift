@@ -108,6 +108,23 @@ public enum FailoverRunbookGenerator {
             add("    retry: { attempts: 3, backoff: 10s, on: [transient, throttling, timeout] }")
         }
 
+        // After the databases are promoted (the move is then under way): a promoted secret cannot
+        // go back to being a replica. A planned switchover leaves secrets as they are.
+        var secretSteps: [String] = []
+        for secret in plan.secrets where kind == .failover && secret.promoteOnFailover && secret.region == from {
+            let id = stepId("promote-secret", secret.name)
+            secretSteps.append(id)
+            add("  - id: \(id)")
+            add("    description: \(quote("make the replica in \(to) a standalone secret, so it can be changed and rotated there"))")
+            add("    action: aws.secretsmanager.promote-replica")
+            if !promoteSteps.isEmpty { add("    needs: [\(promoteSteps.joined(separator: ", "))]") }
+            add("    with: { region: \(to), secret: \(quote(secret.name)) }")
+            add("    timeout: 10m")
+            add("    estimate: 1m")
+            add("    retry: { attempts: 3, backoff: 5s, on: [transient, throttling, timeout] }")
+            add("    on_failure: continue")
+        }
+
         var evidenceSteps: [String] = []
         for bucket in plan.buckets where bucket.destinationRegion == to {
             let id = stepId("s3-backlog", bucket.source)
@@ -155,7 +172,7 @@ public enum FailoverRunbookGenerator {
             }
         }
 
-        let reportNeeds = trafficSteps + evidenceSteps + (trafficSteps.isEmpty ? trafficNeeds : [])
+        let reportNeeds = trafficSteps + evidenceSteps + secretSteps + (trafficSteps.isEmpty ? trafficNeeds : [])
         add("  - id: report")
         add("    action: notify")
         if !reportNeeds.isEmpty { add("    needs: [\(reportNeeds.joined(separator: ", "))]") }

@@ -126,6 +126,12 @@ extension LocatedYAMLDecoding {
         return nil
     }
 
+    mutating func bool(_ node: Node, what: String) -> Bool? {
+        if case .scalar(let scalar) = node, case .bool(let value) = Self.plainValue(scalar) { return value }
+        problem(node, "found \(describe(node)), expected true or false for \(what)")
+        return nil
+    }
+
     mutating func int(_ node: Node, what: String) -> Int? {
         if case .scalar(let scalar) = node, case .int(let value) = Self.plainValue(scalar) { return value }
         problem(node, "found \(describe(node)), expected a whole number for \(what)")

@@ -1,12 +1,15 @@
 import DRCore
 import Foundation
 
-/// Secrets Manager checks (`aws.secretsmanager.*`). Applications in the DR region read their
+/// Secrets Manager actions (`aws.secretsmanager.*`). Applications in the DR region read their
 /// credentials from a replica of each secret; without one, a failover moves traffic to an
-/// application that cannot connect. Only metadata is read, never a secret's value.
+/// application that cannot connect. After a failover the replica can be promoted, so the secret
+/// can be changed and rotated where the applications now run. Only metadata is read, never a
+/// secret's value.
 public enum SecretsActions {
     public static func all(client: AWSClient) -> [any RunbookAction] {
-        [SecretReplicaCheckAction(secrets: SecretsManagerClient(client: client))]
+        let secrets = SecretsManagerClient(client: client)
+        return [SecretReplicaCheckAction(secrets: secrets), SecretReplicaPromoteAction(secrets: secrets)]
     }
 }
 
@@ -82,5 +85,83 @@ struct SecretReplicaCheckAction: RunbookAction {
         outputs["problems"] = .list(problems.map(RunValue.string))
         outputs["notes"] = .list(notes.map(RunValue.string))
         return outputs
+    }
+}
+
+/// `aws.secretsmanager.promote-replica` (mutating): makes the replica of `secret` in `region` a
+/// standalone secret (StopReplicationToReplica, sent to `region` itself: it needs nothing from
+/// the primary's region, which may be down). Until then a replica is read-only: nobody can change
+/// or rotate it, and rotation keeps running against the old region's secret. Promotion cannot be
+/// undone (replicating back is a new ReplicateSecretToRegions from the new primary), and rotation
+/// must be set up on the promoted secret: `rotation_enabled` in the outputs says how it stands.
+/// https://docs.aws.amazon.com/secretsmanager/latest/userguide/standalone.html
+struct SecretReplicaPromoteAction: RunbookAction {
+    let secrets: SecretsManagerClient
+    let name = "aws.secretsmanager.promote-replica"
+    let isMutating = true
+    let parameters: [ActionCatalog.Parameter] = [.init("region", .string, required: true), .init("secret", .string, required: true)]
+
+    func describe(_ arguments: [String: RunValue]) -> String {
+        "promote the replica of secret \(arguments["secret"]?.description ?? "?") in \(arguments["region"]?.description ?? "?") "
+            + "to a standalone secret (Secrets Manager StopReplicationToReplica there)"
+    }
+
+    private func target(_ invocation: ActionInvocation) throws -> (region: String, secret: String) {
+        let arguments = StepArguments(invocation.arguments)
+        return (try arguments.string("region"), try arguments.string("secret"))
+    }
+
+    /// The secret in `region`: standalone (done), a replica (to promote), or missing (an error:
+    /// there is nothing to promote, and a failover's preflight would have said so).
+    private func read(_ region: String, _ secret: String, deadline: Date) async throws -> SecretsManagerClient.SecretDescription {
+        guard let found = try await secrets.describeSecret(id: secret, region: region, deadline: deadline) else {
+            throw ActionError(.permanent, "secret \(secret) does not exist in \(region): there is no replica to promote")
+        }
+        return found
+    }
+
+    /// DescribeSecret names a standalone (or primary) secret's own region as its PrimaryRegion.
+    private static func isStandalone(_ secret: SecretsManagerClient.SecretDescription, in region: String) -> Bool {
+        secret.primaryRegion == nil || secret.primaryRegion == region
+    }
+
+    private static func outputs(_ secret: SecretsManagerClient.SecretDescription, promotedFrom: String?) -> [String: RunValue] {
+        ["promoted": .bool(true), "arn": secret.arn.map(RunValue.string) ?? .null,
+         "promoted_from": promotedFrom.map(RunValue.string) ?? .null, "rotation_enabled": .bool(secret.rotationEnabled ?? false)]
+    }
+
+    func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? {
+        // A first try goes straight to act, which reads the secret before it calls anyway.
+        if invocation.isFirstTry { return nil }
+        let (region, secret) = try target(invocation)
+        let found = try await AWSStepErrors.run { try await read(region, secret, deadline: invocation.deadline) }
+        return Self.isStandalone(found, in: region) ? Self.outputs(found, promotedFrom: nil) : nil
+    }
+
+    func act(_ invocation: ActionInvocation) async throws -> [String: RunValue] {
+        let (region, secret) = try target(invocation)
+        let before = try await AWSStepErrors.run { try await read(region, secret, deadline: invocation.deadline) }
+        if Self.isStandalone(before, in: region) { return ["promoted_from": .null] }
+        _ = try await AWSStepErrors.run(acting: true) {
+            try await secrets.stopReplicationToReplica(id: secret, region: region, deadline: invocation.deadline)
+        }
+        return ["promoted_from": before.primaryRegion.map(RunValue.string) ?? .null]
+    }
+
+    func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
+        let (region, secret) = try target(invocation)
+        let secrets = self.secrets
+        let waiter = Waiter<SecretsManagerClient.SecretDescription?>(
+            what: "secret \(secret) in \(region) to be standalone", minimumDelay: 1, maximumDelay: 10, clock: invocation.services.clock
+        ) { found in
+            guard let found else { return .failure("secret \(secret) is gone from \(region)") }
+            return Self.isStandalone(found, in: region) ? .success : .retry
+        }
+        let promoted = try await AWSStepErrors.run {
+            try await waiter.wait(until: invocation.deadline) {
+                try await secrets.describeSecret(id: secret, region: region, deadline: invocation.deadline)
+            }
+        }
+        return Self.outputs(promoted!, promotedFrom: acted["promoted_from"]?.stringValue)
     }
 }

@@ -1,8 +1,9 @@
 import DRCore
 import Foundation
 
-/// AWS Secrets Manager over JSON 1.1: what a failover needs to know about a replicated secret.
-/// Only metadata is read (DescribeSecret); a secret's value never passes through drctl.
+/// AWS Secrets Manager over JSON 1.1: what a failover needs to know about a replicated secret,
+/// and the promotion of a replica to a standalone secret. Only metadata is read (DescribeSecret);
+/// a secret's value never passes through drctl.
 /// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html
 public struct SecretsManagerClient: Sendable {
     /// DescribeSecret's answer, reduced to replication.
@@ -26,10 +27,12 @@ public struct SecretsManagerClient: Sendable {
         public let replicationStatus: [Replica]?
         /// Epoch seconds: set while the secret is scheduled for deletion.
         public let deletedDate: Double?
+        /// Whether Secrets Manager rotates this secret (a replica reports its primary's setting).
+        public let rotationEnabled: Bool?
 
         enum CodingKeys: String, CodingKey {
             case arn = "ARN", name = "Name", primaryRegion = "PrimaryRegion", replicationStatus = "ReplicationStatus",
-                 deletedDate = "DeletedDate"
+                 deletedDate = "DeletedDate", rotationEnabled = "RotationEnabled"
         }
     }
 
@@ -38,18 +41,34 @@ public struct SecretsManagerClient: Sendable {
 
     public init(client: AWSClient) { self.client = client }
 
+    /// The input of the operations that name one secret.
+    private struct SecretIdInput: Encodable {
+        let secretId: String
+        enum CodingKeys: String, CodingKey { case secretId = "SecretId" }
+    }
+
     /// The secret's metadata in `region`, or nil when Secrets Manager says ResourceNotFoundException.
     public func describeSecret(id: String, region: String, deadline: Date? = nil) async throws -> SecretDescription? {
-        struct Input: Encodable {
-            let secretId: String
-            enum CodingKeys: String, CodingKey { case secretId = "SecretId" }
-        }
-        let request = try JSONProtocol.request(operation: "DescribeSecret", service: service, input: Input(secretId: id))
+        let request = try JSONProtocol.request(operation: "DescribeSecret", service: service, input: SecretIdInput(secretId: id))
         do {
             let response = try await client.send(request, service: service, region: region, deadline: deadline)
             return try AWSResponseDecoding.json(SecretDescription.self, from: response, operation: "DescribeSecret")
         } catch let error as AWSServiceError where error.category == .notFound {
             return nil
         }
+    }
+
+    /// Promotes the replica of `id` in `region` to a standalone secret there (StopReplicationToReplica,
+    /// called in the replica's own region, so it works while the primary's region is down). Returns
+    /// the promoted secret's ARN.
+    /// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_StopReplicationToReplica.html
+    public func stopReplicationToReplica(id: String, region: String, deadline: Date? = nil) async throws -> String? {
+        struct Output: Decodable {
+            let arn: String?
+            enum CodingKeys: String, CodingKey { case arn = "ARN" }
+        }
+        let request = try JSONProtocol.request(operation: "StopReplicationToReplica", service: service, input: SecretIdInput(secretId: id))
+        let response = try await client.send(request, service: service, region: region, deadline: deadline)
+        return try AWSResponseDecoding.json(Output.self, from: response, operation: "StopReplicationToReplica").arn
     }
 }
