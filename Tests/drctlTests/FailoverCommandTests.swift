@@ -142,6 +142,7 @@ struct FailoverCommandTests {
         #expect([nil, "us-west-2"].contains(secret["us-west-2"]?["primary_region"] as? String), "\(secret)")
         #expect((secret["us-east-1"]?["replicas"] as? [String])?.contains("us-west-2") == false, "\(secret)")
         #expect(result.stdout.contains("RTO measured"))
+        #expect(result.stdout.contains("promote-secret-\(bed.prefix)-db-credentials: standalone; rotation is off there"), "\(result.stdout)")
     }
 
     @Test func failoverIsRefusedWhenASecretHasNoReplicaInTheTargetRegion() async throws {

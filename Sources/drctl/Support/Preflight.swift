@@ -241,6 +241,8 @@ enum Summary {
         let expectedDataLossSeconds: Double?
         let rpoBudgetSeconds: Double?
         let fencing: [String: String]
+        /// Each promoted secret: where it stands after the move, and whether rotation needs setting up.
+        let secrets: [String: String]
     }
 
     static func print(store: any StateStore, runId: String, plan: DRPlan, report: Preflight.Report, format: OutputFormat) async throws {
@@ -254,10 +256,21 @@ enum Summary {
             let confirmed = step.outputs["confirmed"]?.boolValue
             fencing[id] = confirmed == true ? "confirmed" : (step.state == .succeeded ? "could not be confirmed: \(step.outputs["reason"]?.description ?? "region unreachable")" : step.state.rawValue)
         }
+        var secrets: [String: String] = [:]
+        for (id, step) in replay.steps where id.hasPrefix("promote-secret-") {
+            switch step.state {
+            case .succeeded where step.outputs["rotation_enabled"]?.boolValue == true:
+                secrets[id] = "standalone; rotation on"
+            case .succeeded:
+                secrets[id] = "standalone; rotation is off there: set it up on the promoted secret"
+            default:
+                secrets[id] = "still a replica (\(step.state.rawValue)\(step.error.map { ": \($0)" } ?? "")): applications can read it, nobody can change it"
+            }
+        }
         let summary = Report(run: runId, status: replay.runStatus?.rawValue ?? "?",
                              rtoSeconds: started.flatMap { start in ended.map { $0.timeIntervalSince(start) } },
                              rtoBudgetSeconds: plan.budgets.rto, expectedDataLossSeconds: report.expectedDataLoss,
-                             rpoBudgetSeconds: plan.budgets.rpo, fencing: fencing)
+                             rpoBudgetSeconds: plan.budgets.rpo, fencing: fencing, secrets: secrets)
         try await store.append(JournalEntry(runId: runId, at: Date(), kind: .note, detail: [
             "event": .string("summary"), "rto": summary.rtoSeconds.map { .duration($0) } ?? .null,
             "expected_data_loss": summary.expectedDataLossSeconds.map { .duration($0) } ?? .null,
@@ -273,5 +286,6 @@ enum Summary {
         let loss = summary.expectedDataLossSeconds.map(DurationText.format) ?? "unknown"
         Swift.print("  RPO expected: \(loss) of a \(DurationText.format(plan.budgets.rpo ?? 0)) budget")
         for (step, state) in fencing.sorted(by: { $0.key < $1.key }) { Swift.print("  \(step): \(state)") }
+        for (step, state) in secrets.sorted(by: { $0.key < $1.key }) { Swift.print("  \(step): \(state)") }
     }
 }
