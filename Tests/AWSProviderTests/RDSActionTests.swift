@@ -43,7 +43,7 @@ import Testing
         let group = TestBed.uniqueName("read-only")
         _ = try await rds.call("CreateDBParameterGroup", region: RDSTestBed.primaryRegion) {
             $0.set("DBParameterGroupName", group)
-            $0.set("DBParameterGroupFamily", "postgres15")
+            $0.set("DBParameterGroupFamily", "postgres13")
             $0.set("Description", "default_transaction_read_only=on")
         }
         let fence = try RDSTestBed.action("aws.rds.fence-instance", client: client)
@@ -171,6 +171,57 @@ import Testing
         #expect(outputs["replicating"] == .bool(false))
         guard case .list(let problems)? = outputs["problems"] else { Issue.record("no problems list"); return }
         #expect(problems.contains { $0.stringValue?.contains("does not exist") == true })
+    }
+
+    @Test func preflightWithoutAReplicaNeedsThePrimarysParameterAndOptionGroupsInTheDRRegion() async throws {
+        let (client, recorder) = bed.recordingClient()
+        let rds = RDSClient(client: client)
+        let name = TestBed.uniqueName("groups")
+        func createGroups(in region: String) async throws {
+            _ = try await rds.call("CreateDBParameterGroup", region: region) {
+                $0.set("DBParameterGroupName", name + "-pg")
+                $0.set("DBParameterGroupFamily", "postgres13")
+                $0.set("Description", "drctl test")
+            }
+            _ = try await rds.call("CreateOptionGroup", region: region) {
+                $0.set("OptionGroupName", name + "-og")
+                $0.set("EngineName", "postgres")
+                $0.set("MajorEngineVersion", "13")
+                $0.set("OptionGroupDescription", "drctl test")
+            }
+        }
+        try await createGroups(in: RDSTestBed.primaryRegion)
+        _ = try await rds.call("CreateDBInstance", region: RDSTestBed.primaryRegion) {
+            $0.set("DBInstanceIdentifier", name + "-primary")
+            $0.set("DBInstanceClass", "db.t3.micro")
+            $0.set("Engine", "postgres")
+            $0.set("EngineVersion", "13.7")
+            $0.set("MasterUsername", "drctl")
+            $0.set("MasterUserPassword", "not-a-secret-\(UInt32.random(in: 0...UInt32.max))")
+            $0.set("AllocatedStorage", 20)
+            $0.set("DBParameterGroupName", name + "-pg")
+            $0.set("OptionGroupName", name + "-og")
+        }
+        let preflight = try RDSTestBed.action("aws.rds.preflight", client: client)
+        let arguments: [String: RunValue] = ["region": .string(RDSTestBed.drRegion), "instance": .string(name + "-replica"),
+                                             "source_instance": .string(name + "-primary"), "source_region": .string(RDSTestBed.primaryRegion)]
+        func problems(_ outputs: [String: RunValue]) -> [String] {
+            guard case .list(let items)? = outputs["problems"] else { return [] }
+            return items.compactMap(\.stringValue)
+        }
+        let missing = try await preflight.verify(RDSTestBed.invocation(arguments), acted: [:])
+        #expect(problems(missing).contains("DB parameter group \(name)-pg does not exist in us-west-2"), "\(problems(missing))")
+        #expect(problems(missing).contains("option group \(name)-og does not exist in us-west-2"), "\(problems(missing))")
+        #expect(missing["parameter_group_present"] == .bool(false))
+        #expect(missing["option_group_present"] == .bool(false))
+
+        try await createGroups(in: RDSTestBed.drRegion)
+        let present = try await preflight.verify(RDSTestBed.invocation(arguments), acted: [:])
+        #expect(problems(present) == ["replica \(name)-replica does not exist in us-west-2"])
+        #expect(present["parameter_group_present"] == .bool(true))
+        #expect(present["option_group_present"] == .bool(true))
+        let operations = try expectRequestsMatchBotocore(recorder)
+        #expect(operations.isSuperset(of: ["DescribeDBParameterGroups", "DescribeOptionGroups"]))
     }
 
     @Test func preflightOfAHealthyReplicaFindsNoProblem() async throws {

@@ -3,8 +3,8 @@ import Foundation
 
 /// `aws.rds.preflight` (read-only): is the DR replica ready to be promoted? Reports what would
 /// break a real failover — a missing or detached replica, unknown lag, a KMS key missing in the
-/// DR region, missing subnet or parameter groups — as `problems`; never throws for a missing
-/// resource.
+/// DR region, missing subnet, parameter or option groups — as `problems`; never throws for a
+/// missing resource.
 struct RDSPreflightAction: RunbookAction {
     let rds: RDSClient
     let lag: RDSReplicaLag
@@ -17,7 +17,7 @@ struct RDSPreflightAction: RunbookAction {
 
     func describe(_ arguments: [String: RunValue]) -> String {
         "check replica \(arguments.rdsText("instance")) in \(arguments.rdsText("region")) of \(arguments.rdsText("source_instance")) "
-            + "(DescribeDBInstances, CloudWatch ReplicaLag, KMS DescribeKey, DescribeDBSubnetGroups, DescribeDBParameterGroups)"
+            + "(DescribeDBInstances, CloudWatch ReplicaLag, KMS DescribeKey, DescribeDBSubnetGroups, DescribeDBParameterGroups, DescribeOptionGroups)"
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
@@ -29,6 +29,7 @@ struct RDSPreflightAction: RunbookAction {
         var outputs: [String: RunValue] = [
             "replica_exists": .bool(false), "replicating": .bool(false), "status": .null, "lag_seconds": .null, "encrypted": .null,
             "kms_key_present_in_region": .null, "subnet_group_present": .null, "parameter_group_present": .null,
+            "option_group_present": .null,
         ]
 
         // The replica and its lag in one round trip (both reads coalesce with the other databases').
@@ -88,24 +89,64 @@ struct RDSPreflightAction: RunbookAction {
             outputs["subnet_group_present"] = replica.subnetGroupName.map { _ in .bool(true) } ?? .null
             outputs["parameter_group_present"] = replica.parameterGroups.isEmpty ? .null : .bool(true)
         } else if let primary = try? await rds.findDBInstance(region: sourceRegion, identifier: source, deadline: deadline) {
-            // No replica: a restore in the DR region needs the primary's groups there.
-            if let subnetGroup = primary.subnetGroupName {
-                let present = try? await rds.subnetGroupExists(region: region, name: subnetGroup, deadline: deadline)
-                outputs["subnet_group_present"] = present.map(RunValue.bool) ?? .null
-                if present == false { problems.append("DB subnet group \(subnetGroup) does not exist in \(region)") }
+            // No replica: a restore in the DR region needs the primary's groups there. AWS makes the
+            // `default:` option groups in every region itself.
+            let checks: [GroupCheck] = (primary.subnetGroupName.map { [GroupCheck(kind: .subnet, name: $0)] } ?? [])
+                + primary.parameterGroups.map { GroupCheck(kind: .parameter, name: $0.name) }
+                + primary.optionGroups.filter { !$0.hasPrefix("default:") }.map { GroupCheck(kind: .option, name: $0) }
+            let found = await present(checks, region: region, deadline: deadline)
+            for check in checks where found[check] == false {
+                problems.append("\(check.kind.rawValue) \(check.name) does not exist in \(region)")
             }
-            var allPresent: Bool? = primary.parameterGroups.isEmpty ? nil : true
-            for group in primary.parameterGroups.map(\.name) {
-                let present = try? await rds.parameterGroupExists(region: region, name: group, deadline: deadline)
-                if present == false { problems.append("DB parameter group \(group) does not exist in \(region)") }
-                allPresent = present == nil ? nil : (allPresent ?? true) && present!
+            for kind in GroupCheck.Kind.allCases {
+                let answers = checks.filter { $0.kind == kind }.map { found[$0] ?? nil }
+                guard !answers.isEmpty else { continue }
+                // Absent when one is missing; unknown when one could not be read.
+                let all: Bool? = answers.contains(false) ? false : (answers.contains(nil) ? nil : true)
+                outputs[kind.output] = all.map(RunValue.bool) ?? .null
             }
-            outputs["parameter_group_present"] = allPresent.map(RunValue.bool) ?? .null
         }
 
         outputs["problems"] = .list(problems.map(RunValue.string))
         outputs["notes"] = .list(notes.map(RunValue.string))
         return outputs
+    }
+
+    /// A DB group the primary uses, which a restore in the DR region needs there too.
+    struct GroupCheck: Hashable, Sendable {
+        enum Kind: String, CaseIterable, Sendable {
+            case subnet = "DB subnet group", parameter = "DB parameter group", option = "option group"
+
+            var output: String {
+                switch self {
+                case .subnet: "subnet_group_present"
+                case .parameter: "parameter_group_present"
+                case .option: "option_group_present"
+                }
+            }
+        }
+        let kind: Kind
+        let name: String
+    }
+
+    /// Each group's presence in `region`, asked all at once (they coalesce with the other
+    /// databases' questions): true, false, or nil when RDS could not be read.
+    private func present(_ checks: [GroupCheck], region: String, deadline: Date) async -> [GroupCheck: Bool?] {
+        let rds = self.rds
+        return await withTaskGroup(of: (GroupCheck, Bool?).self) { group in
+            for check in Set(checks) {
+                group.addTask {
+                    switch check.kind {
+                    case .subnet: (check, try? await rds.subnetGroupExists(region: region, name: check.name, deadline: deadline))
+                    case .parameter: (check, try? await rds.parameterGroupExists(region: region, name: check.name, deadline: deadline))
+                    case .option: (check, try? await rds.optionGroupExists(region: region, name: check.name, deadline: deadline))
+                    }
+                }
+            }
+            var found: [GroupCheck: Bool?] = [:]
+            for await (check, present) in group { found[check] = present }
+            return found
+        }
     }
 
     /// Whether `reference` (an identifier or ARN, as RDS reports a replica's source) names `source`.

@@ -1,7 +1,7 @@
 import DRCore
 import Foundation
 
-/// Subnet and parameter groups, tags, and Aurora global clusters.
+/// Subnet, parameter and option groups, tags, and Aurora global clusters.
 extension RDSClient {
     /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBSubnetGroups.html
     public func describeDBSubnetGroups(region: String, name: String? = nil, deadline: Date? = nil) async throws -> [DBSubnetGroup] {
@@ -25,6 +25,17 @@ extension RDSClient {
         }
     }
 
+    /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeOptionGroups.html
+    public func describeOptionGroupNames(region: String, name: String? = nil, deadline: Date? = nil) async throws -> [String] {
+        try await collectPages { marker in
+            let result = try await call("DescribeOptionGroups", region: region, deadline: deadline) {
+                $0.set("OptionGroupName", name)
+                $0.set("Marker", marker)
+            }
+            return (result.list("OptionGroupsList", member: "OptionGroup").compactMap { $0.string("OptionGroupName") }, result.string("Marker"))
+        }
+    }
+
     /// Whether the named DB parameter group exists in `region`: true, false (RDS says not found).
     /// Concurrent questions about one region are answered by one listing of its groups.
     public func parameterGroupExists(region: String, name: String, deadline: Date? = nil) async throws -> Bool {
@@ -36,6 +47,11 @@ extension RDSClient {
         try await groupPresent(GroupScope(kind: .subnet, region: region), name: name, deadline: deadline)
     }
 
+    /// Whether the named option group exists in `region` (see `parameterGroupExists`).
+    public func optionGroupExists(region: String, name: String, deadline: Date? = nil) async throws -> Bool {
+        try await groupPresent(GroupScope(kind: .option, region: region), name: name, deadline: deadline)
+    }
+
     private func groupPresent(_ scope: GroupScope, name: String, deadline: Date?) async throws -> Bool {
         if let groupReads { return try await groupReads.read(name, in: scope, deadline: deadline) ?? false }
         return try await groupsPresent(scope, names: [name], deadline: deadline)[name] ?? false
@@ -44,20 +60,25 @@ extension RDSClient {
     /// One name: described by name (not found → false). Several: the region's groups listed once.
     func groupsPresent(_ scope: GroupScope, names: [String], deadline: Date?) async throws -> [String: Bool] {
         if names.count == 1, let name = names.first {
-            do {
-                let found = scope.kind == .parameter
-                    ? try await describeDBParameterGroups(region: scope.region, name: name, deadline: deadline).map(\.name)
-                    : try await describeDBSubnetGroups(region: scope.region, name: name, deadline: deadline).map(\.name)
-                return [name: !found.isEmpty]
-            } catch let error as AWSServiceError where error.category == .notFound {
-                return [name: false]
-            }
+            return [name: !(try await groupNames(scope, name: name, deadline: deadline).isEmpty)]
         }
         // Group names are case-insensitive (RDS stores them lower-case).
-        let existing = Set((scope.kind == .parameter
-            ? try await describeDBParameterGroups(region: scope.region, deadline: deadline).map(\.name)
-            : try await describeDBSubnetGroups(region: scope.region, deadline: deadline).map(\.name)).map { $0.lowercased() })
+        let existing = Set(try await groupNames(scope, name: nil, deadline: deadline).map { $0.lowercased() })
         return Dictionary(names.map { ($0, existing.contains($0.lowercased())) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The names of the scope's groups: the one named, or all of the region's; none when RDS says
+    /// not found (for a name, or for a region without any, as some endpoints answer).
+    private func groupNames(_ scope: GroupScope, name: String?, deadline: Date?) async throws -> [String] {
+        do {
+            switch scope.kind {
+            case .parameter: return try await describeDBParameterGroups(region: scope.region, name: name, deadline: deadline).map(\.name)
+            case .subnet: return try await describeDBSubnetGroups(region: scope.region, name: name, deadline: deadline).map(\.name)
+            case .option: return try await describeOptionGroupNames(region: scope.region, name: name, deadline: deadline)
+            }
+        } catch let error as AWSServiceError where error.category == .notFound {
+            return []
+        }
     }
 
     /// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_AddTagsToResource.html

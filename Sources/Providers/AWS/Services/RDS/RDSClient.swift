@@ -14,9 +14,9 @@ public struct RDSClient: Sendable {
     /// "Does this group exist in the region?", coalesced per region and kind.
     let groupReads: ReadCoalescer<GroupScope, String, Bool>?
 
-    /// The DB parameter or subnet groups of one region.
+    /// The DB parameter, subnet or option groups of one region.
     struct GroupScope: Hashable, Sendable {
-        enum Kind: Hashable, Sendable { case parameter, subnet }
+        enum Kind: Hashable, Sendable { case parameter, subnet, option }
         let kind: Kind
         let region: String
     }

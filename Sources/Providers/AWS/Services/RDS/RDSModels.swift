@@ -20,6 +20,8 @@ public struct DBInstance: Sendable, Equatable, Codable {
     public let subnetGroupName: String?
     /// Parameter group names with their apply status (`in-sync`, `pending-reboot`, `applying`).
     public let parameterGroups: [ParameterGroupStatus]
+    /// Option group names (`OptionGroupMemberships`), `default:ENGINE-VERSION` when none was chosen.
+    public let optionGroups: [String]
     public let vpcSecurityGroupIds: [String]
     /// True when every VPC security group membership is `active` (none `adding` or `removing`).
     public let vpcSecurityGroupsActive: Bool
@@ -49,6 +51,7 @@ public struct DBInstance: Sendable, Equatable, Codable {
         parameterGroups = xml.list("DBParameterGroups", member: "DBParameterGroup").map {
             ParameterGroupStatus(name: $0.string("DBParameterGroupName") ?? "", applyStatus: $0.string("ParameterApplyStatus") ?? "")
         }
+        optionGroups = xml.list("OptionGroupMemberships", member: "OptionGroupMembership").compactMap { $0.string("OptionGroupName") }
         let memberships = xml.list("VpcSecurityGroups", member: "VpcSecurityGroupMembership")
         vpcSecurityGroupIds = memberships.compactMap { $0.string("VpcSecurityGroupId") }
         vpcSecurityGroupsActive = memberships.allSatisfy { ($0.string("Status") ?? "active") == "active" }
