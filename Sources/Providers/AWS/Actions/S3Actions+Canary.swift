@@ -35,7 +35,7 @@ struct ReplicationCanaryAction: RunbookAction {
         let bucket = try arguments.string("bucket"), region = try arguments.string("region")
         let key = Self.key(for: invocation.idempotencyToken)
         let writtenAt = invocation.services.clock.now()
-        try await AWSStepErrors.run(acting: true) {
+        _ = try await AWSStepErrors.run(acting: true) {
             try await s3.putObject(bucket: bucket, key: key, body: Array("drctl replication canary \(invocation.idempotencyToken)\n".utf8),
                                    region: region, contentType: "text/plain")
         }
