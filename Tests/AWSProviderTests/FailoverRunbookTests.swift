@@ -77,6 +77,28 @@ import Yams
         #expect((steps["report"]?["needs"] as? [String])?.contains("promote-secret-shop-db") == true)
     }
 
+    @Test func namesThatReadAlikeAsStepIdsGetDistinctSteps() throws {
+        let text = """
+        name: shop
+        regions: { primary: us-east-1, dr: us-west-2 }
+        aws:
+          databases:
+            - { name: secret-db, primary: { region: us-east-1, instance: a }, replicas: [ { region: us-west-2, instance: b } ] }
+          secrets:
+            - { name: db, region: us-east-1, promote_on_failover: true }
+            - { name: shop/db, region: us-east-1, promote_on_failover: true }
+            - { name: shop-db, region: us-east-1, promote_on_failover: true }
+        """
+        let plan = try DRPlanLoader.parse(bytes: Array(text.utf8), path: "shop.yaml")
+        let yaml = try FailoverRunbookGenerator.yaml(plan: plan, kind: .failover, from: "us-east-1", to: "us-west-2")
+        let runbook = try RunbookLoader.parse(text: yaml, path: "generated.yaml", catalog: Self.registry.catalog)
+        let secretSteps = runbook.steps.filter { $0.call.action == "aws.secretsmanager.promote-replica" }.map(\.id)
+        // The database secret-db's promotion came first and holds promote-secret-db.
+        #expect(runbook.steps.first { $0.id == "promote-secret-db" }?.call.action == "aws.rds.promote-read-replica")
+        #expect(secretSteps == ["promote-secret-db-2", "promote-secret-shop-db", "promote-secret-shop-db-2"])
+        #expect(Set(runbook.steps.map(\.id)).count == runbook.steps.count)
+    }
+
     @Test func aGeneratedSwitchoverWaitsForEachReplicaBetweenFenceAndPromotion() throws {
         let plan = try DRPlanLoader.parse(bytes: Array(Self.plan.utf8), path: "shop.yaml")
         let yaml = try FailoverRunbookGenerator.yaml(plan: plan, kind: .switchover, from: "us-east-1", to: "us-west-2")

@@ -77,11 +77,11 @@ extension TestBedSerial {
                 try await RDSTestBed.run(promote, RDSTestBed.invocation(
                     ["region": .string(RDSTestBed.drRegion), "instances": .list([.string(replica.identifier)])]))
             }
-            let counted = try await bed.requestCount(service: "rds", operation: "PromoteReadReplica")
+            let counted = await Result.catching { try await bed.requestCount(service: "rds", operation: "PromoteReadReplica") }
             try await bed.setFaults([])
             let outputs = try run.get().outputs
             #expect(outputs["promoted"] == .list([.string(replica.identifier)]))
-            #expect(counted == 3)
+            #expect(try counted.get() == 3)
             let after = try await rds.findDBInstance(region: RDSTestBed.drRegion, identifier: replica.identifier)
             #expect(after?.isStandalone == true)
         }
@@ -89,13 +89,25 @@ extension TestBedSerial {
         @Test func fencingARegionAnsweringOnly5xxReportsUnconfirmed() async throws {
             try await bed.setFaults([["service": "rds", "operation": "*", "fault": "error5xx", "status": 503]])
             let fence = try RDSTestBed.action("aws.rds.fence-instance", client: bed.client(throughProxy: true, maxAttempts: 2))
-            let outputs = try await RDSTestBed.run(fence, RDSTestBed.invocation(
-                ["region": .string(RDSTestBed.primaryRegion), "instance": .string("old-primary"), "method": .string("stop")])).outputs
-            try await bed.setFaults([])
-            #expect(outputs["confirmed"] == .bool(false))
-            #expect(outputs["fenced"] == .bool(false))
-            #expect(outputs["reason"]?.stringValue?.contains("ServiceUnavailable") == true)
-            #expect(try await bed.requestCount(service: "rds", operation: "StopDBInstance") == 0)
+            let arguments: [String: RunValue] = ["region": .string(RDSTestBed.primaryRegion), "instance": .string("old-primary"),
+                                                 "method": .string("stop")]
+            func stops() async -> Result<Int, any Error> {
+                await Result.catching { try await bed.requestCount(service: "rds", operation: "StopDBInstance") }
+            }
+            // A first try calls StopDBInstance at once; a retry observes first (DescribeDBInstances, 503 too).
+            let first = await Result.catching { try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments)) }
+            let stopsAfterFirst = await stops()
+            let retried = await Result.catching { try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments, resumed: true)) }
+            let stopsAfterRetry = await stops()
+            try await bed.setFaults([])   // before any expectation can throw
+            for run in [first, retried] {
+                let outputs = try run.get().outputs
+                #expect(outputs["confirmed"] == .bool(false))
+                #expect(outputs["fenced"] == .bool(false))
+                #expect(outputs["reason"]?.stringValue?.contains("ServiceUnavailable") == true)
+            }
+            #expect(try stopsAfterFirst.get() == 2)   // both attempts of the client's retry answered 503
+            #expect(try stopsAfterRetry.get() == 2)
         }
 
         @Test func globalClusterFailoverAnswered500MapsToATransientError() async throws {

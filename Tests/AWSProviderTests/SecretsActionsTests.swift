@@ -106,7 +106,7 @@ struct SecretsActionsTests {
 
         let first = try await StepRun.run(promote, arguments)
         #expect(!first.observedDone)
-        #expect(first.outputs["promoted"] == .bool(true))
+        #expect(first.outputs["standalone"] == .bool(true))
         #expect(first.outputs["promoted_from"] == .string("us-east-1"))
         #expect(first.outputs["arn"]?.stringValue?.contains(":us-west-2:") == true)
         // The test bed's view: standalone in us-west-2, and no longer among the primary's replicas.
@@ -141,7 +141,7 @@ struct SecretsActionsTests {
         let (client, recorder) = bed.recordingClient()
         let secret = try await Self.createSecret(client, replicaRegions: [], region: "us-west-2")
         let outputs = try await StepRun.run(try Self.promoteAction(client), ["region": .string("us-west-2"), "secret": .string(secret)]).outputs
-        #expect(outputs["promoted"] == .bool(true))
+        #expect(outputs["standalone"] == .bool(true))
         #expect(outputs["promoted_from"] == .null)
         #expect(!recorder.requests.contains { $0.headers["X-Amz-Target"]?.hasSuffix("StopReplicationToReplica") == true })
     }

@@ -73,10 +73,12 @@ struct ReadCoalescerTests {
         #expect(sizes == [1, 3, 3])
     }
 
-    @Test("a failed fetch is the error of every read that joined it")
+    // The tests below would wait an hour if a full batch waited for its window: the time limit fails them.
+
+    @Test("a failed fetch is the error of every read that joined it", .timeLimit(.minutes(1)))
     func aFailedFetchFailsEveryReader() async throws {
         let log = FetchLog(failing: true)
-        let coalescer = ReadCoalescer<String, String, String>(window: .seconds(30), maxBatch: 2) { group, keys, _ in
+        let coalescer = ReadCoalescer<String, String, String>(window: .seconds(3600), maxBatch: 2) { group, keys, _ in
             try log.fetch(group, keys)
         }
         let failures = await withTaskGroup(of: Bool.self) { group in
@@ -115,10 +117,10 @@ struct ReadCoalescerTests {
         _ = try await waiter.wait(until: Date().addingTimeInterval(10)) { fetchWasCancelled.withLock { $0 } }
     }
 
-    @Test("the batch's call carries the latest deadline of its readers, none when one reader has none")
+    @Test("the batch's call carries the latest deadline of its readers, none when one reader has none", .timeLimit(.minutes(1)))
     func theLatestDeadlineWins() async throws {
         let seen = Mutex<[Date?]>([])
-        let coalescer = ReadCoalescer<String, String, String>(window: .seconds(30), maxBatch: 2) { _, keys, deadline in
+        let coalescer = ReadCoalescer<String, String, String>(window: .seconds(3600), maxBatch: 2) { _, keys, deadline in
             seen.withLock { $0.append(deadline) }
             return Dictionary(uniqueKeysWithValues: keys.map { ($0, $0) })
         }
@@ -132,10 +134,10 @@ struct ReadCoalescerTests {
         #expect(seen.withLock { $0 } == [late, nil])
     }
 
-    @Test("a batch that fills up does not wait for its window")
+    @Test("a batch that fills up does not wait for its window", .timeLimit(.minutes(1)))
     func aFullBatchDoesNotWaitForTheWindow() async throws {
         let log = FetchLog()
-        let coalescer = ReadCoalescer<String, String, String>(window: .seconds(60), maxBatch: 1) { group, keys, _ in
+        let coalescer = ReadCoalescer<String, String, String>(window: .seconds(3600), maxBatch: 1) { group, keys, _ in
             try log.fetch(group, keys)
         }
         for key in ["a", "b", "a"] { #expect(try await coalescer.read(key, in: "r") == key.uppercased()) }

@@ -194,6 +194,19 @@ def _patch_rds():
             raise RDSClientError("InvalidDBInstanceState", f"Instance {ident} is not in available state.")
         return db
 
+    orig_option_groups = B.describe_option_groups
+
+    def describe_option_groups(self, option_group_kwargs):
+        # RDS lists no option groups as an empty list; moto says OptionGroupNotFound unless a name was asked for.
+        try:
+            return orig_option_groups(self, option_group_kwargs)
+        except rds.OptionGroupNotFoundFaultError:
+            if option_group_kwargs.get("option_group_name"):
+                raise
+            return []
+
+    B.describe_option_groups = describe_option_groups
+
     orig_create = B.create_db_instance
 
     def create_db_instance(self, db_kwargs):

@@ -139,6 +139,7 @@ struct FailoverCommandTests {
         #expect((state["standby_nodegroup"] as? [String: Int])?["desiredSize"] == 6)
         // The secret's replica is standalone now, and the old primary no longer replicates to it.
         let secret = try #require(state["secret"] as? [String: [String: Any]])
+        #expect(secret["us-west-2"]?["error"] == nil, "\(secret)")
         #expect([nil, "us-west-2"].contains(secret["us-west-2"]?["primary_region"] as? String), "\(secret)")
         #expect((secret["us-east-1"]?["replicas"] as? [String])?.contains("us-west-2") == false, "\(secret)")
         #expect(result.stdout.contains("RTO measured"))

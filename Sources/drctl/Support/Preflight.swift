@@ -245,26 +245,34 @@ enum Summary {
         let secrets: [String: String]
     }
 
-    static func print(store: any StateStore, runId: String, plan: DRPlan, report: Preflight.Report, format: OutputFormat) async throws {
+    static func print(store: any StateStore, runId: String, plan: DRPlan, runbook: Runbook, report: Preflight.Report,
+                      format: OutputFormat) async throws {
         let entries = try await store.journal(runId: runId)
         let statuses = entries.filter { $0.kind == .runStatus }
         let started = statuses.first?.at
         let ended = statuses.last.flatMap { ["succeeded", "failed", "unknown"].contains($0.detail["to"]?.stringValue ?? "") ? $0.at : nil }
         let replay = JournalReplay(entries: entries)
+        // Steps are picked by their action, so a plan's own runbook (`runbooks:`) is summarised too.
+        func steps(of action: String) -> [(String, JournalReplay.StepRecord)] {
+            runbook.steps.filter { $0.call.action == action }.map { ($0.id, replay.steps[$0.id] ?? JournalReplay.StepRecord()) }
+        }
         var fencing: [String: String] = [:]
-        for (id, step) in replay.steps where id.hasPrefix("fence-") {
+        for (id, step) in steps(of: "aws.rds.fence-instance") {
             let confirmed = step.outputs["confirmed"]?.boolValue
             fencing[id] = confirmed == true ? "confirmed" : (step.state == .succeeded ? "could not be confirmed: \(step.outputs["reason"]?.description ?? "region unreachable")" : step.state.rawValue)
         }
         var secrets: [String: String] = [:]
-        for (id, step) in replay.steps where id.hasPrefix("promote-secret-") {
+        for (id, step) in steps(of: "aws.secretsmanager.promote-replica") {
             switch step.state {
             case .succeeded where step.outputs["rotation_enabled"]?.boolValue == true:
                 secrets[id] = "standalone; rotation on"
             case .succeeded:
                 secrets[id] = "standalone; rotation is off there: set it up on the promoted secret"
+            case .pending, .skipped:
+                secrets[id] = "not promoted (\(step.state.rawValue)): still a replica, readable but not changeable there"
             default:
-                secrets[id] = "still a replica (\(step.state.rawValue)\(step.error.map { ": \($0)" } ?? "")): applications can read it, nobody can change it"
+                // It may have been promoted before the step failed: only DescribeSecret can say.
+                secrets[id] = "not confirmed standalone (\(step.state.rawValue)\(step.error.map { ": \($0)" } ?? "")): check it with DescribeSecret"
             }
         }
         let summary = Report(run: runId, status: replay.runStatus?.rawValue ?? "?",

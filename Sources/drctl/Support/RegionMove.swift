@@ -84,7 +84,7 @@ struct RegionMove {
         }
         if options.global.output == .text { OutputLock.shared.write("run \(record.id) (\(kind.rawValue) of \(plan.name) to \(to))\n") }
         let status = try await session.run(runbook: runbook, record: record)
-        try await Summary.print(store: store, runId: record.id, plan: plan, report: report, format: options.global.output)
+        try await Summary.print(store: store, runId: record.id, plan: plan, runbook: runbook, report: report, format: options.global.output)
         try await session.finish(status, record: record)
     }
 

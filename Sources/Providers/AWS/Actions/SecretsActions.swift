@@ -94,6 +94,8 @@ struct SecretReplicaCheckAction: RunbookAction {
 /// or rotate it, and rotation keeps running against the old region's secret. Promotion cannot be
 /// undone (replicating back is a new ReplicateSecretToRegions from the new primary), and rotation
 /// must be set up on the promoted secret: `rotation_enabled` in the outputs says how it stands.
+/// Outputs: `standalone` (true), `arn`, `rotation_enabled`, and `promoted_from` — the primary's
+/// region when this attempt promoted it, null when it was standalone already or was found so on resume.
 /// https://docs.aws.amazon.com/secretsmanager/latest/userguide/standalone.html
 struct SecretReplicaPromoteAction: RunbookAction {
     let secrets: SecretsManagerClient
@@ -126,7 +128,7 @@ struct SecretReplicaPromoteAction: RunbookAction {
     }
 
     private static func outputs(_ secret: SecretsManagerClient.SecretDescription, promotedFrom: String?) -> [String: RunValue] {
-        ["promoted": .bool(true), "arn": secret.arn.map(RunValue.string) ?? .null,
+        ["standalone": .bool(true), "arn": secret.arn.map(RunValue.string) ?? .null,
          "promoted_from": promotedFrom.map(RunValue.string) ?? .null, "rotation_enabled": .bool(secret.rotationEnabled ?? false)]
     }
 
@@ -142,8 +144,15 @@ struct SecretReplicaPromoteAction: RunbookAction {
         let (region, secret) = try target(invocation)
         let before = try await AWSStepErrors.run { try await read(region, secret, deadline: invocation.deadline) }
         if Self.isStandalone(before, in: region) { return ["promoted_from": .null] }
-        _ = try await AWSStepErrors.run(acting: true) {
-            try await secrets.stopReplicationToReplica(id: secret, region: region, deadline: invocation.deadline)
+        do {
+            _ = try await AWSStepErrors.run(acting: true) {
+                try await secrets.stopReplicationToReplica(id: secret, region: region, deadline: invocation.deadline)
+            }
+        } catch {
+            // A retry after a call that landed but was not answered (a 5xx) finds the secret standalone
+            // already, and Secrets Manager refuses again (InvalidRequestException): look before failing.
+            let now = try? await read(region, secret, deadline: invocation.deadline)
+            guard let now, Self.isStandalone(now, in: region) else { throw error }
         }
         return ["promoted_from": before.primaryRegion.map(RunValue.string) ?? .null]
     }

@@ -67,8 +67,8 @@ extension RDSClient {
         return Dictionary(names.map { ($0, existing.contains($0.lowercased())) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// The names of the scope's groups: the one named, or all of the region's; none when RDS says
-    /// not found (for a name, or for a region without any, as some endpoints answer).
+    /// The names of the scope's groups: the one named (none when RDS says it is not found), or all
+    /// of the region's (a listing never answers not-found: such an answer is an error, not "none").
     private func groupNames(_ scope: GroupScope, name: String?, deadline: Date?) async throws -> [String] {
         do {
             switch scope.kind {
@@ -76,7 +76,7 @@ extension RDSClient {
             case .subnet: return try await describeDBSubnetGroups(region: scope.region, name: name, deadline: deadline).map(\.name)
             case .option: return try await describeOptionGroupNames(region: scope.region, name: name, deadline: deadline)
             }
-        } catch let error as AWSServiceError where error.category == .notFound {
+        } catch let error as AWSServiceError where error.category == .notFound && name != nil {
             return []
         }
     }
