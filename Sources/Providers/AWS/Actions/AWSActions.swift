@@ -7,3 +7,11 @@ public enum AWSActions {
             + ScalingActions.all(client: client) + SecretsActions.all(client: client)
     }
 }
+
+extension Dictionary where Key == String, Value == RunValue {
+    /// An argument for `describe` (no validation there: it only prints): `fallback` when absent or null.
+    func argumentText(_ key: String, _ fallback: String = "?") -> String {
+        guard let value = self[key], value != .null else { return fallback }
+        return value.description
+    }
+}

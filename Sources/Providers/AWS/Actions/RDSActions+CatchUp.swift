@@ -14,8 +14,8 @@ struct RDSWaitReplicaCaughtUpAction: RunbookAction {
                                                  .init("max_lag_seconds", .number)]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "poll CloudWatch AWS/RDS ReplicaLag of \(arguments.rdsText("instance")) in \(arguments.rdsText("region")) until a datapoint "
-            + "newer than this step shows lag ≤ \(arguments["max_lag_seconds"]?.description ?? "0")s"
+        "poll CloudWatch AWS/RDS ReplicaLag of \(arguments.argumentText("instance")) in \(arguments.argumentText("region")) until a datapoint "
+            + "newer than this step shows lag ≤ \(arguments.argumentText("max_lag_seconds", "0"))s"
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {

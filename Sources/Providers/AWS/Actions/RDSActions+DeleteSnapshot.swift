@@ -10,7 +10,7 @@ struct RDSDeleteSnapshotAction: RunbookAction {
     let parameters: [ActionCatalog.Parameter] = [RDSActions.region, .init("snapshot", .string, required: true)]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "DeleteDBSnapshot \(arguments.rdsText("snapshot")) in \(arguments.rdsText("region")) (already gone: nothing to do), "
+        "DeleteDBSnapshot \(arguments.argumentText("snapshot")) in \(arguments.argumentText("region")) (already gone: nothing to do), "
             + "then DescribeDBSnapshots until it is gone"
     }
 

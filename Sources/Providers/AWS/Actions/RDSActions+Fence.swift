@@ -27,7 +27,7 @@ struct RDSFenceInstanceAction: RunbookAction {
     }
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        let instance = arguments.rdsText("instance"), region = arguments.rdsText("region"), group = arguments.rdsText("parameter_group")
+        let instance = arguments.argumentText("instance"), region = arguments.argumentText("region"), group = arguments.argumentText("parameter_group")
         switch Method(rawValue: arguments["method"]?.stringValue ?? "stop") {
         case .stop?:
             return "StopDBInstance \(instance) in \(region), then DescribeDBInstances until stopped"
@@ -38,11 +38,11 @@ struct RDSFenceInstanceAction: RunbookAction {
             return "ModifyDBInstance \(instance) in \(region) DBParameterGroupName=\(group) ApplyImmediately=true, "
                 + "RebootDBInstance, then DescribeDBInstances until available with the group in-sync"
         case .securityGroup?:
-            return "ModifyDBInstance \(instance) in \(region) VpcSecurityGroupIds=\(arguments.rdsText("security_groups")) "
+            return "ModifyDBInstance \(instance) in \(region) VpcSecurityGroupIds=\(arguments.argumentText("security_groups")) "
                 + "ApplyImmediately=true, RebootDBInstance (ends open connections), then DescribeDBInstances until available "
                 + "with exactly those groups active"
         case nil:
-            return "fence \(instance) in \(region) (unknown method \(arguments.rdsText("method")))"
+            return "fence \(instance) in \(region) (unknown method \(arguments.argumentText("method")))"
         }
     }
 

@@ -22,10 +22,10 @@ struct RDSGlobalClusterAction: RunbookAction {
     }
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        let call = kind == .failover ? "FailoverGlobalCluster (AllowDataLoss=\(arguments.rdsText("allow_data_loss", "false")))"
+        let call = kind == .failover ? "FailoverGlobalCluster (AllowDataLoss=\(arguments.argumentText("allow_data_loss", "false")))"
                                      : "SwitchoverGlobalCluster"
-        return "\(call) of \(arguments.rdsText("global_cluster")) to \(arguments.rdsText("target_cluster_arn")) via "
-            + "\(arguments.rdsText("region")), then DescribeGlobalClusters until it is the writer"
+        return "\(call) of \(arguments.argumentText("global_cluster")) to \(arguments.argumentText("target_cluster_arn")) via "
+            + "\(arguments.argumentText("region")), then DescribeGlobalClusters until it is the writer"
     }
 
     private func target(_ invocation: ActionInvocation) throws -> (region: String, global: String, target: String) {

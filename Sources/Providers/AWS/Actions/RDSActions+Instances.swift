@@ -56,9 +56,9 @@ struct RDSRestoreFromSnapshotAction: RDSInstanceCreatingAction {
     ]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "RestoreDBInstanceFromDBSnapshot \(arguments.rdsText("snapshot")) as \(arguments.rdsText("instance")) in "
-            + "\(arguments.rdsText("region")) (class \(arguments.rdsText("instance_class", "as snapshot")), subnet group "
-            + "\(arguments.rdsText("subnet_group", "default"))) unless it exists, then DescribeDBInstances until available"
+        "RestoreDBInstanceFromDBSnapshot \(arguments.argumentText("snapshot")) as \(arguments.argumentText("instance")) in "
+            + "\(arguments.argumentText("region")) (class \(arguments.argumentText("instance_class", "as snapshot")), subnet group "
+            + "\(arguments.argumentText("subnet_group", "default"))) unless it exists, then DescribeDBInstances until available"
     }
 
     func create(_ invocation: ActionInvocation, region: String, identifier: String) async throws {
@@ -81,8 +81,8 @@ struct RDSRestoreToPointInTimeAction: RDSInstanceCreatingAction {
 
     func describe(_ arguments: [String: RunValue]) -> String {
         let point = arguments["restore_time"].map { "RestoreTime=\($0)" } ?? "UseLatestRestorableTime"
-        return "RestoreDBInstanceToPointInTime \(arguments.rdsText("source_instance")) → \(arguments.rdsText("instance")) in "
-            + "\(arguments.rdsText("region")) (\(point)) unless it exists, then DescribeDBInstances until available"
+        return "RestoreDBInstanceToPointInTime \(arguments.argumentText("source_instance")) → \(arguments.argumentText("instance")) in "
+            + "\(arguments.argumentText("region")) (\(point)) unless it exists, then DescribeDBInstances until available"
     }
 
     func create(_ invocation: ActionInvocation, region: String, identifier: String) async throws {
@@ -109,8 +109,8 @@ struct RDSCreateReadReplicaAction: RDSInstanceCreatingAction {
     ]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "CreateDBInstanceReadReplica \(arguments.rdsText("instance")) in \(arguments.rdsText("region")) of "
-            + "\(arguments.rdsText("source_instance_arn")) (PreSignedUrl for \(arguments.rdsText("source_region"))) unless it "
+        "CreateDBInstanceReadReplica \(arguments.argumentText("instance")) in \(arguments.argumentText("region")) of "
+            + "\(arguments.argumentText("source_instance_arn")) (PreSignedUrl for \(arguments.argumentText("source_region"))) unless it "
             + "exists, then DescribeDBInstances until available"
     }
 
@@ -135,7 +135,7 @@ struct RDSDeleteInstanceAction: RunbookAction {
 
     func describe(_ arguments: [String: RunValue]) -> String {
         let final = arguments["final_snapshot"].map { "FinalDBSnapshotIdentifier=\($0)" } ?? "SkipFinalSnapshot=true"
-        return "DeleteDBInstance \(arguments.rdsText("instance")) in \(arguments.rdsText("region")) (\(final)), "
+        return "DeleteDBInstance \(arguments.argumentText("instance")) in \(arguments.argumentText("region")) (\(final)), "
             + "then DescribeDBInstances until it is gone"
     }
 

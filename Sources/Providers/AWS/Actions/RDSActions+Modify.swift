@@ -15,8 +15,8 @@ struct RDSModifyInstanceAction: RunbookAction {
         var changes: [String] = []
         if let group = arguments["parameter_group"] { changes.append("DBParameterGroupName=\(group)") }
         if let days = arguments["backup_retention_days"] { changes.append("BackupRetentionPeriod=\(days)") }
-        changes.append("ApplyImmediately=\(arguments.rdsText("apply_immediately", "true"))")
-        return "ModifyDBInstance \(arguments.rdsText("instance")) in \(arguments.rdsText("region")) (\(changes.joined(separator: ", "))) "
+        changes.append("ApplyImmediately=\(arguments.argumentText("apply_immediately", "true"))")
+        return "ModifyDBInstance \(arguments.argumentText("instance")) in \(arguments.argumentText("region")) (\(changes.joined(separator: ", "))) "
             + "unless already so, then DescribeDBInstances until available with the change"
     }
 

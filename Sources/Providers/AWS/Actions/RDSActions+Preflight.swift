@@ -16,7 +16,7 @@ struct RDSPreflightAction: RunbookAction {
     ]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "check replica \(arguments.rdsText("instance")) in \(arguments.rdsText("region")) of \(arguments.rdsText("source_instance")) "
+        "check replica \(arguments.argumentText("instance")) in \(arguments.argumentText("region")) of \(arguments.argumentText("source_instance")) "
             + "(DescribeDBInstances, CloudWatch ReplicaLag, KMS DescribeKey, DescribeDBSubnetGroups, DescribeDBParameterGroups, DescribeOptionGroups)"
     }
 

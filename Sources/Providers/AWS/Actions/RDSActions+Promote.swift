@@ -16,7 +16,7 @@ struct RDSPromoteReadReplicaAction: RunbookAction {
 
     func describe(_ arguments: [String: RunValue]) -> String {
         let retention = arguments["backup_retention_days"].map { " with BackupRetentionPeriod=\($0)" } ?? ""
-        return "PromoteReadReplica\(retention) on each replica of \(arguments.rdsText("instances")) in \(arguments.rdsText("region")) "
+        return "PromoteReadReplica\(retention) on each replica of \(arguments.argumentText("instances")) in \(arguments.argumentText("region")) "
             + "not yet promoted (at most \(RDSActions.fanOutLimit) at a time), then DescribeDBInstances until each is available "
             + "and detached from its source"
     }
@@ -103,7 +103,7 @@ struct RDSReplicaLagAction: RunbookAction {
     let parameters: [ActionCatalog.Parameter] = [RDSActions.region, .init("instance", .string, required: true)]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "read CloudWatch GetMetricData AWS/RDS ReplicaLag of \(arguments.rdsText("instance")) in \(arguments.rdsText("region"))"
+        "read CloudWatch GetMetricData AWS/RDS ReplicaLag of \(arguments.argumentText("instance")) in \(arguments.argumentText("region"))"
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {

@@ -10,8 +10,8 @@ struct RDSCreateSnapshotAction: RunbookAction {
                                                  .init("tags", .map)]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "CreateDBSnapshot of \(arguments.rdsText("instance")) in \(arguments.rdsText("region")) named "
-            + "\(arguments.rdsText("snapshot", "drctl-<run>-<step>")) (unless it exists), then DescribeDBSnapshots until available"
+        "CreateDBSnapshot of \(arguments.argumentText("instance")) in \(arguments.argumentText("region")) named "
+            + "\(arguments.argumentText("snapshot", "drctl-<run>-<step>")) (unless it exists), then DescribeDBSnapshots until available"
     }
 
     private func snapshotName(_ invocation: ActionInvocation) throws -> String {
@@ -76,8 +76,8 @@ struct RDSCopySnapshotAction: RunbookAction {
 
     func describe(_ arguments: [String: RunValue]) -> String {
         let kms = arguments["kms_key_id"].map { " KmsKeyId=\($0)" } ?? ""
-        return "CopyDBSnapshot \(arguments.rdsText("source_snapshot_arn")) from \(arguments.rdsText("source_region")) into "
-            + "\(arguments.rdsText("region")) as \(arguments.rdsText("target_snapshot", "drctl-<run>-<step>")) "
+        return "CopyDBSnapshot \(arguments.argumentText("source_snapshot_arn")) from \(arguments.argumentText("source_region")) into "
+            + "\(arguments.argumentText("region")) as \(arguments.argumentText("target_snapshot", "drctl-<run>-<step>")) "
             + "(PreSignedUrl for the source region, CopyTags\(kms)), then DescribeDBSnapshots until available"
     }
 

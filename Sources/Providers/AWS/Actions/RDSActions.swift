@@ -176,11 +176,3 @@ struct RDSArguments: Sendable {
         ActionError(.permanent, "argument '\(key)' must be \(expected)")
     }
 }
-
-extension Dictionary where Key == String, Value == RunValue {
-    /// An argument for `describe` (no validation there: it only prints).
-    func rdsText(_ key: String, _ fallback: String = "?") -> String {
-        guard let value = self[key], value != .null else { return fallback }
-        return value.description
-    }
-}

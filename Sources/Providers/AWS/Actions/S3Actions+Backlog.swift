@@ -15,8 +15,8 @@ struct ReplicationBacklogAction: RunbookAction {
     let concurrency = 8
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "sample the replication status of the newest \(arguments["sample"]?.description ?? "100") objects of"
-            + " s3://\(arguments["bucket"]?.description ?? "?")/\(arguments["prefix"]?.description ?? "") (ListObjectsV2, HeadObject)"
+        "sample the replication status of the newest \(arguments.argumentText("sample", "100")) objects of"
+            + " s3://\(arguments.argumentText("bucket"))/\(arguments.argumentText("prefix", "")) (ListObjectsV2, HeadObject)"
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {

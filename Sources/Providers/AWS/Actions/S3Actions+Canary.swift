@@ -20,10 +20,10 @@ struct ReplicationCanaryAction: RunbookAction {
     }
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        let bucket = arguments["bucket"]?.description ?? "?", destination = arguments["destination_bucket"]?.description ?? "?"
-        return "PutObject s3://\(bucket)/drctl-canary/<run-step> in \(arguments["region"]?.description ?? "?"), then HeadObject on it"
+        let bucket = arguments.argumentText("bucket"), destination = arguments.argumentText("destination_bucket")
+        return "PutObject s3://\(bucket)/drctl-canary/<run-step> in \(arguments.argumentText("region")), then HeadObject on it"
             + " until x-amz-replication-status is COMPLETED and HeadObject on s3://\(destination) in"
-            + " \(arguments["destination_region"]?.description ?? "?") until the replica is readable"
+            + " \(arguments.argumentText("destination_region")) until the replica is readable"
     }
 
     /// Never "already done": a latency is evidence only when measured now, and rewriting the

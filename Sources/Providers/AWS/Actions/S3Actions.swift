@@ -77,8 +77,8 @@ struct CheckReplicationAction: RunbookAction {
     ]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "check that \(arguments["bucket"]?.description ?? "?") replicates to \(arguments["destination_bucket"]?.description ?? "?")"
-            + " in \(arguments["destination_region"]?.description ?? "?") (GetBucketReplication, GetBucketVersioning, HeadBucket, GetBucketLocation)"
+        "check that \(arguments.argumentText("bucket")) replicates to \(arguments.argumentText("destination_bucket"))"
+            + " in \(arguments.argumentText("destination_region")) (GetBucketReplication, GetBucketVersioning, HeadBucket, GetBucketLocation)"
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {

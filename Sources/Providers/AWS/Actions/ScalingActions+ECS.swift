@@ -27,8 +27,8 @@ struct ScaleServiceAction: RunbookAction {
     }
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "ECS UpdateService \(arguments["cluster"]?.description ?? "?")/\(arguments["service"]?.description ?? "?")"
-            + " in \(arguments["region"]?.description ?? "?") → desiredCount \(arguments["desired"]?.description ?? "?"),"
+        "ECS UpdateService \(arguments.argumentText("cluster"))/\(arguments.argumentText("service"))"
+            + " in \(arguments.argumentText("region")) → desiredCount \(arguments.argumentText("desired")),"
             + " then DescribeServices until runningCount reaches it"
     }
 

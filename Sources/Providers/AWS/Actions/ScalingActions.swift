@@ -35,9 +35,9 @@ struct ScaleNodegroupAction: RunbookAction {
     }
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "EKS UpdateNodegroupConfig \(arguments["cluster"]?.description ?? "?")/\(arguments["nodegroup"]?.description ?? "?")"
-            + " in \(arguments["region"]?.description ?? "?") → min \(arguments["min"]?.description ?? "?"),"
-            + " max \(arguments["max"]?.description ?? "?"), desired \(arguments["desired"]?.description ?? "?"),"
+        "EKS UpdateNodegroupConfig \(arguments.argumentText("cluster"))/\(arguments.argumentText("nodegroup"))"
+            + " in \(arguments.argumentText("region")) → min \(arguments.argumentText("min")),"
+            + " max \(arguments.argumentText("max")), desired \(arguments.argumentText("desired")),"
             + " then DescribeNodegroup until ACTIVE at that size"
     }
 
@@ -117,11 +117,11 @@ struct SetCapacityAction: RunbookAction {
     }
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        let group = arguments["group"]?.description ?? "?", region = arguments["region"]?.description ?? "?"
-        let desired = arguments["desired"]?.description ?? "?"
+        let group = arguments.argumentText("group"), region = arguments.argumentText("region")
+        let desired = arguments.argumentText("desired")
         let call = arguments["min"] != nil || arguments["max"] != nil
-            ? "Auto Scaling UpdateAutoScalingGroup \(group) in \(region) → MinSize \(arguments["min"]?.description ?? "unchanged"),"
-                + " MaxSize \(arguments["max"]?.description ?? "unchanged"), DesiredCapacity \(desired)"
+            ? "Auto Scaling UpdateAutoScalingGroup \(group) in \(region) → MinSize \(arguments.argumentText("min", "unchanged")),"
+                + " MaxSize \(arguments.argumentText("max", "unchanged")), DesiredCapacity \(desired)"
             : "Auto Scaling SetDesiredCapacity \(group) in \(region) → \(desired)"
         return call + ", then DescribeAutoScalingGroups until \(desired) instances are InService"
     }

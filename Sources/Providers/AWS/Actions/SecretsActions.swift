@@ -27,8 +27,8 @@ struct SecretReplicaCheckAction: RunbookAction {
     ]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "check that secret \(arguments["secret"]?.description ?? "?") has a replica in \(arguments["region"]?.description ?? "?") "
-            + "(Secrets Manager DescribeSecret there and in \(arguments["primary_region"]?.description ?? "?"); metadata only)"
+        "check that secret \(arguments.argumentText("secret")) has a replica in \(arguments.argumentText("region")) "
+            + "(Secrets Manager DescribeSecret there and in \(arguments.argumentText("primary_region")); metadata only)"
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
@@ -104,7 +104,7 @@ struct SecretReplicaPromoteAction: RunbookAction {
     let parameters: [ActionCatalog.Parameter] = [.init("region", .string, required: true), .init("secret", .string, required: true)]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "promote the replica of secret \(arguments["secret"]?.description ?? "?") in \(arguments["region"]?.description ?? "?") "
+        "promote the replica of secret \(arguments.argumentText("secret")) in \(arguments.argumentText("region")) "
             + "to a standalone secret (Secrets Manager StopReplicationToReplica there)"
     }
 

@@ -66,14 +66,14 @@ struct SetRoutingControlAction: RunbookAction {
         let endpoints: String
         if case .list(let items)? = arguments["cluster_endpoints"] {
             endpoints = items.map { item in
-                if case .map(let map) = item { return map["region"]?.description ?? "?" }
+                if case .map(let map) = item { return map.argumentText("region") }
                 return "?"
             }.joined(separator: ", ")
         } else {
             endpoints = "?"
         }
-        return "Route 53 ARC UpdateRoutingControlState \(arguments["routing_control_arn"]?.description ?? "?")"
-            + " → \(arguments["state"]?.description ?? "?") on the first cluster endpoint that answers (\(endpoints)),"
+        return "Route 53 ARC UpdateRoutingControlState \(arguments.argumentText("routing_control_arn"))"
+            + " → \(arguments.argumentText("state")) on the first cluster endpoint that answers (\(endpoints)),"
             + " then GetRoutingControlState until it reads back; data plane only, no dependency on us-east-1"
     }
 

@@ -98,15 +98,15 @@ struct UpsertRecordAction: RunbookAction {
     func describe(_ arguments: [String: RunValue]) -> String {
         let target: String
         if case .map(let alias)? = arguments["alias_target"] {
-            target = "alias \(alias["dns_name"]?.description ?? "?")"
+            target = "alias \(alias.argumentText("dns_name"))"
         } else {
-            target = "\(arguments["values"]?.description ?? "?") (TTL \(arguments["ttl"]?.description ?? "?"))"
+            target = "\(arguments.argumentText("values")) (TTL \(arguments.argumentText("ttl")))"
         }
         var identity = ""
         if let setIdentifier = arguments["set_identifier"] { identity += " set \(setIdentifier)" }
         if let failover = arguments["failover"] { identity += " \(failover)" }
-        let zone = arguments["zone_id"].map { "zone \($0)" } ?? "zone \(arguments["zone_name"]?.description ?? "?") (ListHostedZones first)"
-        return "Route 53 ChangeResourceRecordSets UPSERT \(arguments["name"]?.description ?? "?") \(arguments["type"]?.description ?? "?")"
+        let zone = arguments["zone_id"].map { "zone \($0)" } ?? "zone \(arguments.argumentText("zone_name")) (ListHostedZones first)"
+        return "Route 53 ChangeResourceRecordSets UPSERT \(arguments.argumentText("name")) \(arguments.argumentText("type"))"
             + "\(identity) → \(target) in \(zone), then GetChange until INSYNC."
             + " \(TrafficActions.controlPlaneWarning)"
     }
@@ -172,7 +172,7 @@ struct HealthCheckStatusAction: RunbookAction {
     }
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "read Route 53 health check \(arguments["health_check_id"]?.description ?? "?") (GetHealthCheckStatus). \(TrafficActions.controlPlaneWarning)"
+        "read Route 53 health check \(arguments.argumentText("health_check_id")) (GetHealthCheckStatus). \(TrafficActions.controlPlaneWarning)"
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
