@@ -67,6 +67,11 @@ struct FailoverCommandTests {
             """)
         }
 
+        /// `drctl failover --to us-west-2` of this bed's plan and state, confirmed with --yes.
+        func failoverArguments(_ more: String...) -> [String] {
+            ["failover", "--to", "us-west-2", "--plan", planPath, "--state", statePath, "--yes"] + more
+        }
+
         func drctl(_ arguments: [String], extra: [String: String] = [:]) throws -> DrctlProcess.Result {
             try DrctlProcess.run(arguments, environment: environment.merging(extra) { $1 }, home: home.url)
         }
@@ -128,7 +133,7 @@ struct FailoverCommandTests {
     @Test func failoverPromotesCutsDNSOverAndScalesUp() async throws {
         let bed = try Bed.make()
         try bed.setUp()
-        let result = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
+        let result = try bed.drctl(bed.failoverArguments())
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let state = try bed.inspect()
         let replica = try #require(state["replica"] as? [String: Any])
@@ -150,7 +155,7 @@ struct FailoverCommandTests {
         let bed = try Bed.make()
         try bed.setUp(secretReplica: false)
         try await bed.resetProxy()
-        let refused = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
+        let refused = try bed.drctl(bed.failoverArguments())
         #expect(refused.status == 1, "\(refused.stdout)\n\(refused.stderr)")
         #expect(refused.stderr.contains("secret \(bed.prefix)/db-credentials has no replica in us-west-2"), "\(refused.stderr)")
         #expect(try await bed.calls("secretsmanager", "DescribeSecret") >= 1)
@@ -163,18 +168,16 @@ struct FailoverCommandTests {
         let bed = try Bed.make()
         try bed.setUp(lag: 7200)
         try await bed.resetProxy()
-        let refused = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
+        let refused = try bed.drctl(bed.failoverArguments())
         #expect(refused.status == 4, "\(refused.stderr)")
         #expect(refused.stderr.contains("over the RPO budget"))
         #expect(try await bed.calls("rds", "PromoteReadReplica") == 0)
         #expect(try await bed.calls("rds", "StopDBInstance") == 0)
 
-        let tooLittle = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes",
-                                       "--accept-data-loss", "1h"])
+        let tooLittle = try bed.drctl(bed.failoverArguments("--accept-data-loss", "1h"))
         #expect(tooLittle.status == 4)
 
-        let accepted = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes",
-                                      "--accept-data-loss", "3h", "--operator", "oncall-alice"])
+        let accepted = try bed.drctl(bed.failoverArguments("--accept-data-loss", "3h", "--operator", "oncall-alice"))
         #expect(accepted.status == 0, "\(accepted.stderr)")
         let journal = try bed.drctl(["show", try bed.runId(), "--state", bed.statePath, "--journal"])
         #expect(journal.stdout.contains("event=data-loss-accepted"))
@@ -190,7 +193,7 @@ struct FailoverCommandTests {
             ["service": "*", "operation": "*", "fault": "throttle", "probability": 0.12],
             ["service": "*", "operation": "*", "fault": "error5xx", "status": 503, "probability": 0.04],
         ]])
-        let result = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"],
+        let result = try bed.drctl(bed.failoverArguments(),
                                    extra: ["AWS_MAX_ATTEMPTS": "6"])
         try await bed.resetProxy()
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
@@ -203,7 +206,7 @@ struct FailoverCommandTests {
         let bed = try Bed.make()
         try bed.setUp(replicas: 4)
         try await bed.resetProxy()
-        let result = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
+        let result = try bed.drctl(bed.failoverArguments())
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let entries = try await bed.log()
         let firstStop = try #require(entries.firstIndex { $0 == "rds:StopDBInstance" })
@@ -226,7 +229,7 @@ struct FailoverCommandTests {
         // Every attempt of the preflight's zone lookup fails (the client tries 3 times).
         try await bed.control("POST", "/_faults", ["rules": [["service": "route53", "operation": "ListHostedZones", "fault": "error5xx",
                                                              "status": 503, "times": 3]]])
-        let result = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
+        let result = try bed.drctl(bed.failoverArguments())
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("the DNS step will look its zone up when it runs"), "\(result.stdout)")
         let state = try bed.inspect()
@@ -261,7 +264,7 @@ struct FailoverCommandTests {
         try bed.setUp()
         _ = try await bed.control("POST", "/_testbed/config", ["rds": ["promote": 6]], base: bed.moto)
         
-        let first = try DrctlChild(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"],
+        let first = try DrctlChild(bed.failoverArguments(),
                                    home: bed.home.url, environment: bed.environment)
         // Wait until the first holds the plan's lease.
         var held = false
@@ -271,7 +274,7 @@ struct FailoverCommandTests {
             held = runs.stdout.contains("lockHeldBy")
         }
         #expect(held)
-        let second = try bed.drctl(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
+        let second = try bed.drctl(bed.failoverArguments())
         #expect(second.status == 7, "\(second.stderr)")
         #expect(second.stderr.contains("locked by run"))
         let outcome = first.finish(within: 60)
@@ -286,8 +289,7 @@ struct FailoverCommandTests {
         _ = try await bed.control("POST", "/_testbed/config", ["rds": ["promote": 5]], base: bed.moto)
         
         // A short lease: after the kill, the resume must wait for the dead holder's lease to expire.
-        let first = try DrctlChild(["failover", "--to", "us-west-2", "--plan", bed.planPath, "--state", bed.statePath, "--yes",
-                                    "--lease-ttl", "2"],
+        let first = try DrctlChild(bed.failoverArguments("--lease-ttl", "2"),
                                    home: bed.home.url, environment: bed.environment)
         var promoted = 0
         for _ in 0..<200 where promoted == 0 {
