@@ -112,6 +112,21 @@ struct PostgresStateStoreTests {
         #expect(try await store.journal(runId: "other").isEmpty)
     }
 
+    @Test("a journal write made by a cancelled task (a step's timeout, a second Ctrl-C) still lands", arguments: Kind.allCases)
+    func aCancelledTasksJournalWriteLands(_ kind: Kind) async throws {
+        let location = try await Self.location(kind)
+        defer { location.cleanup() }
+        let store = try await location.open()
+        try await store.createRun(makeRun("run-1"))
+        let write = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .outcome, stepId: "promote", attempt: 1,
+                                                       detail: ["ok": .bool(true)]))
+        }
+        #expect(try await write.value == 1)
+        #expect(try await store.journal(runId: "run-1").map(\.stepId) == ["promote"])
+    }
+
     @Test("sequence numbers are 1…n per run; appending to an unknown run is .notFound", arguments: Kind.allCases)
     func sequencesAreOneToN(_ kind: Kind) async throws {
         let location = try await Self.location(kind)

@@ -112,16 +112,19 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs `body` on the connection's queue with exclusive use of the connection: several
     /// statements in a row (a transaction) without another caller's statement in between.
+    /// `cancellable`: cancelling the calling task cancels the statement on the server (or keeps it
+    /// from starting); the state store passes false, so that a journal write a step's timeout
+    /// interrupts still lands, as it does in the SQLite store.
     @discardableResult
-    public func perform<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
+    public func perform<T: Sendable>(cancellable: Bool = true, _ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
         let id = operations.withLock { state -> Int in
             defer { state.next += 1 }
             state.waiting.insert(state.next)
             return state.next
         }
-        return try await withTaskCancellationHandler {
+        let run = { () async throws -> T in
             try await withCheckedThrowingContinuation { continuation in
-                queue.async {
+                self.queue.async {
                     self.cancelsInFlight.wait()
                     let wasCancelled = self.operations.withLock { state -> Bool in
                         state.waiting.remove(id)
@@ -135,9 +138,9 @@ public final class PostgresConnection: @unchecked Sendable {
                     continuation.resume(with: result)
                 }
             }
-        } onCancel: {
-            self.cancelOperation(id)
         }
+        guard cancellable else { return try await run() }
+        return try await withTaskCancellationHandler(operation: run, onCancel: { self.cancelOperation(id) })
     }
 
     /// Cancels operation `id`: on the server if it is running (never another caller's statement),

@@ -223,7 +223,7 @@ public actor PostgresStateStore: StateStore {
             throw Self.storeError(error, operation: "open")
         }
         do {
-            return try await connection.perform(body)
+            return try await connection.perform(cancellable: false, body)
         } catch {
             if let error = error as? PostgresError, error.kind == .connectionLost, current === connection { current = nil }
             throw Self.storeError(error, operation: operation)
