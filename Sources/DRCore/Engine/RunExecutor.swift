@@ -198,8 +198,6 @@ public actor RunExecutor {
 
     private var resumingFailed = false
 
-    /// Journals the step's start and builds its runner (nil when its arguments do not evaluate:
-    /// the step is failed on the spot).
     /// Runners for the steps about to start. Their "running" entries are appended concurrently, so
     /// that the store commits them together: twenty steps ready at once start together instead of
     /// one journal write apart.

@@ -81,11 +81,12 @@ public actor ReadCoalescer<Group: Hashable & Sendable, Key: Hashable & Sendable,
         }
     }
 
-    /// The open batch of `group` with room for `key` (or holding it already), else a new one. A
-    /// batch that is full goes out at once; the others when their window ends.
+    /// The open batch of `group`, else a new one. A batch that is full goes out at once; the
+    /// others when their window ends.
     private func join(_ key: Key, group: Group, deadline: Date?) -> Int {
         let id: Int
-        if let openId = open[group], var batch = batches[openId], batch.keys.count < maxBatch || batch.keys.contains(key) {
+        // An open batch has room: one that fills up is sent (and closed) at once.
+        if let openId = open[group], var batch = batches[openId] {
             id = openId
             batch.add(key, deadline: deadline)
             batches[id] = batch
@@ -116,9 +117,7 @@ public actor ReadCoalescer<Group: Hashable & Sendable, Key: Hashable & Sendable,
         let fetch = self.fetch
         batch.task = Task {
             guard let (keys, deadline) = self.waitingKeys(id) else { return }
-            let result: Result<[Key: Value], any Error>
-            do { result = .success(try await fetch(group, keys, deadline)) } catch { result = .failure(error) }
-            self.deliver(id, result)
+            self.deliver(id, await Result.catching { try await fetch(group, keys, deadline) })
         }
         batches[id] = batch
     }

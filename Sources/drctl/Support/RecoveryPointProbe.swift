@@ -14,6 +14,7 @@ struct RecoveryPointProbe {
     let registry: ActionRegistry
     let now: Date
     private let lag: RDSReplicaLag
+    private let rds: RDSClient
 
     init(plan: DRPlan, aws: AWSContext, registry: ActionRegistry, now: Date) {
         self.plan = plan
@@ -21,31 +22,30 @@ struct RecoveryPointProbe {
         self.registry = registry
         self.now = now
         lag = RDSReplicaLag(client: aws.client)
+        rds = RDSClient(client: aws.client)
     }
 
     func measure() async -> [ProtectedResourcePosture] {
-        // Each measurement keyed by (resource, position), gathered concurrently, reported in plan order.
-        typealias Key = (resource: Int, point: Int)
-        var jobs: [(Key, @Sendable () async -> RecoveryPointAge)] = []
+        // One job per recovery point, in plan order, each with its resource's index; run at once.
+        var jobs: [(resource: Int, measure: @Sendable () async -> RecoveryPointAge)] = []
         for (index, database) in plan.databases.enumerated() {
-            let replicas = database.replicas.filter { $0.region == plan.drRegion }
-            for (position, replica) in replicas.enumerated() {
-                jobs.append(((index, position), { await replicaLag(replica) }))
+            for replica in database.replicas where replica.region == plan.drRegion {
+                jobs.append((index, { await replicaLag(replica) }))
             }
-            jobs.append(((index, replicas.count), { await snapshotCopy(of: database) }))
+            jobs.append((index, { await snapshotCopy(of: database) }))
         }
         let buckets = plan.buckets.filter { $0.destinationRegion == plan.drRegion }
         for (offset, bucket) in buckets.enumerated() {
-            jobs.append(((plan.databases.count + offset, 0), { await backlog(bucket) }))
+            jobs.append((plan.databases.count + offset, { await backlog(bucket) }))
         }
-        let measured = await withTaskGroup(of: (Int, Int, RecoveryPointAge).self) { group in
-            for (key, job) in jobs { group.addTask { (key.resource, key.point, await job()) } }
-            var measured: [Int: [Int: RecoveryPointAge]] = [:]
-            for await (resource, point, age) in group { measured[resource, default: [:]][point] = age }
-            return measured
+        let ages = await withTaskGroup(of: (Int, RecoveryPointAge).self) { group in
+            for (position, job) in jobs.enumerated() { group.addTask { (position, await job.measure()) } }
+            var ages: [Int: RecoveryPointAge] = [:]
+            for await (position, age) in group { ages[position] = age }
+            return ages
         }
         func points(_ resource: Int) -> [RecoveryPointAge] {
-            (measured[resource] ?? [:]).sorted { $0.key < $1.key }.map(\.value)
+            jobs.indices.filter { jobs[$0].resource == resource }.compactMap { ages[$0] }
         }
         return plan.databases.enumerated().map { index, database in
             ProtectedResourcePosture(name: database.name, type: "database", recoveryPoints: points(index))
@@ -74,7 +74,7 @@ struct RecoveryPointProbe {
     func snapshotCopy(of database: DRPlan.Database) async -> RecoveryPointAge {
         let region = plan.drRegion
         do {
-            let snapshots = try await RDSClient(client: aws.client).describeDBSnapshots(region: region, instance: database.primary.instance)
+            let snapshots = try await rds.describeDBSnapshots(region: region, instance: database.primary.instance)
             let dated = snapshots.filter { $0.status == "available" }.compactMap { snapshot -> (DBSnapshot, Date)? in
                 guard let text = snapshot.originalCreateTime ?? snapshot.createTime, let date = Self.parseTimestamp(text) else { return nil }
                 return (snapshot, date)

@@ -56,8 +56,7 @@ struct SecretReplicaCheckAction: RunbookAction {
                 problems.append("secret \(secret) in \(region) is scheduled for deletion")
             }
             if region != primaryRegion {
-                // DescribeSecret names a standalone (or primary) secret's own region as PrimaryRegion.
-                if here.primaryRegion == nil || here.primaryRegion == region {
+                if here.isStandalone(in: region) {
                     notes.append("secret \(secret) in \(region) is a standalone secret, not a replica of the one in \(primaryRegion): its value may differ")
                 } else if here.primaryRegion != primaryRegion {
                     notes.append("secret \(secret) in \(region) replicates from \(here.primaryRegion!), not from \(primaryRegion)")
@@ -122,11 +121,6 @@ struct SecretReplicaPromoteAction: RunbookAction {
         return found
     }
 
-    /// DescribeSecret names a standalone (or primary) secret's own region as its PrimaryRegion.
-    private static func isStandalone(_ secret: SecretsManagerClient.SecretDescription, in region: String) -> Bool {
-        secret.primaryRegion == nil || secret.primaryRegion == region
-    }
-
     private static func outputs(_ secret: SecretsManagerClient.SecretDescription, promotedFrom: String?) -> [String: RunValue] {
         ["standalone": .bool(true), "arn": secret.arn.map(RunValue.string) ?? .null,
          "promoted_from": promotedFrom.map(RunValue.string) ?? .null, "rotation_enabled": .bool(secret.rotationEnabled ?? false)]
@@ -137,22 +131,22 @@ struct SecretReplicaPromoteAction: RunbookAction {
         if invocation.isFirstTry { return nil }
         let (region, secret) = try target(invocation)
         let found = try await AWSStepErrors.run { try await read(region, secret, deadline: invocation.deadline) }
-        return Self.isStandalone(found, in: region) ? Self.outputs(found, promotedFrom: nil) : nil
+        return found.isStandalone(in: region) ? Self.outputs(found, promotedFrom: nil) : nil
     }
 
     func act(_ invocation: ActionInvocation) async throws -> [String: RunValue] {
         let (region, secret) = try target(invocation)
         let before = try await AWSStepErrors.run { try await read(region, secret, deadline: invocation.deadline) }
-        if Self.isStandalone(before, in: region) { return ["promoted_from": .null] }
+        if before.isStandalone(in: region) { return ["promoted_from": .null] }
         do {
-            _ = try await AWSStepErrors.run(acting: true) {
+            try await AWSStepErrors.run(acting: true) {
                 try await secrets.stopReplicationToReplica(id: secret, region: region, deadline: invocation.deadline)
             }
         } catch {
             // A retry after a call that landed but was not answered (a 5xx) finds the secret standalone
             // already, and Secrets Manager refuses again (InvalidRequestException): look before failing.
             let now = try? await read(region, secret, deadline: invocation.deadline)
-            guard let now, Self.isStandalone(now, in: region) else { throw error }
+            guard let now, now.isStandalone(in: region) else { throw error }
         }
         return ["promoted_from": before.primaryRegion.map(RunValue.string) ?? .null]
     }
@@ -164,7 +158,7 @@ struct SecretReplicaPromoteAction: RunbookAction {
             what: "secret \(secret) in \(region) to be standalone", minimumDelay: 1, maximumDelay: 10, clock: invocation.services.clock
         ) { found in
             guard let found else { return .failure("secret \(secret) is gone from \(region)") }
-            return Self.isStandalone(found, in: region) ? .success : .retry
+            return found.isStandalone(in: region) ? .success : .retry
         }
         let promoted = try await AWSStepErrors.run {
             try await waiter.wait(until: invocation.deadline) {

@@ -20,7 +20,6 @@ public struct SecretsManagerClient: Sendable {
         }
 
         public let arn: String?
-        public let name: String?
         /// Set on a replica: the region of the secret it copies.
         public let primaryRegion: String?
         /// Set on a primary: its replicas and how their replication stands.
@@ -31,8 +30,14 @@ public struct SecretsManagerClient: Sendable {
         public let rotationEnabled: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case arn = "ARN", name = "Name", primaryRegion = "PrimaryRegion", replicationStatus = "ReplicationStatus",
+            case arn = "ARN", primaryRegion = "PrimaryRegion", replicationStatus = "ReplicationStatus",
                  deletedDate = "DeletedDate", rotationEnabled = "RotationEnabled"
+        }
+
+        /// Not a replica here: DescribeSecret names a standalone (or primary) secret's own region as
+        /// its PrimaryRegion, or none.
+        public func isStandalone(in region: String) -> Bool {
+            primaryRegion == nil || primaryRegion == region
         }
     }
 
@@ -59,16 +64,10 @@ public struct SecretsManagerClient: Sendable {
     }
 
     /// Promotes the replica of `id` in `region` to a standalone secret there (StopReplicationToReplica,
-    /// called in the replica's own region, so it works while the primary's region is down). Returns
-    /// the promoted secret's ARN.
+    /// called in the replica's own region, so it works while the primary's region is down).
     /// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_StopReplicationToReplica.html
-    public func stopReplicationToReplica(id: String, region: String, deadline: Date? = nil) async throws -> String? {
-        struct Output: Decodable {
-            let arn: String?
-            enum CodingKeys: String, CodingKey { case arn = "ARN" }
-        }
+    public func stopReplicationToReplica(id: String, region: String, deadline: Date? = nil) async throws {
         let request = try JSONProtocol.request(operation: "StopReplicationToReplica", service: service, input: SecretIdInput(secretId: id))
-        let response = try await client.send(request, service: service, region: region, deadline: deadline)
-        return try AWSResponseDecoding.json(Output.self, from: response, operation: "StopReplicationToReplica").arn
+        _ = try await client.send(request, service: service, region: region, deadline: deadline)
     }
 }
