@@ -70,6 +70,12 @@ public struct DRPlan: Sendable, Equatable {
         public var values: [String: [String]]
     }
 
+    /// Whether a move to `region` moves traffic through Route 53 records (its control plane lives
+    /// in us-east-1), rather than through ARC routing controls of that region (the data plane).
+    public func cutsOverByDNS(to region: String) -> Bool {
+        !routingControls.contains { $0.region == region }
+    }
+
     public struct RoutingControl: Sendable, Equatable {
         public var arn: String
         /// The region whose traffic this control turns on.

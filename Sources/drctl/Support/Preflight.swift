@@ -170,7 +170,7 @@ struct Preflight {
                 + standby.ecsServices.map { "ECS \($0.cluster)/\($0.service) → \($0.desired)" }
             report.checks.append(Check(name: "standby capacity in \(to)", ok: true, detail: "will scale " + parts.joined(separator: ", "), blocking: false))
         }
-        if from == "us-east-1" && !plan.records.isEmpty && !plan.routingControls.contains(where: { $0.region == to }) {
+        if from == "us-east-1" && !plan.records.isEmpty && plan.cutsOverByDNS(to: to) {
             report.checks.append(Check(name: "traffic cutover", ok: false,
                                        detail: "DNS changes go through Route 53's control plane in us-east-1, the region being left; add Route 53 ARC routing controls to the plan to cut over through the data plane",
                                        blocking: false))

@@ -22,9 +22,10 @@ struct RegionMove {
 
         let aws = try AWSContext(options: options.aws)
         let registry = EngineSession.registry(for: aws)
-        // Record names → hosted-zone ids (Route 53's control plane, us-east-1) only when the cutover
-        // goes through DNS; routing controls need no zone, and us-east-1 may be the region that is down.
-        let cutoverByDNS = !plan.routingControls.contains { $0.region == to }
+        // Record names → hosted-zone ids (Route 53's control plane, us-east-1) only for a generated
+        // runbook that cuts over through DNS: routing controls need no zone, a runbook file names its
+        // own, and us-east-1 may be the region that is down.
+        let cutoverByDNS = runbookFile(plan, to: to) == nil && plan.cutsOverByDNS(to: to)
         if options.printRunbook {
             let resolvedPlan = cutoverByDNS ? try await Preflight.resolveZones(plan, aws: aws).plan : plan
             print(try loadRunbook(resolvedPlan, from: from, to: to, registry: registry).1, terminator: "")
@@ -88,9 +89,14 @@ struct RegionMove {
         try await session.finish(status, record: record)
     }
 
-    private func loadRunbook(_ plan: DRPlan, from: String, to: String, registry: ActionRegistry) throws -> (Runbook, String, String) {
+    /// The runbook file this move runs (`--runbook`, or the plan's `runbooks:`); nil: generated.
+    private func runbookFile(_ plan: DRPlan, to: String) -> String? {
         let base = URL(fileURLWithPath: plan.source.path).deletingLastPathComponent()
-        if let file = options.runbook ?? plan.runbooks[kind.rawValue]?[to].map({ $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path }) {
+        return options.runbook ?? plan.runbooks[kind.rawValue]?[to].map { $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path }
+    }
+
+    private func loadRunbook(_ plan: DRPlan, from: String, to: String, registry: ActionRegistry) throws -> (Runbook, String, String) {
+        if let file = runbookFile(plan, to: to) {
             let runbook = try RunbookLoader.load(path: file, catalog: registry.catalog)
             return (runbook, (try? String(contentsOfFile: file, encoding: .utf8)) ?? "", URL(fileURLWithPath: file).standardizedFileURL.path)
         }
