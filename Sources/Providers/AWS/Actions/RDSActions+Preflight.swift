@@ -98,12 +98,12 @@ struct RDSPreflightAction: RunbookAction {
             for check in checks where found[check] == false {
                 problems.append("\(check.kind.rawValue) \(check.name) does not exist in \(region)")
             }
-            for kind in GroupCheck.Kind.allCases {
+            for kind in RDSClient.GroupKind.allCases {
                 let answers = checks.filter { $0.kind == kind }.map { found[$0] ?? nil }
                 guard !answers.isEmpty else { continue }
                 // Absent when one is missing; unknown when one could not be read.
                 let all: Bool? = answers.contains(false) ? false : (answers.contains(nil) ? nil : true)
-                outputs[kind.output] = all.map(RunValue.bool) ?? .null
+                outputs[Self.output(kind)] = all.map(RunValue.bool) ?? .null
             }
         }
 
@@ -114,19 +114,17 @@ struct RDSPreflightAction: RunbookAction {
 
     /// A DB group the primary uses, which a restore in the DR region needs there too.
     struct GroupCheck: Hashable, Sendable {
-        enum Kind: String, CaseIterable, Sendable {
-            case subnet = "DB subnet group", parameter = "DB parameter group", option = "option group"
-
-            var output: String {
-                switch self {
-                case .subnet: "subnet_group_present"
-                case .parameter: "parameter_group_present"
-                case .option: "option_group_present"
-                }
-            }
-        }
-        let kind: Kind
+        let kind: RDSClient.GroupKind
         let name: String
+    }
+
+    /// The output that says whether the groups of `kind` are present.
+    static func output(_ kind: RDSClient.GroupKind) -> String {
+        switch kind {
+        case .subnet: "subnet_group_present"
+        case .parameter: "parameter_group_present"
+        case .option: "option_group_present"
+        }
     }
 
     /// Each group's presence in `region`, asked all at once (they coalesce with the other
@@ -135,13 +133,7 @@ struct RDSPreflightAction: RunbookAction {
         let rds = self.rds
         return await withTaskGroup(of: (GroupCheck, Bool?).self) { group in
             for check in Set(checks) {
-                group.addTask {
-                    switch check.kind {
-                    case .subnet: (check, try? await rds.subnetGroupExists(region: region, name: check.name, deadline: deadline))
-                    case .parameter: (check, try? await rds.parameterGroupExists(region: region, name: check.name, deadline: deadline))
-                    case .option: (check, try? await rds.optionGroupExists(region: region, name: check.name, deadline: deadline))
-                    }
-                }
+                group.addTask { (check, try? await rds.groupExists(check.kind, region: region, name: check.name, deadline: deadline)) }
             }
             var found: [GroupCheck: Bool?] = [:]
             for await (check, present) in group { found[check] = present }

@@ -36,23 +36,10 @@ extension RDSClient {
         }
     }
 
-    /// Whether the named DB parameter group exists in `region`: true, false (RDS says not found).
-    /// Concurrent questions about one region are answered by one listing of its groups.
-    public func parameterGroupExists(region: String, name: String, deadline: Date? = nil) async throws -> Bool {
-        try await groupPresent(GroupScope(kind: .parameter, region: region), name: name, deadline: deadline)
-    }
-
-    /// Whether the named DB subnet group exists in `region` (see `parameterGroupExists`).
-    public func subnetGroupExists(region: String, name: String, deadline: Date? = nil) async throws -> Bool {
-        try await groupPresent(GroupScope(kind: .subnet, region: region), name: name, deadline: deadline)
-    }
-
-    /// Whether the named option group exists in `region` (see `parameterGroupExists`).
-    public func optionGroupExists(region: String, name: String, deadline: Date? = nil) async throws -> Bool {
-        try await groupPresent(GroupScope(kind: .option, region: region), name: name, deadline: deadline)
-    }
-
-    private func groupPresent(_ scope: GroupScope, name: String, deadline: Date?) async throws -> Bool {
+    /// Whether the named group of `kind` exists in `region`: true, false (RDS says not found).
+    /// Concurrent questions about one region and kind are answered by one listing of its groups.
+    public func groupExists(_ kind: GroupKind, region: String, name: String, deadline: Date? = nil) async throws -> Bool {
+        let scope = GroupScope(kind: kind, region: region)
         if let groupReads { return try await groupReads.read(name, in: scope, deadline: deadline) ?? false }
         return try await groupsPresent(scope, names: [name], deadline: deadline)[name] ?? false
     }

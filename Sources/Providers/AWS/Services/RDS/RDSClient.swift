@@ -14,10 +14,14 @@ public struct RDSClient: Sendable {
     /// "Does this group exist in the region?", coalesced per region and kind.
     let groupReads: ReadCoalescer<GroupScope, String, Bool>?
 
+    /// The kinds of group an instance uses, by the name RDS gives them.
+    public enum GroupKind: String, CaseIterable, Hashable, Sendable {
+        case subnet = "DB subnet group", parameter = "DB parameter group", option = "option group"
+    }
+
     /// The DB parameter, subnet or option groups of one region.
     struct GroupScope: Hashable, Sendable {
-        enum Kind: Hashable, Sendable { case parameter, subnet, option }
-        let kind: Kind
+        let kind: GroupKind
         let region: String
     }
 
