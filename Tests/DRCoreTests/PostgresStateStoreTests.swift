@@ -112,6 +112,28 @@ struct PostgresStateStoreTests {
         #expect(try await store.journal(runId: "other").isEmpty)
     }
 
+    @Test("entries appended together land in order with consecutive numbers, or none of them do", arguments: Kind.allCases)
+    func entriesAppendedTogetherLandTogether(_ kind: Kind) async throws {
+        let location = try await Self.location(kind)
+        defer { location.cleanup() }
+        let store = try await location.open()
+        try await store.createRun(makeRun("run-1"))
+        try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .note))
+        let steps = ["fence-a", "fence-b", "scale"]
+        let sequences = try await store.append(contentsOf: steps.map {
+            JournalEntry(runId: "run-1", at: Date(), kind: .stepStatus, stepId: $0, attempt: 1, detail: ["to": .string("running")])
+        })
+        #expect(sequences == [2, 3, 4])
+        #expect(try await store.journal(runId: "run-1").map(\.stepId) == [nil] + steps)
+        // One entry for a run that does not exist: nothing of the batch is written.
+        await #expect(throws: StateStoreError.self) {
+            try await store.append(contentsOf: [JournalEntry(runId: "run-1", at: Date(), kind: .note),
+                                                JournalEntry(runId: "no-such-run", at: Date(), kind: .note)])
+        }
+        #expect(try await store.journal(runId: "run-1").count == 4)
+        #expect(try await store.append(contentsOf: []) == [])
+    }
+
     @Test("a journal write made by a cancelled task (a step's timeout, a second Ctrl-C) still lands", arguments: Kind.allCases)
     func aCancelledTasksJournalWriteLands(_ kind: Kind) async throws {
         let location = try await Self.location(kind)

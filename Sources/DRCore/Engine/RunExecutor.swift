@@ -198,9 +198,8 @@ public actor RunExecutor {
 
     private var resumingFailed = false
 
-    /// Runners for the steps about to start. Their "running" entries are appended concurrently, so
-    /// that the store commits them together: twenty steps ready at once start together instead of
-    /// one journal write apart.
+    /// Runners for the steps about to start. Their "running" entries are appended in one write, in
+    /// order: twenty steps ready at once start together instead of one journal write apart.
     private func prepare(_ steps: [RunbookStep]) async throws -> [StepRunner] {
         var runners: [StepRunner] = []
         for step in steps {
@@ -221,11 +220,7 @@ public actor RunExecutor {
                                       observer: observer, services: services, interruption: interruption, startAttempt: record.attempt + 1))
         }
         let entries = runners.map { stepStatusEntry($0.step.id, from: $0.record.state, to: .running, attempt: $0.startAttempt, error: nil) }
-        let store = self.store
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for entry in entries { group.addTask { try await store.append(entry) } }
-            try await group.waitForAll()
-        }
+        try await store.append(contentsOf: entries)
         for (runner, entry) in zip(runners, entries) {
             applyStepStatus(entry, to: .running, attempt: runner.startAttempt, error: nil)
             observer.handle(.stepStarted(stepId: runner.step.id, attempt: runner.startAttempt, summary: runner.action.describe(runner.arguments)))

@@ -91,24 +91,39 @@ public actor PostgresStateStore: StateStore {
 
     @discardableResult
     public func append(_ entry: JournalEntry) async throws -> Int64 {
-        let detail = try Self.encode(entry.detail, what: "detail of a \(entry.kind.rawValue) entry of run \(entry.runId)")
-        let durable = entry.kind.mustBeDurable
+        try await append(contentsOf: [entry])[0]
+    }
+
+    @discardableResult
+    public func append(contentsOf entries: [JournalEntry]) async throws -> [Int64] {
+        guard let first = entries.first else { return [] }
+        let encoded = try entries.map { entry in
+            (entry, try Self.encode(entry.detail, what: "detail of a \(entry.kind.rawValue) entry of run \(entry.runId)"))
+        }
+        let durable = entries.contains { $0.kind.mustBeDurable }
         let target = target
-        return try await perform("append to the journal of run \(entry.runId)") { session in
+        return try await perform("append to the journal of run \(first.runId)") { session in
             try session.transaction {
                 if !durable { try session.query("SET LOCAL synchronous_commit = off") }
-                // The run row's lock orders appenders of one run across hosts; each statement
-                // after it sees the rows committed before the lock was granted (READ COMMITTED).
-                guard try session.query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", [.text(entry.runId)]).count == 1 else {
-                    throw StateStoreError(.notFound, "\(target): append to the journal of run \(entry.runId): no such run")
+                var next: [String: Int64] = [:]
+                return try encoded.map { entry, detail in
+                    if next[entry.runId] == nil {
+                        // The run row's lock orders appenders of one run across hosts; each statement
+                        // after it sees the rows committed before the lock was granted (READ COMMITTED).
+                        guard try session.query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", [.text(entry.runId)]).count == 1 else {
+                            throw StateStoreError(.notFound, "\(target): append to the journal of run \(entry.runId): no such run")
+                        }
+                        next[entry.runId] = try session.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE run_id = $1",
+                                                              [.text(entry.runId)]).first?.decode(Int64.self, 0) ?? 1
+                    }
+                    let sequence = next[entry.runId]!
+                    try session.query(
+                        "INSERT INTO journal (run_id, seq, at, kind, step_id, attempt, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        [.text(entry.runId), .int(sequence), .double(entry.at.timeIntervalSince1970), .text(entry.kind.rawValue),
+                         entry.stepId.map { .text($0) } ?? .null, entry.attempt.map { .int(Int64($0)) } ?? .null, .text(detail)])
+                    next[entry.runId] = sequence + 1
+                    return sequence
                 }
-                let next = try session.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE run_id = $1",
-                                             [.text(entry.runId)]).first?.decode(Int64.self, 0) ?? 1
-                try session.query(
-                    "INSERT INTO journal (run_id, seq, at, kind, step_id, attempt, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    [.text(entry.runId), .int(next), .double(entry.at.timeIntervalSince1970), .text(entry.kind.rawValue),
-                     entry.stepId.map { .text($0) } ?? .null, entry.attempt.map { .int(Int64($0)) } ?? .null, .text(detail)])
-                return next
             }
         }
     }

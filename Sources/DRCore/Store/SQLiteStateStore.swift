@@ -108,13 +108,21 @@ public final class SQLiteStateStore: StateStore {
     /// Group commit: appends that arrive while the connection is busy (twenty steps writing their
     /// intents at once) are written together in the next transaction, with one fsync when any of
     /// them must be durable, instead of one fsync each. Each caller still returns only after its
-    /// own entry is committed (and synced, when durable).
+    /// own entries are committed (and synced, when durable).
     @discardableResult
     public func append(_ entry: JournalEntry) async throws -> Int64 {
-        let detail = try Self.encode(entry.detail, path: path, what: "detail of a \(entry.kind.rawValue) entry of run \(entry.runId)")
+        try await append(contentsOf: [entry])[0]
+    }
+
+    @discardableResult
+    public func append(contentsOf entries: [JournalEntry]) async throws -> [Int64] {
+        guard !entries.isEmpty else { return [] }
+        let encoded = try entries.map { entry in
+            (entry, try Self.encode(entry.detail, path: path, what: "detail of a \(entry.kind.rawValue) entry of run \(entry.runId)"))
+        }
         return try await withCheckedThrowingContinuation { continuation in
             let first = pendingAppends.withLock { pending -> Bool in
-                pending.append(PendingAppend(entry: entry, detail: detail, continuation: continuation))
+                pending.append(PendingAppend(entries: encoded, continuation: continuation))
                 return pending.count == 1
             }
             // The first of a group schedules the write; the others ride along with it.
@@ -122,15 +130,18 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
+    /// One caller's entries, written together (all or none) and answered together.
     private struct PendingAppend: Sendable {
-        let entry: JournalEntry
-        let detail: String
-        let continuation: CheckedContinuation<Int64, any Error>
+        let entries: [(entry: JournalEntry, detail: String)]
+        let continuation: CheckedContinuation<[Int64], any Error>
+
+        var operation: String { "append to the journal of run \(entries[0].entry.runId)" }
     }
 
     /// On the connection's queue: writes every append waiting now in one transaction. When one
-    /// entry breaks a constraint (e.g. its run does not exist), each is tried on its own, so that
-    /// it fails alone; any other failure (busy beyond the timeout, disk full) is every one's.
+    /// entry breaks a constraint (e.g. its run does not exist), each caller's entries are tried on
+    /// their own, so that it fails alone; any other failure (busy beyond the timeout, disk full)
+    /// is every one's.
     private func writePending(_ connection: SQLiteConnection) {
         let group = pendingAppends.withLock { pending in
             defer { pending.removeAll() }
@@ -138,27 +149,28 @@ public final class SQLiteStateStore: StateStore {
         }
         guard !group.isEmpty else { return }
         do {
-            let sequences = try Self.insert(group, connection)
-            for (item, sequence) in zip(group, sequences) { item.continuation.resume(returning: sequence) }
+            var sequences = try Self.insert(group.flatMap(\.entries), connection)[...]
+            for item in group {
+                item.continuation.resume(returning: Array(sequences.prefix(item.entries.count)))
+                sequences = sequences.dropFirst(item.entries.count)
+            }
             return
         } catch let error as SQLiteError where group.count > 1 && error.primaryCode == SQLITE_CONSTRAINT {
             // One by one below.
         } catch {
-            for item in group {
-                item.continuation.resume(throwing: Self.storeError(error, path: path, operation: "append to the journal of run \(item.entry.runId)"))
-            }
+            for item in group { item.continuation.resume(throwing: Self.storeError(error, path: path, operation: item.operation)) }
             return
         }
         for item in group {
             do {
-                item.continuation.resume(returning: try Self.insert([item], connection)[0])
+                item.continuation.resume(returning: try Self.insert(item.entries, connection))
             } catch {
-                item.continuation.resume(throwing: Self.storeError(error, path: path, operation: "append to the journal of run \(item.entry.runId)"))
+                item.continuation.resume(throwing: Self.storeError(error, path: path, operation: item.operation))
             }
         }
     }
 
-    private static func insert(_ group: [PendingAppend], _ connection: SQLiteConnection) throws -> [Int64] {
+    private static func insert(_ group: [(entry: JournalEntry, detail: String)], _ connection: SQLiteConnection) throws -> [Int64] {
         // FULL is the connection's setting; relax it when nothing in the group needs an fsync.
         let durable = group.contains { $0.entry.kind.mustBeDurable }
         if !durable { try connection.execute("PRAGMA synchronous = NORMAL") }

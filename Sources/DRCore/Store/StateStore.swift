@@ -13,6 +13,10 @@ public protocol StateStore: Sendable {
     /// Appends one entry and returns its sequence number (1, 2, … per run).
     @discardableResult
     func append(_ entry: JournalEntry) async throws -> Int64
+    /// Appends entries in order, in one transaction (all or none), and returns their sequence
+    /// numbers: the "running" entries of steps that start together.
+    @discardableResult
+    func append(contentsOf entries: [JournalEntry]) async throws -> [Int64]
     /// The run's journal in order.
     func journal(runId: String) async throws -> [JournalEntry]
 
