@@ -48,8 +48,7 @@ public struct RDSReplicaLag: Sendable {
         // Query ids must start with a lower-case letter and be unique within the call.
         let ids = Dictionary(uniqueKeysWithValues: instances.enumerated().map { ("m\($0.offset)", $0.element) })
         let formatter = ISO8601DateFormatter()
-        var newest: [String: Datapoint] = [:]
-        _ = try await collectPages { token -> (items: [Int], next: String?) in
+        let points = try await collectPages { token -> (items: [(instance: String, point: Datapoint)], next: String?) in
             var parameters = QueryParameters()
             parameters.setStructures("MetricDataQueries", instances.indices.map { $0 }) { parameters, prefix, index in
                 parameters.set("\(prefix).Id", "m\(index)")
@@ -68,19 +67,18 @@ public struct RDSReplicaLag: Sendable {
             let request = QueryProtocol.request(action: "GetMetricData", version: service.apiVersion, parameters: parameters)
             let response = try await client.send(request, service: service, region: scope.region, deadline: deadline)
             let result = try QueryProtocol.result(of: response, action: "GetMetricData")
-            for series in result.list("MetricDataResults") {
-                guard let id = series.string("Id"), let instance = ids[id] else { continue }
-                // A long series may continue on the next page: keep the newest point seen.
-                let points = zip(series.list("Timestamps"), series.list("Values")).compactMap { stamp, value -> Datapoint? in
+            let points = result.list("MetricDataResults").flatMap { series -> [(instance: String, point: Datapoint)] in
+                guard let id = series.string("Id"), let instance = ids[id] else { return [] }
+                return zip(series.list("Timestamps"), series.list("Values")).compactMap { stamp, value in
                     guard let timestamp = parseTimestamp(stamp.text), let seconds = Double(value.text) else { return nil }
-                    return Datapoint(timestamp: timestamp, seconds: seconds)
-                }
-                if let point = points.max(by: { $0.timestamp < $1.timestamp }), point.timestamp > newest[instance]?.timestamp ?? .distantPast {
-                    newest[instance] = point
+                    return (instance, Datapoint(timestamp: timestamp, seconds: seconds))
                 }
             }
-            return ([], result.string("NextToken"))
+            return (points, result.string("NextToken"))
         }
+        // A long series may continue on the next page: the newest point of each instance, wherever it came.
+        var newest: [String: Datapoint] = [:]
+        for (instance, point) in points where point.timestamp > newest[instance]?.timestamp ?? .distantPast { newest[instance] = point }
         return newest
     }
 
