@@ -45,9 +45,10 @@ extension TestBedSerial {
             let listed = try await route53.listResourceRecordSets(zoneId: zone.id, name: appName, type: "A")
             #expect(listed.map(\.values) == [["10.2.0.10"]])
             #expect(try await bed.requestCount(service: "route53", operation: "ListHostedZones") == 1)
-            // Resumed: the lookup again, then the record is found as asked.
+            // Resumed: the zone as already looked up, then the record is found as asked.
             let again = try await StepRun.run(upsert, arguments, resumed: true)
             #expect(again.observedDone)
+            #expect(try await bed.requestCount(service: "route53", operation: "ListHostedZones") == 1)
             // A zone that does not exist fails the step, with its name.
             arguments["zone_name"] = .string("nowhere.example.test.")
             let error = await #expect(throws: ActionError.self) { _ = try await StepRun.run(upsert, arguments) }

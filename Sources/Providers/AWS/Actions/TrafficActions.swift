@@ -6,7 +6,7 @@ import Foundation
 public enum TrafficActions {
     public static func all(client: AWSClient) -> [any RunbookAction] {
         let route53 = Route53Client(client: client)
-        return [UpsertRecordAction(route53: route53), HealthCheckStatusAction(route53: route53),
+        return [UpsertRecordAction(route53: route53, zones: HostedZoneDirectory(route53: route53)), HealthCheckStatusAction(route53: route53),
                 SetRoutingControlAction(arc: RoutingControlClient(client: client))]
     }
 
@@ -15,9 +15,43 @@ public enum TrafficActions {
         + " (to fail out of us-east-1 without it, use aws.arc.set-routing-control)"
 }
 
+/// Hosted-zone ids by name for the steps that name their zone: one ListHostedZones (a call to the
+/// control plane in us-east-1, on the way to traffic moving) serves every DNS step of a run and a
+/// retry's observe and act alike. A name missing from the listing read is looked up once more (the
+/// zone may be new); a failed listing is not kept.
+actor HostedZoneDirectory {
+    private let route53: Route53Client
+    private var listing: Task<[Route53Client.HostedZone], any Error>?
+
+    init(route53: Route53Client) { self.route53 = route53 }
+
+    func id(named name: String) async throws -> String? {
+        if let zone = Route53Client.zone(named: name, in: try await zones(refresh: false)) { return zone.id }
+        return Route53Client.zone(named: name, in: try await zones(refresh: true))?.id
+    }
+
+    private func zones(refresh: Bool) async throws -> [Route53Client.HostedZone] {
+        let current: Task<[Route53Client.HostedZone], any Error>
+        if let listing, !refresh {
+            current = listing
+        } else {
+            let route53 = self.route53
+            current = Task { try await route53.listHostedZones() }
+            listing = current
+        }
+        do {
+            return try await current.value
+        } catch {
+            if listing == current { listing = nil }
+            throw error
+        }
+    }
+}
+
 /// `aws.route53.upsert-record`: UPSERT one record set and wait until Route 53 reports INSYNC.
 struct UpsertRecordAction: RunbookAction {
     let route53: Route53Client
+    let zones: HostedZoneDirectory
     let name = "aws.route53.upsert-record"
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
@@ -73,10 +107,10 @@ struct UpsertRecordAction: RunbookAction {
         case .id(let id):
             return id
         case .name(let name):
-            guard let found = try await route53.hostedZone(named: name) else {
+            guard let found = try await zones.id(named: name) else {
                 throw ActionError(.permanent, "no hosted zone named \(name)")
             }
-            return found.id
+            return found
         }
     }
 

@@ -36,13 +36,8 @@ public struct Route53Client: Sendable {
         }
     }
 
-    /// The hosted zone named `name` ("example.com." or "example.com"), the public one when a
+    /// The zone of `zones` named `name` ("example.com." or "example.com"), the public one when a
     /// private zone has the same name; nil when there is none.
-    public func hostedZone(named name: String) async throws -> HostedZone? {
-        Self.zone(named: name, in: try await listHostedZones())
-    }
-
-    /// The zone of `zones` named `name` (with or without the final dot), public first.
     public static func zone(named name: String, in zones: [HostedZone]) -> HostedZone? {
         let wanted = name.hasSuffix(".") ? name : name + "."
         return zones.first { $0.name == wanted && !$0.privateZone } ?? zones.first { $0.name == wanted }
