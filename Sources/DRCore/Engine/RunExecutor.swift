@@ -6,13 +6,16 @@ import Foundation
 public actor RunExecutor {
     public let runbook: Runbook
     public let runId: String
-    private let store: any StateStore
-    private let registry: ActionRegistry
-    private let configuration: EngineConfiguration
-    private let prompter: any ApprovalPrompter
-    private let observer: any RunObserver
-    private var services: ActionServices
-    private let interruption: InterruptionFlag
+    /// Where it journals, its actions, prompter, observer, services (with this run's child-run
+    /// launcher) and interruption flag.
+    private let environment: EngineEnvironment
+    private var store: any StateStore { environment.store }
+    private var registry: ActionRegistry { environment.registry }
+    private var configuration: EngineConfiguration { environment.configuration }
+    private var prompter: any ApprovalPrompter { environment.prompter }
+    private var observer: any RunObserver { environment.observer }
+    private var services: ActionServices { environment.services }
+    private var interruption: InterruptionFlag { environment.interruption }
     private var machine = RunStateMachine(state: .running)
     private var replay: JournalReplay
     private var inputs: [String: RunValue]
@@ -25,16 +28,11 @@ public actor RunExecutor {
         self.runbook = runbook
         self.runId = run.id
         self.inputs = run.inputs
-        self.store = environment.store
-        self.registry = environment.registry
-        self.configuration = environment.configuration
-        self.prompter = environment.prompter
-        self.observer = environment.observer
-        self.services = environment.services
-        self.interruption = environment.interruption
+        var environment = environment
+        environment.services.childRuns = ChildRunLauncher(parent: run, parentRunbookPath: runbook.source.path, environment: environment)
+        self.environment = environment
         self.replay = JournalReplay(entries: journal)
         self.estimates = Dictionary(runbook.steps.map { ($0.id, $0.estimate ?? 0) }, uniquingKeysWith: { first, _ in first })
-        self.services.childRuns = ChildRunLauncher(parent: run, parentRunbookPath: runbook.source.path, environment: environment)
     }
 
     private var clock: any EngineClock { services.clock }
@@ -216,13 +214,12 @@ public actor RunExecutor {
                 continue
             }
             runners.append(StepRunner(runId: runId, step: step, action: action, arguments: arguments, record: record,
-                                      isResume: record.state == .unknown, configuration: configuration, store: store, prompter: prompter,
-                                      observer: observer, services: services, interruption: interruption, startAttempt: record.attempt + 1))
+                                      isResume: record.state == .unknown, environment: environment, startAttempt: record.attempt + 1))
         }
         let entries = runners.map { stepStatusEntry($0.step.id, from: $0.record.state, to: .running, attempt: $0.startAttempt, error: nil) }
         try await store.append(contentsOf: entries)
         for (runner, entry) in zip(runners, entries) {
-            applyStepStatus(entry, to: .running, attempt: runner.startAttempt, error: nil)
+            applyStepStatus(entry)
             observer.handle(.stepStarted(stepId: runner.step.id, attempt: runner.startAttempt, summary: runner.action.describe(runner.arguments)))
         }
         return runners
@@ -315,7 +312,7 @@ public actor RunExecutor {
     private func journalStep(_ stepId: String, from: StepStateMachine.State, to: StepStateMachine.State, attempt: Int, error: String?) async throws {
         let entry = stepStatusEntry(stepId, from: from, to: to, attempt: attempt, error: error)
         try await store.append(entry)
-        applyStepStatus(entry, to: to, attempt: attempt, error: error)
+        applyStepStatus(entry)
     }
 
     private func stepStatusEntry(_ stepId: String, from: StepStateMachine.State, to: StepStateMachine.State, attempt: Int,
@@ -325,9 +322,10 @@ public actor RunExecutor {
         return JournalEntry(runId: runId, at: clock.now(), kind: .stepStatus, stepId: stepId, attempt: attempt, detail: detail)
     }
 
-    /// The replayed state after a step-status entry has been journaled.
-    private func applyStepStatus(_ entry: JournalEntry, to: StepStateMachine.State, attempt: Int, error: String?) {
-        let stepId = entry.stepId ?? ""
+    /// The replayed state after a step-status entry (from `stepStatusEntry`) has been journaled.
+    private func applyStepStatus(_ entry: JournalEntry) {
+        guard let stepId = entry.stepId, let to = entry.detail["to"]?.stringValue.flatMap(StepStateMachine.State.init(rawValue:)) else { return }
+        let attempt = entry.attempt ?? 0, error = entry.detail["error"]?.stringValue
         var record = replay.steps[stepId] ?? .init()
         record.state = to
         record.attempt = max(record.attempt, attempt)

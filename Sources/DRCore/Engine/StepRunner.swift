@@ -18,13 +18,15 @@ struct StepRunner: Sendable {
     let arguments: [String: RunValue]
     let record: JournalReplay.StepRecord
     let isResume: Bool
-    let configuration: EngineConfiguration
-    let store: any StateStore
-    let prompter: any ApprovalPrompter
-    let observer: any RunObserver
-    let services: ActionServices
-    let interruption: InterruptionFlag
+    let environment: EngineEnvironment
     let startAttempt: Int
+
+    private var configuration: EngineConfiguration { environment.configuration }
+    private var store: any StateStore { environment.store }
+    private var prompter: any ApprovalPrompter { environment.prompter }
+    private var observer: any RunObserver { environment.observer }
+    private var services: ActionServices { environment.services }
+    private var interruption: InterruptionFlag { environment.interruption }
 
     func run() async -> Result {
         let clock = services.clock
