@@ -20,7 +20,8 @@ public actor ReadCoalescer<Group: Hashable & Sendable, Key: Hashable & Sendable,
         var keys: [Key] = []
         var deadline: Date?
         var hasNoDeadline = false
-        var readers: Set<Int> = []
+        /// The readers waiting for this batch, by reader id: the key each asked for and its continuation.
+        var readers: [Int: (key: Key, continuation: CheckedContinuation<Value?, any Error>)] = [:]
         /// Sealed: its call is out (or about to go); nobody joins it any more.
         var sealed = false
         /// The window: sends the call when it ends.
@@ -39,19 +40,12 @@ public actor ReadCoalescer<Group: Hashable & Sendable, Key: Hashable & Sendable,
         }
     }
 
-    private struct Reader {
-        let batch: Int
-        let key: Key
-        let continuation: CheckedContinuation<Value?, any Error>
-    }
-
     private let window: Duration
     private let maxBatch: Int
     private let fetch: Fetch
     private var batches: [Int: Batch] = [:]
     /// The batch of each group that still takes readers.
     private var open: [Group: Int] = [:]
-    private var readers: [Int: Reader] = [:]
     private var nextId = 0
 
     /// - Parameters:
@@ -73,11 +67,10 @@ public actor ReadCoalescer<Group: Hashable & Sendable, Key: Hashable & Sendable,
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 guard !Task.isCancelled else { return continuation.resume(throwing: CancellationError()) }
-                readers[reader] = Reader(batch: batch, key: key, continuation: continuation)
-                batches[batch]?.readers.insert(reader)
+                batches[batch]?.readers[reader] = (key, continuation)
             }
         } onCancel: {
-            Task { await self.cancel(reader: reader) }
+            Task { await self.cancel(reader: reader, of: batch) }
         }
     }
 
@@ -135,18 +128,13 @@ public actor ReadCoalescer<Group: Hashable & Sendable, Key: Hashable & Sendable,
 
     private func deliver(_ id: Int, _ result: Result<[Key: Value], any Error>) {
         guard let batch = batches.removeValue(forKey: id) else { return }
-        for reader in batch.readers {
-            guard let waiting = readers.removeValue(forKey: reader) else { continue }
-            waiting.continuation.resume(with: result.map { $0[waiting.key] })
-        }
+        for (key, continuation) in batch.readers.values { continuation.resume(with: result.map { $0[key] }) }
     }
 
-    private func cancel(reader: Int) {
-        guard let waiting = readers.removeValue(forKey: reader) else { return }
+    private func cancel(reader: Int, of id: Int) {
+        guard var batch = batches[id], let waiting = batch.readers.removeValue(forKey: reader) else { return }
         waiting.continuation.resume(throwing: CancellationError())
-        guard var batch = batches[waiting.batch] else { return }
-        batch.readers.remove(reader)
-        batches[waiting.batch] = batch
+        batches[id] = batch
         // Nobody waits for this call any more: stop it (an open batch is left to others who may join).
         if batch.readers.isEmpty && batch.sealed { batch.task?.cancel() }
     }
