@@ -70,7 +70,6 @@ public final class ChildRunLauncher: Sendable {
             return Result(runId: id, status: .succeeded, outputs: Self.outputs(of: try await store.journal(runId: id)))
         }
         let executor = RunExecutor(runbook: runbook, run: record, journal: try await store.journal(runId: id), environment: environment)
-        if record.status == .failed { await executor.retryFailedSteps() }
         let status = try await executor.execute(lockScope: id)
         return Result(runId: id, status: status, outputs: Self.outputs(of: try await store.journal(runId: id)))
     }

@@ -19,9 +19,31 @@ public struct JournalReplay: Sendable {
         public var deniedBy: String?
         public var completionOrder: Int?
         public var compensated = false
+        /// Why a skipped step was skipped; nil for other states.
+        public var skipCause: SkipCause?
+        /// Who accepted this step's failure and let the steps that need it go on (`on_failure: ask`
+        /// answered at a terminal, or `drctl resume --tolerate STEP`).
+        public var toleratedBy: String?
+
+        /// The step succeeded but said it could not do all it should (a fence it could not
+        /// confirm): its `degraded` output.
+        public var degradedReason: String? {
+            guard state == .succeeded, case .string(let reason)? = outputs[JournalReplay.degradedOutput], !reason.isEmpty else { return nil }
+            return reason
+        }
 
         public init() {}
     }
+
+    /// Why a step was skipped: a false `when` (or a need skipped for that reason) is part of a
+    /// successful run; a need that failed is not.
+    public enum SkipCause: String, Sendable, Equatable {
+        case condition
+        case failedNeed = "need"
+    }
+
+    /// The output by which a succeeded step reports that the run cannot count as a full success.
+    public static let degradedOutput = "degraded"
 
     public var runStatus: RunStatus?
     public var steps: [String: StepRecord] = [:]
@@ -34,7 +56,8 @@ public struct JournalReplay: Sendable {
         for entry in entries { apply(entry) }
     }
 
-    private mutating func apply(_ entry: JournalEntry) {
+    /// Folds one more entry in (the executor keeps its replay current with the entries it writes).
+    mutating func apply(_ entry: JournalEntry) {
         entryCount += 1
         lastEntryAt = entry.at
         if startedAt == nil { startedAt = entry.at }
@@ -53,9 +76,11 @@ public struct JournalReplay: Sendable {
                 step.startedAt = step.startedAt ?? entry.at
                 step.error = nil
                 step.actedSuccessfully = false
+                step.toleratedBy = nil
             case .succeeded, .failed, .skipped, .unknown:
                 step.endedAt = entry.at
                 step.error = entry.detail["error"]?.stringValue
+                step.skipCause = state == .skipped ? Self.skipCause(of: entry) : nil
                 if state == .succeeded {
                     completions += 1
                     step.completionOrder = completions
@@ -63,7 +88,7 @@ public struct JournalReplay: Sendable {
             case .compensated:
                 step.compensated = true
             case .pending, .waiting:
-                break
+                step.toleratedBy = nil
             }
             steps[id] = step
         case .intent:
@@ -86,8 +111,38 @@ public struct JournalReplay: Sendable {
             } else {
                 steps[id, default: StepRecord()].deniedBy = by
             }
-        case .compensation, .note:
+        case .note:
+            if entry.detail["event"]?.stringValue == "tolerated", let id = entry.stepId {
+                steps[id, default: StepRecord()].toleratedBy = entry.detail["by"]?.stringValue ?? "unknown"
+            }
+        case .compensation:
             break
+        }
+    }
+
+    /// Journals written before skip causes were recorded say why only in words.
+    static func skipCause(of entry: JournalEntry) -> SkipCause {
+        if let cause = entry.detail["cause"]?.stringValue.flatMap(SkipCause.init(rawValue:)) { return cause }
+        return entry.detail["error"]?.stringValue == "when is false" ? .condition : .failedNeed
+    }
+
+    /// Why a run that went to its end is not a full success, one line per step, in `order`:
+    /// failures that were tolerated, steps skipped because something they needed failed, and
+    /// steps that succeeded but reported a degradation. Empty for a full success.
+    public func degradations(order: [String]) -> [String] {
+        order.compactMap { id in
+            guard let step = steps[id] else { return nil }
+            switch step.state {
+            case .failed:
+                let tolerance = step.toleratedBy.map { "tolerated by \($0)" } ?? "tolerated by its failure policy"
+                return "\(id) failed (\(tolerance))\(step.error.map { ": \($0)" } ?? "")"
+            case .skipped where step.skipCause == .failedNeed:
+                return "\(id) did not run\(step.error.map { ": \($0)" } ?? "")"
+            case .succeeded:
+                return step.degradedReason.map { "\(id): \($0)" }
+            default:
+                return nil
+            }
         }
     }
 

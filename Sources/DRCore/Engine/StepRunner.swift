@@ -145,14 +145,21 @@ struct StepRunner: Sendable {
                         acted = try await action.act(invocation)
                     } catch {
                         let classified = Self.classify(error, acting: true)
-                        try await store.append(JournalEntry(runId: runId, at: clock.now(), kind: .outcome, stepId: stepId,
-                                                            attempt: invocation.attempt,
-                                                            detail: ["result": .string(classified.kind == .outcomeUnknown ? "unknown" : "failed"),
-                                                                     "error": .string(classified.message)]))
+                        // If this write fails too, the action's own error still decides (the
+                        // intent without an outcome makes a resume observe first).
+                        _ = try? await store.append(JournalEntry(runId: runId, at: clock.now(), kind: .outcome, stepId: stepId,
+                                                             attempt: invocation.attempt,
+                                                             detail: ["result": .string(classified.kind == .outcomeUnknown ? "unknown" : "failed"),
+                                                                      "error": .string(classified.message)]))
                         throw classified
                     }
-                    try await store.append(JournalEntry(runId: runId, at: clock.now(), kind: .outcome, stepId: stepId,
-                                                        attempt: invocation.attempt, detail: ["result": .string("succeeded")]))
+                    do {
+                        try await store.append(JournalEntry(runId: runId, at: clock.now(), kind: .outcome, stepId: stepId,
+                                                            attempt: invocation.attempt, detail: ["result": .string("succeeded")]))
+                    } catch {
+                        // The change happened but the journal cannot say so: in doubt, never failed.
+                        throw ActionError(.outcomeUnknown, "acted, but the outcome could not be journaled: \(error)")
+                    }
                 }
                 return try await action.verify(invocation, acted: acted)
             }

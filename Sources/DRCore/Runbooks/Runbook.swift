@@ -70,6 +70,11 @@ public enum FailurePolicy: String, Sendable, Codable, CaseIterable {
     case `continue`
     /// Stop, then run the compensations of completed steps in reverse order of completion.
     case rollback
+    /// Ask the operator at a terminal whether to go on as if the step were done (typed
+    /// confirmation, journaled; the run ends `degraded`); without a terminal, or if the answer is
+    /// no, stop as `abort` does — `drctl resume RUN --tolerate STEP` accepts it later. `--yes`
+    /// never answers this question.
+    case ask
 }
 
 public struct StepRetryPolicy: Sendable, Equatable, Codable {

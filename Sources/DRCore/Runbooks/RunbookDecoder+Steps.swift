@@ -60,7 +60,7 @@ extension RunbookDecoder {
         if let retryNode = fields["retry"]?.value, let retry = decodeRetry(retryNode) { step.retry = retry }
         if let policyNode = fields["on_failure"]?.value, let text = string(policyNode, what: "on_failure") {
             if let policy = FailurePolicy(rawValue: text) { step.onFailure = policy } else {
-                problem(policyNode, "found on_failure '\(text)', expected abort, continue or rollback")
+                problem(policyNode, "found on_failure '\(text)', expected abort, continue, ask or rollback")
             }
         }
         if let compensateNode = fields["compensate"]?.value,

@@ -33,6 +33,11 @@ public enum RunStatus: String, Sendable, Codable, CaseIterable {
     /// Waiting for `drctl approve RUN STEP`.
     case paused
     case succeeded
+    /// Went to its end, but not every step that should have run did: a failure tolerated by
+    /// `on_failure: continue` (or accepted by an operator), a step skipped because something it
+    /// needed failed, or a step that reported a degradation (a fence it could not confirm).
+    /// `drctl resume` retries what failed.
+    case degraded
     case failed
     /// Stopped by `drctl abort` (after its compensations).
     case aborted
@@ -41,7 +46,7 @@ public enum RunStatus: String, Sendable, Codable, CaseIterable {
     /// Stopped at a step boundary by Ctrl-C/SIGTERM or a crash; `drctl resume` continues.
     case interrupted
 
-    public var isFinal: Bool { self == .succeeded || self == .failed || self == .aborted }
+    public var isFinal: Bool { self == .succeeded || self == .degraded || self == .failed || self == .aborted }
 }
 
 public struct RunRecord: Sendable, Codable, Equatable {

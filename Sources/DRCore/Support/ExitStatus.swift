@@ -26,6 +26,9 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case rpoBudgetBreached = 11
     /// `drctl drill due`: the schedule called for a drill since the last successful one.
     case drillDue = 12
+    /// A run went to its end but not every step that should have run did (a tolerated failure, a
+    /// step skipped because something it needed failed, an unconfirmed fence); the summary lists them.
+    case degraded = 13
     /// A bug in drctl; please report it.
     case internalError = 70
     /// Stopped by Ctrl-C or SIGTERM at a step boundary; `drctl resume RUN` continues.
@@ -46,6 +49,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .invalidConfiguration: return "invalid local configuration"
         case .rpoBudgetBreached: return "an RPO budget is breached (or an RPO is unknown)"
         case .drillDue: return "a drill is due or overdue"
+        case .degraded: return "the run finished degraded: not every step that should have run did"
         case .internalError: return "internal error"
         case .interrupted: return "interrupted; resume to continue"
         }
@@ -57,6 +61,7 @@ extension ExitStatus {
     public init(_ status: RunStatus) {
         switch status {
         case .succeeded: self = .success
+        case .degraded: self = .degraded
         case .failed, .aborted: self = .runFailed
         case .paused: self = .pausedForApproval
         case .unknown: self = .outcomeUnknown

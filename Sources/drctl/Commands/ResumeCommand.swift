@@ -12,19 +12,26 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var execution: ExecutionOptions
     @Argument(help: "Run id.") var runId: String
     @Flag(name: .long, help: "Resume even though the runbook file changed since the run started.") var allowChanged = false
+    @Option(name: .long, parsing: .singleValue,
+            help: "Accept the failure of this failed step and let the steps that need it run; journaled, and the run ends degraded (repeatable).")
+    var tolerate: [String] = []
 
     func run() async throws {
         try global.bootstrapLogging()
         let store = try state.openStore()
         let record = try await store.requireRun(runId)
+        if record.status == .succeeded || record.status == .aborted {
+            // A process stopped after recording the end but before giving the lease back.
+            try? await store.releaseLease(scope: record.lockScope, runId: record.id)
+        }
         try record.requireUnfinished("resume")
         let runbook = try EngineSession.runbook(for: record, allowChanged: allowChanged)
         let session = EngineSession(store: store, global: global, execution: execution)
         guard record.mode == "drill" else {
-            try await session.execute(runbook: runbook, record: record, retryFailed: record.status == .failed)
+            try await session.execute(runbook: runbook, record: record, tolerate: Set(tolerate))
         }
         // A drill also journals its validation and RPO notes and prints its summary once it stops.
-        let status = try await session.run(runbook: runbook, record: record, retryFailed: record.status == .failed)
+        let status = try await session.run(runbook: runbook, record: record, tolerate: Set(tolerate))
         try await DrillSummary.conclude(store: store, runId: record.id, format: global.output)
         try await session.finish(status, record: record)
     }

@@ -59,13 +59,14 @@ struct EngineSession {
     }
 
     /// Executes (or resumes) `record` until it stops, then ends the process with its status.
-    func execute(runbook: Runbook, record: RunRecord, retryFailed: Bool = false) async throws -> Never {
-        let status = try await run(runbook: runbook, record: record, retryFailed: retryFailed)
+    func execute(runbook: Runbook, record: RunRecord, tolerate: Set<String> = []) async throws -> Never {
+        let status = try await run(runbook: runbook, record: record, tolerate: tolerate)
         try await finish(status, record: record)
     }
 
-    /// Executes (or resumes) `record` until it stops and returns how it stopped.
-    func run(runbook: Runbook, record: RunRecord, retryFailed: Bool = false) async throws -> RunStatus {
+    /// Executes (or resumes) `record` until it stops and returns how it stopped. `tolerate`: failed
+    /// steps whose failure the operator accepts on resume (`--tolerate STEP`).
+    func run(runbook: Runbook, record: RunRecord, tolerate: Set<String> = []) async throws -> RunStatus {
         let interruption = InterruptionFlag()
         let observer = RunRenderer.make(format: global.output, color: color)
         let trap = SignalTrap(interruption) { stage in
@@ -80,7 +81,7 @@ struct EngineSession {
         let executor = RunExecutor(runbook: runbook, run: record, journal: journal, environment: EngineEnvironment(
             store: store, registry: registry, configuration: configuration, prompter: prompter, observer: observer, services: services,
             interruption: interruption))
-        if retryFailed { await executor.retryFailedSteps() }
+        do { try await executor.tolerateFailures(tolerate) } catch { throw RunEnded(status: .usage, message: "--tolerate: \(error)") }
         let status = try await executor.execute(lockScope: record.lockScope)
         withExtendedLifetime(trap) {}
         return status
@@ -97,6 +98,12 @@ struct EngineSession {
             throw RunEnded(status: .interrupted, message: "run \(record.id) interrupted: `drctl resume \(record.id)` continues it")
         case .unknown:
             throw RunEnded(status: .outcomeUnknown, message: "run \(record.id): an outcome is unknown; `drctl resume \(record.id)` re-observes before acting")
+        case .degraded:
+            let replay = JournalReplay(entries: try await store.journal(runId: record.id))
+            let order = replay.steps.sorted { ($0.value.endedAt ?? .distantFuture, $0.key) < ($1.value.endedAt ?? .distantFuture, $1.key) }.map(\.key)
+            throw RunEnded(status: .degraded, message: "run \(record.id) finished DEGRADED — not every step that should have run did:\n"
+                           + replay.degradations(order: order).map { "  - \($0)" }.joined(separator: "\n")
+                           + "\n`drctl resume \(record.id)` retries what failed")
         default:
             throw RunEnded(status: ExitStatus(status), message: nil)
         }

@@ -28,6 +28,10 @@ public struct RunChildAction: RunbookAction {
         switch child.status {
         case .succeeded:
             return child.outputs.merging(["run_id": .string(child.runId)]) { $1 }
+        case .degraded:
+            // The parent cannot be a full success on a child that was not one.
+            return child.outputs.merging(["run_id": .string(child.runId),
+                                          JournalReplay.degradedOutput: .string("child run \(child.runId) ended degraded")]) { $1 }
         case .paused:
             throw ActionError(.permanent, "child run \(child.runId) is paused for an approval: approve it (drctl approve \(child.runId) STEP --no-resume), then resume this run")
         case .unknown:
