@@ -78,7 +78,7 @@ struct MalformedRunbook: Sendable, CustomTestStringConvertible {
                   "found the string '10 minutes', expected a duration"),
         withSteps("bad estimate", "  - { id: a, action: wait, estimate: [5m], with: { duration: 1s } }\n", 3, 38, "found a list, expected a duration"),
         withSteps("invalid on_failure", "  - { id: a, action: wait, on_failure: retry, with: { duration: 1s } }\n", 3, 40,
-                  "found on_failure 'retry', expected abort, continue or rollback"),
+                  "found on_failure 'retry', expected abort, continue, ask or rollback"),
         withSteps("retry attempts zero", "  - { id: a, action: wait, retry: { attempts: 0 }, with: { duration: 1s } }\n", 3, 47,
                   "found 0 attempts, expected 1 to 20"),
         withSteps("retry attempts above twenty", "  - { id: a, action: wait, retry: { attempts: 21 }, with: { duration: 1s } }\n", 3, 47,
