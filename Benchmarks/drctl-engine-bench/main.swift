@@ -6,7 +6,9 @@ import Foundation
 // 1. a runbook of N no-op steps (a chain, so nothing overlaps): total time and per-step overhead,
 //    once with read-only steps and once with mutating ones (an intent fsynced per step);
 // 2. resume of a run whose journal holds M transitions: load, replay, decide, finish;
-// 3. peak memory (VmHWM) of the process.
+// 3. the per-step cost curve, 100 → 5,000 steps (the loader's limit), serial (a chain) and fully
+//    parallel (no needs, concurrency 4): the engine's own cost per step must stay flat;
+// 4. peak memory (VmHWM) of the process.
 
 let arguments = CommandLine.arguments
 func option(_ name: String, _ fallback: Int) -> Int {
@@ -50,10 +52,10 @@ let registry: ActionRegistry = {
     return registry
 }()
 
-func chainRunbook(_ name: String, action: String, steps: Int) throws -> Runbook {
+func chainRunbook(_ name: String, action: String, steps: Int, parallel: Bool = false) throws -> Runbook {
     var yaml = "name: \(name)\nsteps:\n"
     for index in 0..<steps {
-        yaml += "  - { id: s\(index), action: \(action)\(index > 0 ? ", needs: [s\(index - 1)]" : "") }\n"
+        yaml += "  - { id: s\(index), action: \(action)\(index > 0 && !parallel ? ", needs: [s\(index - 1)]" : "") }\n"
     }
     return try RunbookLoader.parse(text: yaml, path: "\(name).yaml", catalog: registry.catalog)
 }
@@ -101,4 +103,19 @@ let resumeStart = ContinuousClock.now
 let resumed = try await execute(resumeId, resumeRunbook)
 let resumeTook = seconds(ContinuousClock.now - resumeStart)
 print("resume of a run with \(stepsForResume * 2 + 1) journaled transitions: \(String(format: "%.3f", resumeTook)) s (\(resumed.rawValue))   goal: < 0.3 s")
+print("\nper-step cost curve (read-only no-op steps; flat = the engine's work per step does not grow with the runbook):")
+for shape in ["serial", "parallel"] {
+    var line = "  \(shape):"
+    for count in [100, 500, 1000, 2000, 5000] {
+        let runbook = try chainRunbook("curve-\(shape)-\(count)", action: "bench.read", steps: count, parallel: shape == "parallel")
+        let id = "run-curve-\(shape)-\(count)"
+        try await store.createRun(record(id, runbook))
+        let start = ContinuousClock.now
+        let status = try await execute(id, runbook)
+        let took = seconds(ContinuousClock.now - start)
+        line += "  \(count): \(String(format: "%.2f", took)) s (\(String(format: "%.3f", took / Double(count) * 1000)) ms/step\(status == .succeeded ? "" : ", " + status.rawValue))"
+    }
+    print(line)
+}
+print("  goal: 5,000 steps well under 2 s, ms/step flat from 100 to 5,000")
 print("peak memory (VmHWM): \(String(format: "%.1f", peakMemoryMiB())) MiB")
