@@ -42,6 +42,27 @@ struct ApprovalTests {
         #expect(timeline.steps.first { $0.id == "gate" }?.approvedBy == "bob")
     }
 
+    /// `on_failure: ask` at a terminal: the operator types the step id to go on without it; the
+    /// run then ends degraded (13), and the journal says who accepted the failure.
+    @Test func aFailureWithAskIsAcceptedAtTheTerminalAndTheRunEndsDegraded() throws {
+        let workspace = try RunbookWorkspace()
+        let file = try workspace.write("ask.yaml", "name: ask-at-terminal\nsteps:\n"
+            + "  - { id: fence, action: exec, on_failure: ask, with: { command: \"echo refused >&2; exit 3\" } }\n"
+            + workspace.recordingStep("promote", needs: ["fence"]))
+        let terminal = try TmuxTerminal(workspace, ["run", file, "--operator", "carol"])
+        terminal.waitFor("Type yes to start:")
+        terminal.type("yes")
+        terminal.waitFor("Type fence to approve")
+        #expect(terminal.screen().contains("step fence failed"), "\(terminal.screen())")
+        #expect(workspace.effects().isEmpty)
+        terminal.type("fence")
+        #expect(terminal.exitStatus() == 13, "\(terminal.screen())")
+        #expect(workspace.effects() == ["promote"])
+        let timeline = try workspace.show(try #require(workspace.onlyRunId()))
+        #expect(timeline.status == "degraded")
+        #expect(workspace.query("SELECT count(*) FROM journal WHERE kind = 'run.note' AND detail LIKE '%tolerated%' AND detail LIKE '%carol%'") == "1")
+    }
+
     @Test func typingNoDeniesTheApprovalAndFailsTheRun() throws {
         let workspace = try RunbookWorkspace()
         let file = try workspace.write("gate.yaml", Self.gatedRunbook(workspace))
