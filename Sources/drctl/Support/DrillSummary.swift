@@ -127,7 +127,7 @@ enum DrillSummary {
     static func conclude(store: any StateStore, runId: String, format: OutputFormat) async throws {
         let entries = try await store.journal(runId: runId)
         let report = make(entries: entries, runId: runId)
-        let final = ["succeeded", "failed", "unknown", "aborted"].contains(report.status)
+        let final = RunStatus(rawValue: report.status).map { $0.isFinal || $0 == .unknown } ?? false
         if final && !entries.contains(where: { $0.kind == .note && $0.detail["event"]?.stringValue == "drill-summary" }) {
             let now = Date()
             for check in report.validation {

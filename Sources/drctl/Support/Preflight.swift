@@ -250,7 +250,9 @@ enum Summary {
         let entries = try await store.journal(runId: runId)
         let statuses = entries.filter { $0.kind == .runStatus }
         let started = statuses.first?.at
-        let ended = statuses.last.flatMap { ["succeeded", "failed", "unknown"].contains($0.detail["to"]?.stringValue ?? "") ? $0.at : nil }
+        let ended = statuses.last.flatMap { entry in
+            (entry.detail["to"]?.stringValue).flatMap(RunStatus.init(rawValue:)).map { $0.isFinal || $0 == .unknown } == true ? entry.at : nil
+        }
         let replay = JournalReplay(entries: entries)
         // Steps are picked by their action, so a plan's own runbook (`runbooks:`) is summarised too.
         func steps(of action: String) -> [(String, JournalReplay.StepRecord)] {
