@@ -34,8 +34,8 @@ struct NumericRangeTests {
     }
 
     @Test func durationsReachExactlyAYear() {
-        #expect(DurationText.parse("366d") == 366 * 86_400)
-        #expect(DurationText.parse("365d23h59m60s") == 366 * 86_400)
+        #expect(DurationText.parse("366d") == Double(366 * 86_400))
+        #expect(DurationText.parse("365d23h59m60s") == Double(366 * 86_400))
         #expect(DurationText.parse("366d1s") == nil)
         #expect(DurationText.parse("1h30m") == 5400)
         #expect(DurationText.parse("250ms") == 0.25)
@@ -63,8 +63,8 @@ struct NumericRangeTests {
         #expect(DurationText.format(-90) == "-1m30s")
         #expect(DurationText.format(.infinity) == "forever")
         #expect(DurationText.format(.nan) == "unknown")
-        #expect(DurationText.format(1e300).hasSuffix("d"))
-        #expect(DurationText.format(Double(Int.max)).hasSuffix("d"))
+        #expect(DurationText.format(1e300).hasPrefix("106751991167300d"))
+        #expect(DurationText.format(.greatestFiniteMagnitude).hasPrefix("106751991167300d"))
     }
 
     @Test func conversionsOfDoublesSaturateInsteadOfTrapping() {
@@ -75,7 +75,7 @@ struct NumericRangeTests {
         #expect(Int(saturating: 41.9) == 41)
         #expect(Int64(saturating: -1e30) == Int64.min)
         #expect(UInt64(saturating: -3) == 0)
-        #expect(Duration.seconds(saturating: .infinity) == .seconds(DurationText.maximumSeconds))
+        #expect(Duration.seconds(saturating: .infinity) == .seconds(366 * 86_400))
         #expect(Duration.seconds(saturating: -1) == .zero)
         #expect(Duration.seconds(saturating: .nan) == .zero)
         #expect(Duration.seconds(saturating: 1.5) == .milliseconds(1500))
