@@ -80,9 +80,9 @@ struct MalformedRunbook: Sendable, CustomTestStringConvertible {
         withSteps("invalid on_failure", "  - { id: a, action: wait, on_failure: retry, with: { duration: 1s } }\n", 3, 40,
                   "found on_failure 'retry', expected abort, continue, ask or rollback"),
         withSteps("retry attempts zero", "  - { id: a, action: wait, retry: { attempts: 0 }, with: { duration: 1s } }\n", 3, 47,
-                  "found 0 attempts, expected 1 to 20"),
+                  "found the number 0, expected a whole number from 1 to 20 for retry.attempts"),
         withSteps("retry attempts above twenty", "  - { id: a, action: wait, retry: { attempts: 21 }, with: { duration: 1s } }\n", 3, 47,
-                  "found 21 attempts, expected 1 to 20"),
+                  "found the number 21, expected a whole number from 1 to 20 for retry.attempts"),
         withSteps("retry on unknown error kind", "  - { id: a, action: wait, retry: { on: [flaky] }, with: { duration: 1s } }\n", 3, 42,
                   "found error kind 'flaky'"),
         // Actions and their arguments

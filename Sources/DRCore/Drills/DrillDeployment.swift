@@ -31,7 +31,7 @@ public struct DrillDeployment: Sendable {
         self.serviceAccount = serviceAccount
     }
 
-    var deadlineSeconds: Int { Int(rtoBudgetSeconds) + 3600 }
+    var deadlineSeconds: Int { Int(saturating: rtoBudgetSeconds + 3600) }
 
     // MARK: crontab
 

@@ -73,7 +73,7 @@ public actor RunExecutor {
         try await store.claimLease(scope: lockScope, holder: holder, ttl: configuration.leaseTTL, now: clock.now())
         let renewal = Task { [store, configuration, clock] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(Int64(configuration.leaseTTL / 3 * 1000)))
+                try? await Task.sleep(for: .seconds(saturating: configuration.leaseTTL / 3))
                 guard !Task.isCancelled else { break }
                 _ = try? await store.acquireLease(scope: lockScope, holder: holder, ttl: configuration.leaseTTL, now: clock.now())
             }

@@ -70,10 +70,13 @@ public struct ActionInvocation: Sendable {
         return value
     }
 
+    /// A duration argument within `DurationText`'s range. The loader checks constants; this checks
+    /// what expressions produce at run time (an output, an input, `duration(x)`).
     public func seconds(_ key: String) throws -> Double? {
         guard let value = arguments[key] else { return nil }
-        if case .string(let text) = value, let seconds = DurationText.parse(text) { return seconds }
-        guard let seconds = value.secondsValue else { throw ActionError.invalidArgument(key, "a duration") }
+        let seconds: Double?
+        if case .string(let text) = value { seconds = DurationText.parse(text) } else { seconds = value.secondsValue.flatMap(DurationText.seconds(fromNumber:)) }
+        guard let seconds else { throw ActionError.invalidArgument(key, "a duration (\(DurationText.rangeText))") }
         return seconds
     }
 }

@@ -191,7 +191,7 @@ func withTimeout<T: Sendable>(seconds: Double, interruption: InterruptionFlag,
             do { return .success(try await body()) } catch { return .failure(StepRunner.classify(error, acting: false)) }
         }
         group.addTask {
-            try? await Task.sleep(for: .milliseconds(Int64(max(0.001, seconds) * 1000)))
+            try? await Task.sleep(for: .seconds(saturating: max(0.001, seconds)))
             return Task.isCancelled ? nil : .failure(ActionError(.timeout, "step timed out after \(DurationText.format(seconds))"))
         }
         group.addTask {

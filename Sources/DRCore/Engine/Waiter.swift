@@ -81,6 +81,6 @@ public struct SystemClock: EngineClock {
     public func now() -> Date { Date() }
     public func sleep(seconds: Double) async throws {
         guard seconds > 0 else { return }
-        try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+        try await Task.sleep(for: .seconds(saturating: seconds))
     }
 }

@@ -71,8 +71,7 @@ extension DRPlanDecoder {
             if InstanceClassSize.parse(text) == nil { problem(entries["max_instance_class"]?.value, "found '\(text)', expected an instance class such as db.t3.large") }
             drill.maxInstanceClass = text
         }
-        if let node = entries["max_runtime"]?.value, let seconds = duration(node, what: "drills.max_runtime") {
-            if seconds <= 0 { problem(node, "found \(seconds), expected a positive duration for drills.max_runtime") }
+        if let seconds = entries["max_runtime"].flatMap({ duration($0.value, what: "drills.max_runtime", allowZero: false) }) {
             drill.maxRuntime = seconds
         }
         if let node = entries["validation"]?.value, let fields = mapping(node, keys: ["url_env"], required: ["url_env"], what: "drills.validation") {
@@ -98,7 +97,7 @@ extension DRPlanDecoder {
                 }
                 var with: [String: RunValue] = [:]
                 if let withNode = fields["with"]?.value, let arguments = mapping(withNode, keys: nil, required: [], what: "with of check \(name)") {
-                    for (key, entry) in arguments { if let value = value(entry.value) { with[key] = value } }
+                    with = checkArguments(arguments, in: withNode, action: action, check: name)
                 }
                 drill.checks.append(.init(name: name, action: action, with: with))
             }
@@ -108,4 +107,43 @@ extension DRPlanDecoder {
         }
         return drill
     }
+
+    /// A check's `with`, against its action's own parameters (names with "did you mean", types,
+    /// duration ranges), so that the plan — not the runbook generated from it — names the problem.
+    private mutating func checkArguments(_ arguments: [String: (key: Node, value: Node)], in withNode: Node, action: String,
+                                         check: String) -> [String: RunValue] {
+        let parameters = DRPlan.Drill.checkParameters[action].map { Dictionary(uniqueKeysWithValues: $0.map { ($0.name, $0) }) }
+        var with: [String: RunValue] = [:]
+        for (key, entry) in arguments.sorted(by: { $0.key < $1.key }) {
+            guard let parameters else {
+                if let value = value(entry.value) { with[key] = value }
+                continue
+            }
+            guard let parameter = parameters[key] else {
+                let names = parameters.keys.sorted()
+                problem(entry.key, "found unknown argument '\(key)' for action \(action), expected one of \(names.joined(separator: ", "))"
+                        + NameSuggestions.hint(for: key, among: names))
+                continue
+            }
+            let what = "with.\(key) of check \(check)"
+            // Text parameters take any scalar as text, as in a runbook's `with`.
+            let typed = parameter.type == .string || parameter.type == .any ? value(entry.value) : typedValue(entry.value, as: parameter.type, what: what)
+            if let typed { with[key] = typed }
+        }
+        for parameter in (parameters?.values.filter(\.required) ?? []).sorted(by: { $0.name < $1.name }) where arguments[parameter.name] == nil {
+            problem(withNode, "found no '\(parameter.name)' in with, expected the required argument '\(parameter.name)' of action \(action)")
+        }
+        return with
+    }
+}
+
+extension DRPlan.Drill {
+    /// The parameters of each check action, from the actions' own declarations.
+    static let checkParameters: [String: [ActionCatalog.Parameter]] = Dictionary(uniqueKeysWithValues: [
+        (PostgresCheckRowsAction().name, PostgresCheckRowsAction().parameters),
+        (PostgresCheckFreshnessAction().name, PostgresCheckFreshnessAction().parameters),
+        (PostgresCheckChecksumAction().name, PostgresCheckChecksumAction().parameters),
+        (PostgresCheckSQLAction().name, PostgresCheckSQLAction().parameters),
+        (PostgresReplicationLagAction().name, PostgresReplicationLagAction().parameters),
+    ])
 }

@@ -20,6 +20,10 @@ public struct DRPlan: Sendable, Equatable {
     public var source: RunbookSource
     /// How `drctl drill run` restores, validates and bounds a drill (`drills:` in the plan).
     public var drill: Drill = Drill()
+    public var description: String = ""
+    /// Where the plan names its resources (its `aws:` key, else the top of the file): a move that
+    /// finds nothing to do is reported there.
+    public var resourcesLocation = FileLocation()
 
     public struct Endpoint: Sendable, Equatable {
         public var region: String
@@ -117,13 +121,29 @@ public struct DRPlan: Sendable, Equatable {
         public var isEmpty: Bool { eksNodegroups.isEmpty && autoScalingGroups.isEmpty && ecsServices.isEmpty }
     }
 
-    /// Every region the plan names.
-    public var regions: Set<String> {
+    /// Why a move from `from` to `to` has nothing to do — no database with its primary in `from`
+    /// and a replica in `to`, no DNS record, no standby capacity in `to` — located in the plan;
+    /// nil when it has something.
+    public func nothingToMove(from: String, to: String) -> RunbookValidationError? {
+        let databases = databases.filter { $0.primary.region == from && $0.replica(in: to) != nil }
+        guard databases.isEmpty && records.isEmpty && (standby[to]?.isEmpty ?? true) else { return nil }
+        return RunbookValidationError(problems: [RunbookProblem(location: resourcesLocation, message: """
+            found a plan that protects nothing that can move from \(from) to \(to), expected a database with its primary in \(from) \
+            and a replica in \(to), a DNS record, or standby capacity in \(to)
+            """)])
+    }
+
+    /// The regions the plan protects resources in: the ones DNS values, standby capacity and
+    /// runbooks may be given for.
+    public var protectedRegions: Set<String> {
         var all: Set<String> = [primaryRegion, drRegion]
         for database in databases { all.insert(database.primary.region); database.replicas.forEach { all.insert($0.region) } }
         for bucket in buckets { all.insert(bucket.sourceRegion); all.insert(bucket.destinationRegion) }
         for secret in secrets { all.insert(secret.region) }
-        all.formUnion(standby.keys)
+        for control in routingControls { all.insert(control.region) }
         return all
     }
+
+    /// Every region the plan names.
+    public var regions: Set<String> { protectedRegions.union(standby.keys) }
 }

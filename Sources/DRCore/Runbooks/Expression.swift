@@ -127,9 +127,10 @@ public indirect enum Expression: Sendable, Equatable, CustomStringConvertible {
             }
         case "duration":
             try arity(1)
-            if let seconds = args[0].secondsValue { return .duration(seconds) }
-            guard let seconds = DurationText.parse(try string(args[0])) else {
-                throw ExpressionError("duration: '\(args[0])' is not a duration like 90s, 5m, 4h in \(expression)")
+            let seconds: Double?
+            if let number = args[0].secondsValue { seconds = DurationText.seconds(fromNumber: number) } else { seconds = DurationText.parse(try string(args[0])) }
+            guard let seconds else {
+                throw ExpressionError("duration: '\(args[0])' is not a duration like 90s, 5m, 4h (\(DurationText.rangeText)) in \(expression)")
             }
             return .duration(seconds)
         case "format":

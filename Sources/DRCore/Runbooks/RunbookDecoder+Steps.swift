@@ -55,7 +55,7 @@ extension RunbookDecoder {
         var seen: Set<String> = []
         step.needs = needs.map(\.0).filter { seen.insert($0).inserted }
         if let whenNode = fields["when"]?.value { step.when = condition(whenNode, owner: index, what: "when of \(what)") }
-        step.timeout = fields["timeout"].flatMap { duration($0.value, what: "timeout") }
+        step.timeout = fields["timeout"].flatMap { duration($0.value, what: "timeout", allowZero: false) }
         step.estimate = fields["estimate"].flatMap { duration($0.value, what: "estimate") }
         if let retryNode = fields["retry"]?.value, let retry = decodeRetry(retryNode) { step.retry = retry }
         if let policyNode = fields["on_failure"]?.value, let text = string(policyNode, what: "on_failure") {
@@ -74,10 +74,9 @@ extension RunbookDecoder {
     private mutating func decodeRetry(_ node: Node) -> StepRetryPolicy? {
         guard let fields = mapping(node, keys: Self.retryKeys, required: [], what: "retry") else { return nil }
         var retry = StepRetryPolicy()
-        if let attemptsNode = fields["attempts"]?.value, let attempts = int(attemptsNode, what: "retry.attempts") {
-            if (1...Self.maximumAttempts).contains(attempts) { retry.attempts = attempts } else {
-                problem(attemptsNode, "found \(attempts) attempts, expected 1 to \(Self.maximumAttempts) (the first attempt counts)")
-            }
+        // The first attempt counts: `attempts: 1` is no retry.
+        if let attempts = fields["attempts"].flatMap({ int($0.value, what: "retry.attempts", in: 1...Self.maximumAttempts) }) {
+            retry.attempts = attempts
         }
         if let backoff = fields["backoff"].flatMap({ duration($0.value, what: "retry.backoff") }) { retry.backoff = backoff }
         if let maxBackoff = fields["max_backoff"].flatMap({ duration($0.value, what: "retry.max_backoff") }) { retry.maxBackoff = maxBackoff }

@@ -50,11 +50,12 @@ extension LocatedYAMLDecoding {
         case .sequence: return "a list"
         case .alias: return "an alias"
         case .scalar(let scalar):
+            // Numbers as written: "1e400" and "99999999999999999999" are numbers to the reader,
+            // whatever a Double makes of them.
+            if Self.isPlain(scalar), Self.isNumberLiteral(scalar.string) { return "the number \(scalar.string)" }
             switch Self.plainValue(scalar) {
             case .null: return "null (an empty value)"
             case .bool(let value): return "the boolean \(value)"
-            case .int(let value): return "the number \(value)"
-            case .double(let value): return "the number \(value)"
             default:
                 let text = scalar.string
                 return "the string '\(text.count > 60 ? String(text.prefix(57)) + "..." : text)'"
@@ -64,19 +65,46 @@ extension LocatedYAMLDecoding {
 
     /// A plain scalar's YAML 1.2 core-schema value; quoted and block scalars are always strings.
     /// (YAML 1.1's `yes`/`no`/`on`/`off` booleans are deliberately not recognised.)
+    /// Numbers are the core schema's decimal ints and floats only: no `.inf`, `.nan`, hex or octal,
+    /// and a float beyond Double's range stays text (every field that wants a number refuses it).
     static func plainValue(_ scalar: Node.Scalar) -> RunValue {
         let text = scalar.string
-        guard scalar.style == .plain || scalar.style == .any else { return .string(text) }
+        guard isPlain(scalar) else { return .string(text) }
         switch text {
         case "", "~", "null", "Null", "NULL": return .null
         case "true", "True", "TRUE": return .bool(true)
         case "false", "False", "FALSE": return .bool(false)
         default: break
         }
+        guard isNumberLiteral(text) else { return .string(text) }
         if let value = Int(text) { return .int(value) }
-        if text.first.map({ $0.isNumber || $0 == "-" || $0 == "+" || $0 == "." }) == true,
-           let value = Double(text), value.isFinite { return .double(value) }
+        if let value = Double(text), value.isFinite { return .double(value) }
         return .string(text)
+    }
+
+    static func isPlain(_ scalar: Node.Scalar) -> Bool { scalar.style == .plain || scalar.style == .any }
+
+    /// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` (YAML 1.2 core schema, decimal).
+    static func isNumberLiteral(_ text: String) -> Bool {
+        var scalars = Substring(text).unicodeScalars[...]
+        func digits() -> Int {
+            let count = scalars.prefix { $0 >= "0" && $0 <= "9" }.count
+            scalars = scalars.dropFirst(count)
+            return count
+        }
+        if scalars.first == "-" || scalars.first == "+" { scalars = scalars.dropFirst() }
+        var mantissa = digits()
+        if scalars.first == "." {
+            scalars = scalars.dropFirst()
+            mantissa += digits()
+        }
+        guard mantissa > 0 else { return false }
+        if scalars.first == "e" || scalars.first == "E" {
+            scalars = scalars.dropFirst()
+            if scalars.first == "-" || scalars.first == "+" { scalars = scalars.dropFirst() }
+            guard digits() > 0 else { return false }
+        }
+        return scalars.isEmpty
     }
 
     /// The mapping's entries by key. `keys` nil allows any key (inputs, outputs, `with`).
@@ -113,17 +141,25 @@ extension LocatedYAMLDecoding {
         return scalar.string
     }
 
-    mutating func duration(_ node: Node, what: String) -> Double? {
-        if case .scalar(let scalar) = node {
-            switch Self.plainValue(scalar) {
-            case .int(let seconds) where seconds >= 0: return Double(seconds)
-            case .double(let seconds) where seconds >= 0: return seconds
-            case .string(let text): if let seconds = DurationText.parse(text) { return seconds }
-            default: break
-            }
+    /// A duration within `DurationText`'s range; `allowZero: false` where no time at all means
+    /// nothing (a timeout, a budget).
+    mutating func duration(_ node: Node, what: String, allowZero: Bool = true) -> Double? {
+        if case .scalar(let scalar) = node, let seconds = Self.seconds(Self.plainValue(scalar)), allowZero || seconds > 0 {
+            return seconds
         }
-        problem(node, "found \(describe(node)), expected a duration like 90s, 5m, 1h30m or 250ms for \(what)")
+        let range = allowZero ? DurationText.rangeText : "more than 0s, at most 366d"
+        problem(node, "found \(describe(node)), expected a duration like 90s, 5m, 1h30m or 250ms (\(range)) for \(what)")
         return nil
+    }
+
+    /// A YAML number (seconds) or duration text, in range.
+    static func seconds(_ value: RunValue) -> Double? {
+        switch value {
+        case .int(let seconds): return DurationText.seconds(fromNumber: Double(seconds))
+        case .double(let seconds): return DurationText.seconds(fromNumber: seconds)
+        case .string(let text): return DurationText.parse(text)
+        default: return nil
+        }
     }
 
     mutating func bool(_ node: Node, what: String) -> Bool? {
@@ -132,9 +168,10 @@ extension LocatedYAMLDecoding {
         return nil
     }
 
-    mutating func int(_ node: Node, what: String) -> Int? {
-        if case .scalar(let scalar) = node, case .int(let value) = Self.plainValue(scalar) { return value }
-        problem(node, "found \(describe(node)), expected a whole number for \(what)")
+    /// A whole number within `range`: every integer field states its own.
+    mutating func int(_ node: Node, what: String, in range: ClosedRange<Int>) -> Int? {
+        if case .scalar(let scalar) = node, case .int(let value) = Self.plainValue(scalar), range.contains(value) { return value }
+        problem(node, "found \(describe(node)), expected a whole number from \(range.lowerBound) to \(range.upperBound) for \(what)")
         return nil
     }
 
@@ -192,9 +229,7 @@ extension LocatedYAMLDecoding {
         switch (type, value) {
         case (.any, _): return value
         case (.number, .int(let number)): return .double(Double(number))
-        case (.duration, .int(let seconds)) where seconds >= 0: return .duration(Double(seconds))
-        case (.duration, .double(let seconds)) where seconds >= 0: return .duration(seconds)
-        case (.duration, .string(let text)): return DurationText.parse(text).map(RunValue.duration)
+        case (.duration, .int), (.duration, .double), (.duration, .string): return seconds(value).map(RunValue.duration)
         default: return value.type == type ? value : nil
         }
     }
@@ -203,7 +238,7 @@ extension LocatedYAMLDecoding {
         switch type {
         case .int: return "an int"
         case .any: return "any value"
-        case .duration: return "a duration like 90s, 5m, 1h30m"
+        case .duration: return "a duration like 90s, 5m, 1h30m (\(DurationText.rangeText))"
         case .list: return "a list"
         case .map: return "a mapping"
         case .bool: return "a boolean (true or false)"

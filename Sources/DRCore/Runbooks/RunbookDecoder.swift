@@ -89,8 +89,9 @@ struct RunbookDecoder: LocatedYAMLDecoding {
 
     private mutating func decodeBudgets(_ node: Node) -> RunbookBudgets {
         guard let fields = mapping(node, keys: ["rpo", "rto"], required: [], what: "budgets") else { return RunbookBudgets() }
-        return RunbookBudgets(rpo: fields["rpo"].flatMap { duration($0.value, what: "budgets.rpo") },
-                              rto: fields["rto"].flatMap { duration($0.value, what: "budgets.rto") })
+        // A zero budget can never be met and makes every ratio to it infinite.
+        return RunbookBudgets(rpo: fields["rpo"].flatMap { duration($0.value, what: "budgets.rpo", allowZero: false) },
+                              rto: fields["rto"].flatMap { duration($0.value, what: "budgets.rto", allowZero: false) })
     }
 
     /// File order of a node; inputs keep the order in which they were written.

@@ -35,6 +35,9 @@ public enum RunbookLoader {
             RunbookValidationError(problems: [RunbookProblem(location: FileLocation(file: path, line: line, column: column), message: message)])
         }
         guard bytes.count <= maximumFileSize else { throw tooLarge(bytes.count, path: path) }
+        // Editors on Windows start UTF-8 files with a byte order mark; it is not text (libyaml, handed
+        // a decoded string, would take it for content), and dropping it keeps line 1, column 1 where it was.
+        let bytes = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
         let text: String
         switch SourceText.decodeUTF8(bytes) {
         case .success(let decoded): text = decoded
@@ -57,7 +60,7 @@ public enum RunbookLoader {
     }
 
     /// Reads a file for `compose`, refusing oversized or unreadable ones with a located problem.
-    static func readFile(path: String, what: String) throws(RunbookValidationError) -> [UInt8] {
+    public static func readFile(path: String, what: String) throws(RunbookValidationError) -> [UInt8] {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         if let size = attributes?[.size] as? Int, size > maximumFileSize { throw tooLarge(size, path: path) }
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else {

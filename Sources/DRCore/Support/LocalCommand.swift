@@ -35,7 +35,7 @@ public enum LocalCommand {
         let timedOut = await withTaskGroup(of: Bool.self) { group in
             group.addTask { await exited.wait(); return false }
             group.addTask {
-                try? await Task.sleep(for: .milliseconds(Int64(max(0.001, timeout) * 1000)))
+                try? await Task.sleep(for: .seconds(saturating: max(0.001, timeout)))
                 return !Task.isCancelled
             }
             let first = await group.next() ?? false

@@ -19,7 +19,7 @@ struct FailoverCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let acceptDataLoss, DurationText.parse(acceptDataLoss) == nil {
-            throw ValidationError("--accept-data-loss expects a duration like 90m or 2h, got '\(acceptDataLoss)'")
+            throw ValidationError("--accept-data-loss expects a duration like 90m or 2h (\(DurationText.rangeText)), got '\(acceptDataLoss)'")
         }
     }
 

@@ -37,8 +37,8 @@ struct HeartbeatCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard let seconds = Self.seconds(interval), seconds > 0 else { throw ValidationError("--interval must be a positive duration like 1s or 200ms") }
-        if let duration, Self.seconds(duration) == nil { throw ValidationError("--duration must be a duration like 30s or 5m") }
+        guard let seconds = Self.seconds(interval), seconds > 0 else { throw ValidationError("--interval must be a positive duration like 1s or 200ms (at most 366d)") }
+        if let duration, Self.seconds(duration) == nil { throw ValidationError("--duration must be a duration like 30s or 5m (\(DurationText.rangeText))") }
         if source.isEmpty { throw ValidationError("--source must not be empty") }
     }
 
@@ -74,10 +74,6 @@ struct HeartbeatCommand: AsyncParsableCommand {
         }
     }
 
-    private static func seconds(_ text: String) -> Double? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        // "200ms" besides the runbook durations ("1s", "5m", plain seconds).
-        if trimmed.hasSuffix("ms"), let milliseconds = Double(trimmed.dropLast(2)), milliseconds >= 0 { return milliseconds / 1000 }
-        return DurationText.parse(trimmed)
-    }
+    /// "200ms", "1s", "5m": the runbooks' durations, with their range.
+    private static func seconds(_ text: String) -> Double? { DurationText.parse(text) }
 }

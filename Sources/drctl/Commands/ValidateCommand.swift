@@ -2,12 +2,12 @@ import ArgumentParser
 import DRCore
 import Foundation
 
-/// `drctl validate FILE…`: every problem of every file, located; nothing runs.
+/// `drctl validate FILE…`: every problem of every runbook and DR plan, located; nothing runs.
 struct ValidateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "validate", abstract: "Check runbooks without running anything.")
+    static let configuration = CommandConfiguration(commandName: "validate", abstract: "Check runbooks and DR plans without running anything.")
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Runbook files.") var files: [String]
+    @Argument(help: "Runbook and DR plan files.") var files: [String]
 
     func run() async throws {
         try global.bootstrapLogging()
@@ -15,13 +15,20 @@ struct ValidateCommand: AsyncParsableCommand {
         var results: [[String: String]] = []
         for file in files {
             do {
-                let runbook = try RunbookLoader.load(path: file, catalog: EngineSession.defaultRegistry().catalog)
-                results.append(["file": file, "status": "ok", "runbook": runbook.name, "steps": String(runbook.steps.count)])
-                if global.output == .text { print("\(file): ok (\(runbook.name), \(runbook.steps.count) steps)") }
+                let bytes = try RunbookLoader.readFile(path: file, what: "a runbook or DR plan file")
+                if DRPlanLoader.isPlan(bytes: bytes) {
+                    let plan = try DRPlanLoader.parse(bytes: bytes, path: file)
+                    results.append(["file": file, "status": "ok", "plan": plan.name])
+                    if global.output == .text { print("\(file): ok (DR plan \(plan.name))") }
+                } else {
+                    let runbook = try RunbookLoader.parse(bytes: bytes, path: file, catalog: EngineSession.defaultRegistry().catalog)
+                    results.append(["file": file, "status": "ok", "runbook": runbook.name, "steps": String(runbook.steps.count)])
+                    if global.output == .text { print("\(file): ok (\(runbook.name), \(runbook.steps.count) steps)") }
+                }
             } catch {
                 invalid += 1
-                results.append(["file": file, "status": "invalid", "problems": error.description])
-                if global.output == .text { FileHandle.standardError.write(Data("\(error.description)\n".utf8)) }
+                results.append(["file": file, "status": "invalid", "problems": String(describing: error)])
+                if global.output == .text { FileHandle.standardError.write(Data("\(error)\n".utf8)) }
             }
         }
         if global.output == .json { try JSONOutput.print(results) }

@@ -38,7 +38,8 @@ struct ExecutionOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 256") }
-        guard leaseTtl >= 1 else { throw ValidationError("--lease-ttl must be at least 1 second") }
+        // NaN and infinity fail the range too; the lease is renewed every third of it, in milliseconds.
+        guard (1...86_400).contains(leaseTtl) else { throw ValidationError("--lease-ttl must be from 1 to 86400 seconds") }
     }
 
     var resolvedOperator: String {
@@ -89,7 +90,8 @@ enum InputParser {
             guard let value = Int(text) else { throw fail("a whole number") }
             return .int(value)
         case .number:
-            guard let value = Double(text) else { throw fail("a number") }
+            // Double() also reads "inf", "nan" and "1e400" (infinity): none is a number a runbook can use.
+            guard let value = Double(text), value.isFinite else { throw fail("a finite number") }
             return .double(value)
         case .bool:
             switch text.lowercased() {
@@ -98,7 +100,7 @@ enum InputParser {
             default: throw fail("true or false")
             }
         case .duration:
-            guard let seconds = DurationText.parse(text) else { throw fail("a duration like 90s, 5m or 4h") }
+            guard let seconds = DurationText.parse(text) else { throw fail("a duration like 90s, 5m or 4h (\(DurationText.rangeText))") }
             return .duration(seconds)
         case .list, .map, .null:
             guard let data = text.data(using: .utf8), let value = try? JSONDecoder().decode(JSONValue.self, from: data).runValue,

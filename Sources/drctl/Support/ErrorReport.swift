@@ -40,7 +40,7 @@ struct ErrorReport {
         case let error as AWSResponseError:
             (status, message, hint) = (.cloudError, error.description, nil)
         case let error as RunbookValidationError:
-            (status, message, hint) = (.invalidRunbook, "invalid runbook:\n\(error)", nil)
+            (status, message, hint) = (.invalidRunbook, "invalid runbook or plan:\n\(error)", nil)
         case let error as LeaseHeldError:
             (status, message, hint) = (.lockHeld, error.description, "wait for that run, or `drctl runs` to see it")
         case let error as StateStoreError:

@@ -76,7 +76,7 @@ enum PostureRenderer {
             print("the plan protects no resource")
         } else {
             TextTable.print([["RESOURCE", "TYPE", "RPO NOW", "OF BUDGET", "STATE"]] + posture.resources.map { resource in
-                let share = resource.rpoSeconds.map { "\(Int(($0 / budget * 100).rounded()))%" } ?? "-"
+                let share = resource.rpoSeconds.map { "\(Int(saturating: ($0 / budget * 100).rounded()))%" } ?? "-"
                 return [resource.name, resource.type, age(resource.rpoSeconds), share, resource.state(budgetSeconds: budget).rawValue]
             })
             print("")

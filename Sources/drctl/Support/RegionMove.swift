@@ -100,6 +100,8 @@ struct RegionMove {
             let runbook = try RunbookLoader.load(path: file, catalog: registry.catalog)
             return (runbook, (try? String(contentsOfFile: file, encoding: .utf8)) ?? "", URL(fileURLWithPath: file).standardizedFileURL.path)
         }
+        // A plan error, located in the plan (the generator's own refusal names no place).
+        if let nothing = plan.nothingToMove(from: from, to: to) { throw nothing }
         let text: String
         do {
             text = try FailoverRunbookGenerator.yaml(plan: plan, kind: kind, from: from, to: to)

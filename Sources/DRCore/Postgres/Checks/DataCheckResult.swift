@@ -42,7 +42,7 @@ enum DataCheckSession {
                 try await connection.perform { session in
                     try session.query("BEGIN TRANSACTION READ ONLY")
                     defer { _ = try? session.query("ROLLBACK") }
-                    let milliseconds = max(1000, Int(deadline.timeIntervalSinceNow * 1000))
+                    let milliseconds = max(1000, Int(saturating: deadline.timeIntervalSinceNow * 1000))
                     try session.query("SELECT set_config('statement_timeout', $1, true)", [.text(String(milliseconds))])
                     return try body(session)
                 }

@@ -51,7 +51,7 @@ public struct HeartbeatWriter: Sendable {
             if let duration, clock.now().timeIntervalSince(started) >= duration { break }
             do {
                 if connection == nil {
-                    let opened = try await target.connect(timeout: max(1, Int(interval.rounded(.up))))
+                    let opened = try await target.connect(timeout: max(1, Int(saturating: interval.rounded(.up))))
                     connection = opened
                     try await opened.query(HeartbeatTable.create)
                 }
@@ -70,7 +70,7 @@ public struct HeartbeatWriter: Sendable {
             }
             // The next slot still in the future: a beat that overran skips slots instead of bunching.
             let elapsed = clock.now().timeIntervalSince(started)
-            slot = max(slot + 1, Int((elapsed / interval).rounded(.down)) + 1)
+            slot = max(slot + 1, Int(saturating: (elapsed / interval).rounded(.down)) + 1)
             var wake = Double(slot) * interval
             if let duration { wake = min(wake, duration) }
             do {

@@ -136,7 +136,7 @@ struct RDSArguments: Sendable {
         switch values[key] {
         case nil, .null?: return nil
         case .int(let value)?: return value
-        case .double(let value)? where value == value.rounded(): return Int(value)
+        case .double(let value)?: if let exact = Int(exactly: value) { return exact }; throw invalid(key, "an integer")
         case .string(let text)?: if let value = Int(text) { return value }; throw invalid(key, "an integer")
         default: throw invalid(key, "an integer")
         }

@@ -31,7 +31,7 @@ struct StepArguments: Sendable {
         switch values[key] {
         case nil, .null?: return nil
         case .int(let value)?: return value
-        case .double(let value)? where value == value.rounded(): return Int(value)
+        case .double(let value)? where Int(exactly: value) != nil: return Int(exactly: value)
         case .string(let text)? where Int(text) != nil: return Int(text)
         default: throw ActionError(.permanent, "argument '\(key)' must be an integer")
         }

@@ -21,7 +21,7 @@ public final class AWSClient: Sendable {
                 retry: RetryStrategy = RetryStrategy(), userAgent: String = "drctl",
                 logger: Logger = Logger(label: "drctl.aws"),
                 now: @escaping @Sendable () -> Date = { Date() },
-                sleep: @escaping @Sendable (Double) async throws -> Void = { try await Task.sleep(for: .seconds($0)) },
+                sleep: @escaping @Sendable (Double) async throws -> Void = { try await Task.sleep(for: .seconds(saturating: $0)) },
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
         self.transport = transport
         self.credentials = credentials
@@ -69,7 +69,7 @@ public final class AWSClient: Sendable {
                clockSkew.adjust(serverDate: serviceError.serverDate, localNow: now()) {
                 skewCorrected = true
                 attempt -= 1
-                logger.info("clock skew corrected", metadata: ["aws.skew_seconds": "\(Int(clockSkew.current))"])
+                logger.info("clock skew corrected", metadata: ["aws.skew_seconds": "\(Int(saturating: clockSkew.current))"])
                 continue
             }
 
@@ -121,7 +121,7 @@ public final class AWSClient: Sendable {
         guard let deadline else { return timeouts }
         let remaining = max(0.001, deadline.timeIntervalSince(now))
         var result = timeouts ?? HTTPTimeouts()
-        result.total = min(result.total, .milliseconds(Int64(remaining * 1000)))
+        result.total = min(result.total, .seconds(saturating: remaining))
         result.connect = min(result.connect, result.total)
         return result
     }

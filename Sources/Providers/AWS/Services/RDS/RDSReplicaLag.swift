@@ -70,7 +70,7 @@ public struct RDSReplicaLag: Sendable {
             let points = result.list("MetricDataResults").flatMap { series -> [(instance: String, point: Datapoint)] in
                 guard let id = series.string("Id"), let instance = ids[id] else { return [] }
                 return zip(series.list("Timestamps"), series.list("Values")).compactMap { stamp, value in
-                    guard let timestamp = parseTimestamp(stamp.text), let seconds = Double(value.text) else { return nil }
+                    guard let timestamp = parseTimestamp(stamp.text), let seconds = Double(value.text), seconds.isFinite else { return nil }
                     return (instance, Datapoint(timestamp: timestamp, seconds: seconds))
                 }
             }

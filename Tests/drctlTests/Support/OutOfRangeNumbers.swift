@@ -1,0 +1,1 @@
+../../DRCoreTests/OutOfRangeNumbers.swift
