@@ -21,6 +21,8 @@ build=(swift build --scratch-path .build-fuzz --product drctl-fuzz
 export DRCTL_FUZZ=1
 # An invariant that breaks aborts; libFuzzer reports it. Swift's own backtracer would only slow that down.
 export SWIFT_BACKTRACE=enable=no
+# Leak checks are off (-detect_leaks=0 and here, for the exit): the Swift runtime and libxml2 keep caches for the life of the process.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 "${build[@]}" 2>&1 | grep -E "error|warning: unre|Compiling drctl_fuzz|Build complete" || true
 bin="$("${build[@]}" --show-bin-path)/drctl-fuzz"
 [ -x "$bin" ] || { echo "fuzz: build failed" >&2; exit 1; }
@@ -35,7 +37,6 @@ for target in "${targets[@]}"; do
   dict=()
   [ -f "Fuzz/dictionaries/$target.dict" ] && dict=(-dict="Fuzz/dictionaries/$target.dict")
   log="$work.log"
-  # Leak detection is off: Swift's runtime keeps metadata caches for the life of the process.
   if DRCTL_FUZZ_TARGET=$target "$bin" "$work" "$seeds" "${dict[@]}" \
        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -detect_leaks=0 \
        -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1; then

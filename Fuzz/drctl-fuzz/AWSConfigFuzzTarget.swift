@@ -40,7 +40,8 @@ enum AWSConfigFuzzTarget {
             case (.config, let kind): out += "[\(kind.rawValue) \(name.name)]\n"
             }
             for (key, value) in section.properties.sorted(by: { $0.key < $1.key }) {
-                out += "\(key) = \(value.replacingOccurrences(of: "\n", with: "\n  "))\n"
+                // No space after "=": a value may start with ";" or "#", which after a space would be a comment.
+                out += "\(key) =\(value.replacingOccurrences(of: "\n", with: "\n  "))\n"
                 for (subKey, subValue) in (section.subProperties[key] ?? [:]).sorted(by: { $0.key < $1.key }) {
                     out += "  \(subKey) = \(subValue)\n"
                 }

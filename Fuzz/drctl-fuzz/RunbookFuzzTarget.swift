@@ -57,7 +57,13 @@ enum RunbookFuzzTarget {
 /// The checks every located loader error must pass: at least one problem, each inside the file.
 func requireLocated(_ error: RunbookValidationError, in bytes: [UInt8]) {
     require(!error.problems.isEmpty, "an error without problems")
-    let lines = bytes.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+    // Lines as libyaml counts them: "\r\n", "\r", "\n", NEL, LS and PS each end one.
+    var lines = 1
+    var previous: Unicode.Scalar = " "
+    for scalar in text(bytes).unicodeScalars {
+        if ["\n", "\r", "\u{85}", "\u{2028}", "\u{2029}"].contains(scalar) && !(scalar == "\n" && previous == "\r") { lines += 1 }
+        previous = scalar
+    }
     for problem in error.problems {
         let location = problem.location
         require(location.line >= 1 && location.line <= lines + 1, "problem at line \(location.line) of a \(lines)-line file: \(problem)")
