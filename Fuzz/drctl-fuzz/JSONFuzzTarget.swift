@@ -40,14 +40,14 @@ enum JSONFuzzTarget {
         }
     }
 
-    /// No string of the document long enough to be a key or token appears in the message.
+    /// No string value of the document long enough to be a key or token appears in the message.
     static func requireQuotesNothing(_ message: String, from data: Data) {
         guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return }
         var strings: [String] = []
         func collect(_ value: Any) {
             if let text = value as? String { strings.append(text) }
             else if let list = value as? [Any] { list.forEach(collect) }
-            else if let map = value as? [String: Any] { map.forEach { strings.append($0.key); collect($0.value) } }
+            else if let map = value as? [String: Any] { map.values.forEach(collect) }   // values only: keys are field names the message may name
         }
         collect(object)
         for string in strings where string.count >= 12 {
