@@ -67,3 +67,13 @@ let package = Package(
         .testTarget(name: "drctlTests", dependencies: ["DRCore", "drctl"]),
     ]
 )
+
+// Fuzz targets exist only when `DRCTL_FUZZ` is set, so that the default build stays as it was:
+// `scripts/fuzz.sh` builds `drctl-fuzz` with `-sanitize=fuzzer` into its own scratch path.
+if Context.environment["DRCTL_FUZZ"] != nil {
+    package.targets.append(.executableTarget(
+        name: "drctl-fuzz",
+        dependencies: ["DRCore", "AWSProvider"],
+        path: "Fuzz/drctl-fuzz"
+    ))
+}

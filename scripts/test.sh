@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 swift build --build-tests
+# The short fuzz run (about 20 s per target) goes first and does not need the test bed; a crash
+# or a broken invariant fails the script at the end, after the tests have run too.
+fuzz_status=0
+if [ $# -eq 0 ]; then scripts/fuzz.sh || fuzz_status=$?; fi
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/drctl-testbed.XXXXXX")
 cleanup() { Tests/TestBed/testbed.sh stop "$state" >/dev/null 2>&1 || true; rm -rf "$state"; }
@@ -25,4 +29,5 @@ fi
 status=0
 swift test --skip-build --filter '^(DRCoreTests|AWSProviderTests)\.' || status=$?
 swift test --skip-build --filter '^drctlTests\.' --no-parallel || status=$?
+[ $fuzz_status -eq 0 ] || { echo "test: the fuzz run failed (see above)" >&2; status=1; }
 exit $status

@@ -237,3 +237,49 @@ struct ConfigurationTests {
         #expect(error?.message.contains("AWS_ENDPOINT_URL_S3") == true)
     }
 }
+
+/// Found by the `aws-config` fuzz target: a setting given again replaces its whole value, nested
+/// block included, as a later `key = value` does in the SDKs; the old block must not survive.
+@Suite("Config files: a setting given again")
+struct ConfigSettingGivenAgainTests {
+    @Test func aPlainValueReplacesAnEarlierNestedBlock() throws {
+        let text = "[profile p]\ns3 =\n  endpoint_url = http://old\ns3 = plain\n"
+        let section = try #require(try AWSConfigFile.parse(text, path: "config", kind: .config).section(.profile, "p"))
+        #expect(section["s3"] == "plain")
+        #expect(section.subProperties["s3"] == nil)
+    }
+
+    @Test func aLaterSectionOfTheSameNameReplacesTheBlockToo() throws {
+        let text = "[profile p]\ns3 =\n  endpoint_url = http://old\n[profile p]\ns3 = plain\n"
+        let section = try #require(try AWSConfigFile.parse(text, path: "config", kind: .config).section(.profile, "p"))
+        #expect(section["s3"] == "plain")
+        #expect(section.subProperties["s3"] == nil)
+    }
+
+    @Test func aNewBlockReplacesTheOldOneInsteadOfMergingWithIt() throws {
+        let text = "[profile p]\ns3 =\n  endpoint_url = http://old\ns3 =\n  addressing_style = path\n"
+        let section = try #require(try AWSConfigFile.parse(text, path: "config", kind: .config).section(.profile, "p"))
+        #expect(section.subProperties["s3"] == ["addressing_style": "path"])
+    }
+}
+
+/// Found by the `aws-config` fuzz target: Swift reads "\r\n" as one Character, so splitting on
+/// "\n" left a CRLF file (saved on Windows) as a single line. Lines end at "\n", "\r\n" or "\r",
+/// as Python's universal newlines end them for the AWS CLI.
+@Suite("Config files with Windows line endings")
+struct ConfigLineEndingTests {
+    @Test func crlfFilesReadLikeLFFiles() throws {
+        let text = "[default]\r\nregion = us-east-1\r\n[profile dev]\r\nregion = eu-west-1\r\ns3 =\r\n  addressing_style = path\r\n"
+        let file = try AWSConfigFile.parse(text, path: "config", kind: .config)
+        #expect(file.section(.profile, "default")?["region"] == "us-east-1")
+        #expect(file.section(.profile, "dev")?["region"] == "eu-west-1")
+        #expect(file.section(.profile, "dev")?.subProperties["s3"] == ["addressing_style": "path"])
+    }
+
+    @Test func errorsInCRLFFilesNameTheirLine() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try AWSConfigFile.parse("[default]\r\nregion = us-east-1\r\nnot a setting\r\n", path: "config", kind: .config)
+        }
+        #expect(error?.line == 3)
+    }
+}

@@ -4,8 +4,10 @@ import Foundation
 /// writes (`{"string":{"_0":"x"}}`, `{"null":{}}`, …) — several times faster than `JSONDecoder`,
 /// which dominates loading a long journal (`drctl resume`, `drctl show`).
 ///
-/// It accepts only that exact shape and returns nil for anything else (an unknown case, a change
-/// to `RunValue`'s coding), so the caller falls back to `JSONDecoder` and never gets a wrong value.
+/// It accepts only that exact shape, in strict JSON (RFC 8259: number grammar, no raw control
+/// characters, valid UTF-8, each key once), and returns nil for anything else (an unknown case, a
+/// change to `RunValue`'s coding, text JSON does not allow), so the caller falls back to
+/// `JSONDecoder` and never gets a different value from the one `JSONDecoder` would give.
 struct JournalDetailDecoder {
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
@@ -36,7 +38,7 @@ struct JournalDetailDecoder {
         var map: [String: RunValue] = [:]
         if consume(UInt8(ascii: "}")) { return map }
         repeat {
-            guard let key = string(), consume(UInt8(ascii: ":")), let value = runValue() else { return nil }
+            guard let key = string(), consume(UInt8(ascii: ":")), let value = runValue(), map[key] == nil else { return nil }
             map[key] = value
         } while consume(UInt8(ascii: ","))
         return consume(UInt8(ascii: "}")) ? map : nil
@@ -87,7 +89,8 @@ struct JournalDetailDecoder {
             default: return nil
             }
         }
-        return number().flatMap { Double($0) }
+        // Out of Double's range: left to JSONDecoder, whose answer this reader must not change.
+        return number().flatMap { Double($0) }.flatMap { $0.isFinite ? $0 : nil }
     }
 
     private mutating func bool() -> Bool? {
@@ -96,31 +99,49 @@ struct JournalDetailDecoder {
         return nil
     }
 
-    /// The text of a JSON number.
+    /// The text of a JSON number (RFC 8259 §6): `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     private mutating func number() -> String? {
         skipWhitespace()
         let start = index
-        scan: while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
-                 UInt8(ascii: "e"), UInt8(ascii: "E"):
-                index += 1
-            default:
-                break scan
-            }
+        _ = consume(UInt8(ascii: "-"), skippingWhitespace: false)
+        if consume(UInt8(ascii: "0"), skippingWhitespace: false) {
+            guard !isDigit(peek()) else { return nil }
+        } else {
+            guard digits() else { return nil }
         }
-        guard index > start else { return nil }
+        if consume(UInt8(ascii: "."), skippingWhitespace: false) {
+            guard digits() else { return nil }
+        }
+        if consume(UInt8(ascii: "e"), skippingWhitespace: false) || consume(UInt8(ascii: "E"), skippingWhitespace: false) {
+            if !consume(UInt8(ascii: "+"), skippingWhitespace: false) { _ = consume(UInt8(ascii: "-"), skippingWhitespace: false) }
+            guard digits() else { return nil }
+        }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    }
+
+    /// One or more decimal digits.
+    private mutating func digits() -> Bool {
+        let start = index
+        while isDigit(peek()) { index += 1 }
+        return index > start
+    }
+
+    private func isDigit(_ byte: UInt8?) -> Bool {
+        guard let byte else { return false }
+        return byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 
     /// A JSON string (RFC 8259 §7), including \uXXXX escapes and surrogate pairs.
     private mutating func string() -> String? {
         guard consume(UInt8(ascii: "\"")) else { return nil }
         let start = index
-        // Fast path: no escapes.
-        while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") { index += 1 }
-        guard index < bytes.count else { return nil }
-        var text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        // Fast path: no escapes. Control characters must be escaped (§7); bytes must be UTF-8 (§8.1).
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
+            guard bytes[index] >= 0x20 else { return nil }
+            index += 1
+        }
+        guard index < bytes.count,
+              let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) else { return nil }
         if bytes[index] == UInt8(ascii: "\"") {
             index += 1
             return text
@@ -131,8 +152,7 @@ struct JournalDetailDecoder {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                text = String(decoding: scalars, as: UTF8.self)
-                return text
+                return String(validating: scalars, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 guard index < bytes.count else { return nil }
                 let escape = bytes[index]
@@ -155,6 +175,8 @@ struct JournalDetailDecoder {
                     scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
                 default: return nil
                 }
+            case 0..<0x20:
+                return nil
             default:
                 scalars.append(byte)
             }

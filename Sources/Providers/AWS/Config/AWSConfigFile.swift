@@ -47,9 +47,12 @@ public struct AWSConfigFile: Sendable, Equatable {
 
         public subscript(key: String) -> String? { properties[key.lowercased()] }
 
+        /// A setting given again replaces its whole value, nested block included (or removed).
         mutating func merge(_ other: Section) {
-            properties.merge(other.properties) { _, new in new }
-            subProperties.merge(other.subProperties) { _, new in new }
+            for (key, value) in other.properties {
+                properties[key] = value
+                subProperties[key] = other.subProperties[key]
+            }
         }
     }
 
@@ -78,8 +81,11 @@ public struct AWSConfigFile: Sendable, Equatable {
 
     public static func parse(_ text: String, path: String, kind: Kind) throws(ConfigurationError) -> AWSConfigFile {
         var parser = Parser(file: AWSConfigFile(path: path, kind: kind))
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            try parser.read(Substring(line.trimmingSuffix("\r")), number: index + 1)
+        // Lines end at "\n", "\r\n" or "\r" (Python's universal newlines, as the AWS CLI reads). Swift
+        // reads "\r\n" as one Character, so splitting on "\n" alone would keep a CRLF file as one line.
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
+        for (index, line) in lines.enumerated() {
+            try parser.read(line, number: index + 1)
         }
         return parser.finish()
     }
@@ -154,6 +160,7 @@ extension AWSConfigFile {
             guard !key.isEmpty else { throw error("expected a setting name before '='", number) }
             let value = text[text.index(after: equals)...].trimmingWhitespace()
             current?.properties[key] = String(value)
+            current?.subProperties[key] = nil   // given again: the earlier nested block goes with the earlier value
             property = key
             propertyIsBlock = value.isEmpty
         }
@@ -210,10 +217,6 @@ extension Substring {
         while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
         while let last = slice.last, last == " " || last == "\t" || last == "\r" { slice.removeLast() }
         return slice
-    }
-
-    func trimmingSuffix(_ suffix: Character) -> Substring {
-        last == suffix ? dropLast() : self
     }
 
     /// `profile dev` → `dev`; nil unless the first word is `prefix` followed by whitespace.

@@ -46,7 +46,16 @@ public enum AWSResponseDecoding {
         if code.isEmpty { code = codeForStatus(response.status) }
         return AWSServiceError(service: service.serviceId, operation: operation, code: code, message: message,
                                requestId: requestId ?? bodyRequestId, httpStatus: response.status, region: region,
-                               serverDate: response.headers["date"], retryAfter: response.headers["retry-after"].flatMap(Double.init))
+                               serverDate: response.headers["date"], retryAfter: response.headers["retry-after"].flatMap(retryAfterSeconds))
+    }
+
+    /// `Retry-After: 120`: delta-seconds, digits only (RFC 9110 §10.2.3). Anything else (an HTTP
+    /// date, `inf`, `-5`, `1e400`) is ignored and the retry strategy's own backoff applies; a huge
+    /// number is capped at a day so the delay stays finite (the strategy caps it again).
+    static func retryAfterSeconds(_ header: String) -> Double? {
+        let digits = header.trimmingCharacters(in: .whitespaces)
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return min(Double(digits) ?? 86_400, 86_400)
     }
 
     /// "aws.protocoltests#FooError:http://…" → "FooError" (the JSON protocols' rule).
