@@ -79,6 +79,23 @@ extension RunbookLoaderTests {
         #expect(try ExpressionParser.parse(fine) == .literal(.bool(true)))
     }
 
+    @Test("a string literal prints as the lexer reads it back, quotes and escapes included (fuzz finding)")
+    func stringLiteralsRoundTrip() throws {
+        for text in ["'", "it's", "back\\slash", "line\nbreak\ttab\rcr", "crlf\r\n", "\"double\"", ""] {
+            let expression = Expression.literal(.string(text))
+            #expect(try ExpressionParser.parse(expression.description) == expression, "\(expression.description)")
+        }
+    }
+
+    @Test("nested format calls cannot blow up memory: a result over 64 KiB is an error (fuzz finding)")
+    func formatResultIsBounded() throws {
+        var source = "'xxxxxxxxxxxxxxxx'"
+        for _ in 0..<20 { source = "format('{0}{0}', \(source))" }
+        let error = #expect(throws: ExpressionError.self) { try ExpressionParser.parse(source).evaluate(Self.context) }
+        #expect(error?.message.contains("longer than 65536 bytes") == true, "\(String(describing: error))")
+        #expect(try ExpressionParser.parse("format('{0}-{1}', 'a', 2)").evaluate(Self.context) == .string("a-2"))
+    }
+
     @Test("a template that is one expression keeps its type; mixed text becomes a string")
     func templatesKeepTypes() throws {
         #expect(try TemplateParser.parse("${{ inputs.count }}").evaluate(Self.context) == .int(3))

@@ -20,7 +20,7 @@ public indirect enum Expression: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .literal(.string(let s)): return "'\(s)'"
+        case .literal(.string(let s)): return Self.quoted(s)
         case .literal(let value): return value.description
         case .reference(let path): return path.joined(separator: ".")
         case .not(let inner): return "!\(inner)"
@@ -28,6 +28,27 @@ public indirect enum Expression: Sendable, Equatable, CustomStringConvertible {
         case .call(let name, let args): return "\(name)(\(args.map(\.description).joined(separator: ", ")))"
         }
     }
+
+    /// A string literal as the lexer reads it back (its escapes: \\ \' \n \t \r).
+    static func quoted(_ text: String) -> String {
+        var out = "'"
+        for character in text {
+            switch character {
+            case "\\": out += "\\\\"
+            case "'": out += "\\'"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case "\r\n": out += "\\r\\n"   // one Character in Swift
+            default: out.append(character)
+            }
+        }
+        return out + "'"
+    }
+
+    /// `format` results longer than this are refused: nested `format('{0}{0}', …)` doubles at each
+    /// level, and 64 levels would otherwise ask for 2^64 characters.
+    static let formatLimit = 64 * 1024
 
     /// Every reference the expression reads (validation checks them against inputs and `needs`).
     public var references: [[String]] {
@@ -138,6 +159,9 @@ public indirect enum Expression: Sendable, Equatable, CustomStringConvertible {
             var text = try string(first)
             for (index, value) in args.dropFirst().enumerated() {
                 text = text.replacingOccurrences(of: "{\(index)}", with: value.description)
+                guard text.utf8.count <= Self.formatLimit else {
+                    throw ExpressionError("format's result is longer than \(Self.formatLimit) bytes in \(expression)")
+                }
             }
             return .string(text)
         default:
