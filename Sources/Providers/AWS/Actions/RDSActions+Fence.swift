@@ -11,8 +11,13 @@ import Foundation
 /// security-group fence reboots again: it cannot tell whether the first reboot happened, and a
 /// second one on an isolated instance costs nothing.
 /// When the old region cannot be reached (transport errors or 5xx after the client's retries), the
-/// step does not fail: it reports `fenced: false, confirmed: false` and why, so the failover goes
-/// on and its report says fencing could not be confirmed.
+/// step does not fail: it reports `fenced: false, confirmed: false`, why (`reason`), and the same
+/// reason as `degraded`, so the failover goes on and ends `degraded`, its summary saying fencing
+/// was not confirmed. Any other failure (denied, not found, an instance RDS will not stop) fails
+/// the step: the move must not promote past a primary that may still take writes.
+/// RDS refuses to stop a read replica or an instance that has read replicas
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_StopInstance.html#USER_StopInstance.Limitations):
+/// `stop` fails at once with the fix rather than retrying a call that cannot succeed.
 struct RDSFenceInstanceAction: RunbookAction {
     let rds: RDSClient
     let name = "aws.rds.fence-instance"
@@ -121,6 +126,7 @@ struct RDSFenceInstanceAction: RunbookAction {
             let current = try await waiters.instanceSettled(region: request.region, identifier: request.instance, until: deadline)
             switch request.method {
             case .stop:
+                if let refusal = Self.stopRefusal(current) { throw ActionError(.permanent, refusal) }
                 if current.status != "stopped" {
                     _ = try await rds.stopDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
                 }
@@ -170,7 +176,19 @@ struct RDSFenceInstanceAction: RunbookAction {
 
     static func fenced(_ instance: DBInstance, _ method: Method) -> [String: RunValue] {
         ["fenced": .bool(true), "confirmed": .bool(true), "method": .string(method.rawValue), "status": .string(instance.status),
-         "reason": .null]
+         "reason": .null, "degraded": .null]
+    }
+
+    /// Why RDS will not stop `instance` (it is a read replica, or it has some), with the fix; nil when it may.
+    static func stopRefusal(_ instance: DBInstance) -> String? {
+        let fix = "fence it with security-group (fence_security_groups) or parameter-group (fence_parameter_group) instead of stop"
+        if let source = instance.readReplicaSource {
+            return "RDS cannot stop \(instance.identifier): it is a read replica of \(source); \(fix)"
+        }
+        if !instance.readReplicas.isEmpty {
+            return "RDS cannot stop \(instance.identifier): it has read replicas (\(instance.readReplicas.joined(separator: ", "))); \(fix)"
+        }
+        return nil
     }
 
     /// Runs `body`; when the region does not answer, returns the unconfirmed-fencing outputs instead.
@@ -187,7 +205,9 @@ struct RDSFenceInstanceAction: RunbookAction {
     }
 
     private static func unconfirmed(_ request: Request, reason: String) -> [String: RunValue] {
-        ["fenced": .bool(false), "confirmed": .bool(false), "method": .string(request.method.rawValue), "status": .null,
-         "reason": .string("fencing of \(request.instance) could not be confirmed: \(reason)")]
+        let reason = "fencing of \(request.instance) could not be confirmed: \(reason)"
+        // `degraded`: the engine ends a run whose step reports it `degraded`, never `succeeded`.
+        return ["fenced": .bool(false), "confirmed": .bool(false), "method": .string(request.method.rawValue), "status": .null,
+                "reason": .string(reason), "degraded": .string(reason)]
     }
 }
