@@ -19,7 +19,8 @@ def instance(region, identifier):
     try:
         db = boto3.client("rds", region_name=region, **KW).describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
         return {"status": db["DBInstanceStatus"], "source": db.get("ReadReplicaSourceDBInstanceIdentifier"),
-                "replicas": db.get("ReadReplicaDBInstanceIdentifiers", []), "backup_retention": db.get("BackupRetentionPeriod")}
+                "replicas": db.get("ReadReplicaDBInstanceIdentifiers", []), "backup_retention": db.get("BackupRetentionPeriod"),
+                "security_groups": [g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])]}
     except ClientError as error:
         return {"error": error.response["Error"]["Code"]}
 

@@ -210,8 +210,9 @@ public enum FailoverRunbookGenerator {
     }
 
     /// What a fence failure that is not an unreachable region does: stop the move before
-    /// promotion (a typed confirmation at a terminal may proceed unfenced, once the engine asks).
-    static let fenceFailurePolicy = "abort"
+    /// promotion; at a terminal the operator is asked (typed, journaled) whether to proceed
+    /// unfenced, and without one `drctl resume RUN --tolerate STEP` is that decision, later.
+    static let fenceFailurePolicy = "ask"
 
     /// `fence-orders`, `scale-dr-workers`: lower-case, [a-z0-9-], at most 60 characters.
     static func stepId(_ parts: String...) -> String {

@@ -38,9 +38,11 @@ extension Preflight {
                            ["routing_control_arn": .string(control.arn), "cluster_endpoints": .list(endpoints)]),
                           "routing control \(control.arn) (→ \(control.region == to ? "On" : "Off"))"))
         }
-        for record in plan.records where controls.isEmpty && !(record.values[to] ?? []).isEmpty {
-            var arguments: [String: RunValue] = ["name": .string(record.name), "type": .string(record.type)]
-            if record.zoneId.isEmpty { arguments["zone_name"] = .string(record.zoneName ?? "") } else { arguments["zone_id"] = .string(record.zoneId) }
+        // A zone named by name is checked by the zone lookup that goes out in the same round
+        // (`resolveZones`, a plan error when missing): reading its record too would take a second
+        // round trip after the listing, for a record the UPSERT creates anyway if it is missing.
+        for record in plan.records where controls.isEmpty && !(record.values[to] ?? []).isEmpty && !record.zoneId.isEmpty {
+            let arguments: [String: RunValue] = ["zone_id": .string(record.zoneId), "name": .string(record.name), "type": .string(record.type)]
             calls.append((("record:\(record.name):\(record.type)", "aws.route53.check-record", arguments),
                           "DNS record \(record.name) \(record.type) (→ \((record.values[to] ?? []).joined(separator: ", ")))"))
         }

@@ -251,6 +251,8 @@ enum Summary {
     struct Report: Encodable {
         let run: String
         let status: String
+        /// Why the run ended as it did (the engine's words: which step stopped it, and how to go on).
+        let reason: String?
         /// Every promotion and traffic step succeeded: the service is writable in the target region.
         let moved: Bool
         let rtoSeconds: Double?
@@ -285,7 +287,8 @@ enum Summary {
             let confirmed = step.outputs["confirmed"]?.boolValue
             fencing[id] = confirmed == true ? "confirmed"
                 : (step.state == .succeeded ? "fencing NOT confirmed: \(step.outputs["reason"]?.description ?? "region unreachable")"
-                                            : "NOT fenced (\(step.state.rawValue)\(step.error.map { ": \($0)" } ?? ""))")
+                                            : "NOT fenced (\(step.state.rawValue)\(step.toleratedBy.map { ", proceeding unfenced accepted by \($0)" } ?? "")"
+                                              + "\(step.error.map { ": \($0)" } ?? ""))")
         }
         var secrets: [String: String] = [:]
         for (id, step) in steps(of: "aws.secretsmanager.promote-replica") {
@@ -301,18 +304,20 @@ enum Summary {
                 secrets[id] = "not confirmed standalone (\(step.state.rawValue)\(step.error.map { ": \($0)" } ?? "")): check it with DescribeSecret"
             }
         }
-        // A step skipped by its own `when` did what it should; a step skipped because something it
-        // needed failed did not (its record has no error, the run's other steps say why).
+        // A step skipped by its own `when` did what it should; one skipped because something it
+        // needed failed did not.
         var notDone: [String: String] = [:]
         for step in runbook.steps where fencing[step.id] == nil && secrets[step.id] == nil {
             let record = replay.steps[step.id] ?? JournalReplay.StepRecord()
-            guard record.state != .succeeded, !(record.state == .skipped && record.error == nil && isSkippedByWhen(step, replay)) else { continue }
-            notDone[step.id] = record.state.rawValue + (record.error.map { ": \($0)" } ?? "")
+            guard record.state != .succeeded, !(record.state == .skipped && record.skipCause == .condition) else { continue }
+            let tolerated = record.toleratedBy.map { ", tolerated by \($0)" } ?? ""
+            notDone[step.id] = record.state.rawValue + tolerated + (record.error.map { ": \($0)" } ?? "")
         }
         let moved = runbook.steps.filter { movingActions.contains($0.call.action) }.allSatisfy { replay.steps[$0.id]?.state == .succeeded }
         var status = replay.runStatus?.rawValue ?? "?"
         if !moved && status == "succeeded" { status = "failed" }   // never "succeeded" without a writable primary and traffic on it
-        let summary = Report(run: runId, status: status, moved: moved,
+        let reason = statuses.last?.detail["reason"]?.stringValue
+        let summary = Report(run: runId, status: status, reason: status == "succeeded" ? nil : reason, moved: moved,
                              rtoSeconds: moved ? started.flatMap { start in ended.map { $0.timeIntervalSince(start) } } : nil,
                              rtoBudgetSeconds: plan.budgets.rto, expectedDataLossSeconds: report.expectedDataLoss,
                              rpoBudgetSeconds: plan.budgets.rpo, fencing: fencing, secrets: secrets, notDone: notDone)
@@ -325,6 +330,7 @@ enum Summary {
             return
         }
         Swift.print("\nSummary of \(runId): \(summary.status)")
+        if let why = summary.reason, summary.status != "degraded" { Swift.print("  \(why)") }
         if let rto = summary.rtoSeconds {
             Swift.print("  RTO measured: \(DurationText.format(rto)) of a \(DurationText.format(plan.budgets.rto ?? 0)) budget\(rto > (plan.budgets.rto ?? .infinity) ? " — OVER BUDGET" : "")")
         } else if !moved {
@@ -337,8 +343,4 @@ enum Summary {
         for (step, state) in notDone.sorted(by: { $0.key < $1.key }) { Swift.print("  \(step): NOT done (\(state))") }
     }
 
-    /// A skipped step whose `needs` all succeeded was skipped by its `when`.
-    private static func isSkippedByWhen(_ step: RunbookStep, _ replay: JournalReplay) -> Bool {
-        step.when != nil && step.needs.allSatisfy { replay.steps[$0]?.state == .succeeded }
-    }
 }

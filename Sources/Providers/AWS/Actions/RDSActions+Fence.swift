@@ -94,10 +94,10 @@ struct RDSFenceInstanceAction: RunbookAction {
 
     func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? {
         let request = try request(invocation)
-        // A first try of `stop` calls at once (act): RDS refuses to stop an instance that is
+        // A first try changes at once (act): RDS refuses a stop or a change of an instance that is
         // stopped or busy, and only then does act look. A security-group fence always acts: its
         // reboot leaves no trace to observe.
-        if (invocation.isFirstTry && request.method == .stop) || request.method == .securityGroup { return nil }
+        if invocation.isFirstTry || request.method == .securityGroup { return nil }
         return try await reachable(request) {
             guard let instance = try await rds.findDBInstance(region: request.region, identifier: request.instance,
                                                               deadline: invocation.deadline) else {
@@ -112,45 +112,49 @@ struct RDSFenceInstanceAction: RunbookAction {
         let deadline = invocation.deadline, waiters = RDSActions.waiters(rds, invocation)
         let firstTry = invocation.isFirstTry
         return try await reachable(request) {
-            if firstTry && request.method == .stop {
+            if firstTry {
+                // Change at once, without reading first: one round trip less before promotion.
                 do {
-                    _ = try await rds.stopDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
+                    try await change(request, from: nil, waiters: waiters, deadline: deadline)
                     return [:]
                 } catch where RDSActions.isInvalidState(error) {
-                    // Stopped already, or busy: look, then decide.
+                    // Stopped already, busy, or refused (a stop of an instance with replicas): look, then decide.
                 } catch where RDSActions.isNotFound(error) {
                     throw ActionError(.permanent, "\(request.instance) does not exist in \(request.region): nothing to fence")
                 }
             }
             // A busy instance rejects changes (InvalidDBInstanceState): let it settle first.
             let current = try await waiters.instanceSettled(region: request.region, identifier: request.instance, until: deadline)
-            switch request.method {
-            case .stop:
-                if let refusal = Self.stopRefusal(current) { throw ActionError(.permanent, refusal) }
-                if current.status != "stopped" {
-                    _ = try await rds.stopDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
-                }
-            case .parameterGroup, .rebootReadOnly:
-                if !current.parameterGroups.contains(where: { $0.name == request.parameterGroup }) {
-                    _ = try await rds.modifyDBInstance(region: request.region, identifier: request.instance,
-                                                       .init(parameterGroup: request.parameterGroup, applyImmediately: true),
-                                                       deadline: deadline)
-                }
-                if request.method == .rebootReadOnly {
-                    _ = try await waiters.instanceAvailable(region: request.region, identifier: request.instance, until: deadline)
-                    _ = try await rds.rebootDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
-                }
-            case .securityGroup:
-                if Set(current.vpcSecurityGroupIds) != Set(request.securityGroups) {
-                    _ = try await rds.modifyDBInstance(region: request.region, identifier: request.instance,
-                                                       .init(vpcSecurityGroupIds: request.securityGroups, applyImmediately: true),
-                                                       deadline: deadline)
-                    _ = try await waiters.instanceAvailable(region: request.region, identifier: request.instance, until: deadline)
-                }
-                _ = try await rds.rebootDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
-            }
+            try await change(request, from: current, waiters: waiters, deadline: deadline)
             return [:]
         } ?? [:]
+    }
+
+    /// The calls that fence, skipping those `current` shows done; every call when it is nil (not read).
+    private func change(_ request: Request, from current: DBInstance?, waiters: RDSWaiters, deadline: Date) async throws {
+        switch request.method {
+        case .stop:
+            if let current, let refusal = Self.stopRefusal(current) { throw ActionError(.permanent, refusal) }
+            if current?.status != "stopped" {
+                _ = try await rds.stopDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
+            }
+        case .parameterGroup, .rebootReadOnly:
+            if current?.parameterGroups.contains(where: { $0.name == request.parameterGroup }) != true {
+                _ = try await rds.modifyDBInstance(region: request.region, identifier: request.instance,
+                                                   .init(parameterGroup: request.parameterGroup, applyImmediately: true), deadline: deadline)
+            }
+            if request.method == .rebootReadOnly {
+                _ = try await waiters.instanceAvailable(region: request.region, identifier: request.instance, until: deadline)
+                _ = try await rds.rebootDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
+            }
+        case .securityGroup:
+            if current.map({ Set($0.vpcSecurityGroupIds) != Set(request.securityGroups) }) ?? true {
+                _ = try await rds.modifyDBInstance(region: request.region, identifier: request.instance,
+                                                   .init(vpcSecurityGroupIds: request.securityGroups, applyImmediately: true), deadline: deadline)
+                _ = try await waiters.instanceAvailable(region: request.region, identifier: request.instance, until: deadline)
+            }
+            _ = try await rds.rebootDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
+        }
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
