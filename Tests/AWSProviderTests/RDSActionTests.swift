@@ -18,7 +18,8 @@ import Testing
     }
 
     @Test func fencingByStopLeavesThePrimaryStoppedAndConfirmed() async throws {
-        let (primary, _) = try await RDSTestBed.primaryWithReplica(rds, prefix: "fence")
+        // RDS stops only an instance without read replicas.
+        let primary = try await RDSTestBed.standalone(rds, name: TestBed.uniqueName("fence"))
         let fence = try RDSTestBed.action("aws.rds.fence-instance", client: client)
         let arguments: [String: RunValue] = ["region": .string(RDSTestBed.primaryRegion), "instance": .string(primary.identifier),
                                              "method": .string("stop")]
@@ -36,6 +37,23 @@ import Testing
         let fresh = try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments))
         #expect(!fresh.observed)
         #expect(fresh.outputs["confirmed"] == .bool(true))
+    }
+
+    @Test func fencingByStopAPrimaryThatHasReplicasFailsAtOnceWithTheFix() async throws {
+        let (primary, replica) = try await RDSTestBed.primaryWithReplica(rds, prefix: "fencestop")
+        let (recording, recorder) = bed.recordingClient()
+        let fence = try RDSTestBed.action("aws.rds.fence-instance", client: recording)
+        let arguments: [String: RunValue] = ["region": .string(RDSTestBed.primaryRegion), "instance": .string(primary.identifier),
+                                             "method": .string("stop")]
+        let error = await #expect(throws: ActionError.self) { _ = try await RDSTestBed.run(fence, RDSTestBed.invocation(arguments)) }
+        // Not worth retrying, and it says what to do instead.
+        #expect(error?.kind == .permanent)
+        #expect(error?.message.contains("it has read replicas") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("security-group") == true)
+        #expect(recorder.requests.filter { String(decoding: $0.body, as: UTF8.self).contains("Action=StopDBInstance&") }.count == 1)
+        let after = try await rds.findDBInstance(region: RDSTestBed.primaryRegion, identifier: primary.identifier)
+        #expect(after?.status == "available")
+        #expect(try await rds.findDBInstance(region: RDSTestBed.drRegion, identifier: replica.identifier)?.readReplicaSource != nil)
     }
 
     @Test func fencingByParameterGroupMovesThePrimaryOntoTheReadOnlyGroup() async throws {

@@ -28,14 +28,19 @@ enum RDSTestBed {
     static func primaryWithReplica(_ rds: RDSClient, prefix: String) async throws -> (primary: DBInstance, replica: DBInstance) {
         let name = TestBed.uniqueName(prefix)
         let deadline = Date().addingTimeInterval(60)
-        let created = try await rds.createDBInstance(region: primaryRegion, .init(
-            identifier: name + "-primary", instanceClass: "db.t3.micro", engine: "postgres", masterUsername: "drctl",
-            masterUserPassword: "not-a-secret-\(UInt32.random(in: 0...UInt32.max))", allocatedStorage: 20, backupRetentionPeriod: 1))
-        let primary = try await waiters(rds).instanceAvailable(region: primaryRegion, identifier: created.identifier, until: deadline)
+        let primary = try await standalone(rds, name: name + "-primary")
         _ = try await rds.createDBInstanceReadReplica(region: drRegion, identifier: name + "-replica", source: try #require(primary.arn),
                                                       sourceRegion: primaryRegion, instanceClass: "db.t3.micro")
         let replica = try await waiters(rds).instanceAvailable(region: drRegion, identifier: name + "-replica", until: deadline)
         return (primary, replica)
+    }
+
+    /// An available PostgreSQL instance in the primary region, without replicas.
+    static func standalone(_ rds: RDSClient, name: String) async throws -> DBInstance {
+        let created = try await rds.createDBInstance(region: primaryRegion, .init(
+            identifier: name, instanceClass: "db.t3.micro", engine: "postgres", masterUsername: "drctl",
+            masterUserPassword: "not-a-secret-\(UInt32.random(in: 0...UInt32.max))", allocatedStorage: 20, backupRetentionPeriod: 1))
+        return try await waiters(rds).instanceAvailable(region: primaryRegion, identifier: created.identifier, until: Date().addingTimeInterval(60))
     }
 
     /// `resumed`: the attempt follows a crash (or is a retry): mutating actions observe first then.

@@ -155,7 +155,12 @@ extension TestBedSerial {
             #expect(describe("aws.autoscaling.set-capacity", ["desired": .int(2)]).contains("SetDesiredCapacity"))
             #expect(describe("aws.autoscaling.set-capacity", ["min": .int(1), "desired": .int(2)]).contains("UpdateAutoScalingGroup"))
             #expect(describe("aws.ecs.scale-service", [:]).contains("UpdateService"))
-            #expect(actions.allSatisfy { $0.isMutating && $0.parameters.contains { $0.name == "region" && $0.required } })
+            #expect(actions.allSatisfy { $0.parameters.contains { $0.name == "region" && $0.required } })
+            // The preflight's reads change nothing and say what they read.
+            let checks = ["aws.eks.check-nodegroup": "DescribeNodegroup", "aws.autoscaling.check-group": "DescribeAutoScalingGroups",
+                          "aws.ecs.check-service": "DescribeServices"]
+            #expect(actions.filter { !$0.isMutating }.map(\.name).sorted() == checks.keys.sorted())
+            for (name, call) in checks { #expect(describe(name, [:]).contains(call)) }
         }
     }
 }

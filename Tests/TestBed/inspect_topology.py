@@ -19,7 +19,8 @@ def instance(region, identifier):
     try:
         db = boto3.client("rds", region_name=region, **KW).describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
         return {"status": db["DBInstanceStatus"], "source": db.get("ReadReplicaSourceDBInstanceIdentifier"),
-                "replicas": db.get("ReadReplicaDBInstanceIdentifiers", []), "backup_retention": db.get("BackupRetentionPeriod")}
+                "replicas": db.get("ReadReplicaDBInstanceIdentifiers", []), "backup_retention": db.get("BackupRetentionPeriod"),
+                "security_groups": [g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])]}
     except ClientError as error:
         return {"error": error.response["Error"]["Code"]}
 
@@ -41,7 +42,8 @@ def main():
     p = args.prefix
     zone_name = "example.com." if p == "orders" else f"{p}.example.com."
     r53 = boto3.client("route53", region_name="us-east-1", **KW)
-    zone = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == zone_name][0]["Id"]
+    # By name: a long-lived test bed holds more zones than one page of ListHostedZones.
+    zone = [z for z in r53.list_hosted_zones_by_name(DNSName=zone_name)["HostedZones"] if z["Name"] == zone_name][0]["Id"]
     records = {r["Name"]: [v["Value"] for v in r.get("ResourceRecords", [])]
                for r in r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"] if r["Type"] == "CNAME"}
     nodegroup = boto3.client("eks", region_name="us-west-2", **KW).describe_nodegroup(

@@ -240,6 +240,16 @@ def _patch_rds():
     orig_stop = B.stop_db_instance
 
     def stop_db_instance(self, db_instance_identifier, db_snapshot_identifier=None):
+        # Real RDS refuses to stop a read replica or an instance that has read replicas, with
+        # InvalidDBInstanceState (HTTP 400); moto stops a primary with replicas, and answers
+        # InvalidDBClusterStateFault for a replica.
+        # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_StopInstance.html#USER_StopInstance.Limitations
+        db = self.databases.get(db_instance_identifier)
+        if db is not None and db.is_replica:
+            raise RDSClientError("InvalidDBInstanceState", "Cannot stop or start a Read-Replica instance")
+        if db is not None and db.replicas:
+            raise RDSClientError("InvalidDBInstanceState",
+                                 f"Cannot stop or start DB instance {db_instance_identifier} because it has read replicas.")
         db = orig_stop(self, db_instance_identifier, db_snapshot_identifier)
         transition(db, "stopping", cfg("stopping"), final_status="stopped")
         return db

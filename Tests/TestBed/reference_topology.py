@@ -106,7 +106,8 @@ def secret(prefix, replicated=True):
 
 def dns(zone):
     r53 = client("route53", PRIMARY)
-    zones = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == zone]
+    # By name: a long-lived test bed holds more zones than one page of ListHostedZones.
+    zones = [z for z in r53.list_hosted_zones_by_name(DNSName=zone)["HostedZones"] if z["Name"] == zone]
     zone_id = zones[0]["Id"].split("/")[-1] if zones else \
         r53.create_hosted_zone(Name=zone, CallerReference=f"drctl-{zone}")["HostedZone"]["Id"].split("/")[-1]
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {

@@ -32,8 +32,13 @@ struct FailoverCommandTests {
         var planPath: String { home.url.appendingPathComponent("drplan.yaml").path }
         var statePath: String { home.url.appendingPathComponent("state.db").path }
 
-        /// The reference topology under this test's prefix, and a plan naming it.
-        func setUp(lag: Double = 12, replicas: Int = 1, secretReplica: Bool = true) throws {
+        /// The isolating security group of the plans' fence (the test bed does not check it exists).
+        static let isolatingGroup = "sg-0isolate"
+
+        /// The reference topology under this test's prefix, and a plan naming it. Each primary has a
+        /// read replica, so RDS (and the test bed) refuse `fence: stop`: the plans isolate instead.
+        func setUp(lag: Double = 12, replicas: Int = 1, secretReplica: Bool = true, fence: String = "security-group",
+                   nodegroup: String = "workers") throws {
             let result = try python(["Tests/TestBed/reference_topology.py", "--prefix", prefix, "--lag", String(lag), "--replicas", String(replicas)]
                                     + (secretReplica ? [] : ["--no-secret-replica"]))
             #expect(result.status == 0, "\(result.stderr)")
@@ -43,7 +48,8 @@ struct FailoverCommandTests {
                     - name: db\(index)
                       primary: { region: us-east-1, instance: \(prefix)-primary\(suffix) }
                       replicas: [ { region: us-west-2, instance: \(prefix)-replica\(suffix) } ]
-                      fence: stop
+                      fence: \(fence)
+                      fence_security_groups: [ \(Self.isolatingGroup) ]
                       backup_retention_days: 30
                 """
             }.joined(separator: "\n")
@@ -63,7 +69,7 @@ struct FailoverCommandTests {
                     values: { us-east-1: [app-use1.\(prefix).example.com.], us-west-2: [app-usw2.\(prefix).example.com.] } }
               standby:
                 us-west-2:
-                  eks_nodegroups: [ { cluster: \(prefix)-dr, nodegroup: workers, min: 2, max: 20, desired: 6 } ]
+                  eks_nodegroups: [ { cluster: \(prefix)-dr, nodegroup: \(nodegroup), min: 2, max: 20, desired: 6 } ]
             """)
         }
 
@@ -139,7 +145,7 @@ struct FailoverCommandTests {
         let replica = try #require(state["replica"] as? [String: Any])
         #expect(replica["status"] as? String == "available")
         #expect(replica["source"] == nil || replica["source"] is NSNull)
-        #expect((state["primary"] as? [String: Any])?["status"] as? String == "stopped")
+        #expect((state["primary"] as? [String: Any])?["security_groups"] as? [String] == [Bed.isolatingGroup])
         #expect((state["records"] as? [String: [String]])?["app.\(bed.prefix).example.com."] == ["app-usw2.\(bed.prefix).example.com."])
         #expect((state["standby_nodegroup"] as? [String: Int])?["desiredSize"] == 6)
         // The secret's replica is standalone now, and the old primary no longer replicates to it.
@@ -159,7 +165,7 @@ struct FailoverCommandTests {
         #expect(refused.status == 1, "\(refused.stdout)\n\(refused.stderr)")
         #expect(refused.stderr.contains("secret \(bed.prefix)/db-credentials has no replica in us-west-2"), "\(refused.stderr)")
         #expect(try await bed.calls("secretsmanager", "DescribeSecret") >= 1)
-        #expect(try await bed.calls("rds", "StopDBInstance") == 0)
+        #expect(try await bed.calls("rds", "ModifyDBInstance") == 0)   // not fenced
         #expect(try await bed.calls("rds", "PromoteReadReplica") == 0)
         #expect(try await bed.calls("route53", "ChangeResourceRecordSets") == 0)
     }
@@ -172,7 +178,7 @@ struct FailoverCommandTests {
         #expect(refused.status == 4, "\(refused.stderr)")
         #expect(refused.stderr.contains("over the RPO budget"))
         #expect(try await bed.calls("rds", "PromoteReadReplica") == 0)
-        #expect(try await bed.calls("rds", "StopDBInstance") == 0)
+        #expect(try await bed.calls("rds", "ModifyDBInstance") == 0)   // not fenced
 
         let tooLittle = try bed.drctl(bed.failoverArguments("--accept-data-loss", "1h"))
         #expect(tooLittle.status == 4)
@@ -209,15 +215,17 @@ struct FailoverCommandTests {
         let result = try bed.drctl(bed.failoverArguments())
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let entries = try await bed.log()
-        let firstStop = try #require(entries.firstIndex { $0 == "rds:StopDBInstance" })
-        let preflight = entries[..<firstStop]
-        // The preflight reads the four replicas together (one DescribeDBInstances, one GetMetricData;
-        // two if a busy machine spreads the reads past the 10 ms in which they are gathered).
-        #expect((1...2).contains(preflight.filter { $0 == "rds:DescribeDBInstances" }.count), "\(preflight)")
+        let firstFence = try #require(entries.firstIndex { $0 == "rds:ModifyDBInstance" })
+        let preflight = entries[..<firstFence]
+        // The preflight reads the four replicas together and the four primaries (the fences'
+        // targets) together: one DescribeDBInstances per region, one GetMetricData (more if a busy
+        // machine spreads the reads past the 10 ms in which they are gathered).
+        #expect((2...4).contains(preflight.filter { $0 == "rds:DescribeDBInstances" }.count), "\(preflight)")
         #expect((1...2).contains(preflight.filter { $0 == "monitoring:GetMetricData" }.count), "\(preflight)")
         #expect(!preflight.contains { $0.hasSuffix("GetMetricStatistics") })
         // Each change once: a first try calls at once, without reading the instance first.
-        #expect(entries.filter { $0 == "rds:StopDBInstance" }.count == 4)
+        #expect(entries.filter { $0 == "rds:ModifyDBInstance" }.count == 4)
+        #expect(entries.filter { $0 == "rds:RebootDBInstance" }.count == 4)
         #expect(entries.filter { $0 == "rds:PromoteReadReplica" }.count == 4)
         #expect(entries.filter { $0 == "route53:ChangeResourceRecordSets" }.count == 1)
     }
@@ -319,7 +327,7 @@ struct FailoverCommandTests {
         var fenced = false
         for _ in 0..<300 where !fenced {
             try await Task.sleep(for: .seconds(0.1))
-            fenced = (try bed.inspect()["primary"] as? [String: Any])?["status"] as? String == "stopped"
+            fenced = (try bed.inspect()["primary"] as? [String: Any])?["security_groups"] as? [String] == [Bed.isolatingGroup]
         }
         #expect(fenced)
         #expect((try bed.inspect()["replica"] as? [String: Any])?["source"] is String)   // not promoted while lag is unknown

@@ -1,8 +1,16 @@
 /// Writes the runbook a failover or switchover of a plan runs: one step per protected resource,
 /// wired so that fencing comes before promotion, capacity comes up at once in parallel, and
-/// traffic moves only once the databases are promoted and the capacity is there. The text is
-/// ordinary runbook YAML: `drctl failover --print-runbook` shows it, and a plan may name an
-/// edited copy instead (`runbooks:` in the plan).
+/// traffic moves once the databases are promoted. The text is ordinary runbook YAML:
+/// `drctl failover --print-runbook` shows it, and a plan may name an edited copy instead
+/// (`runbooks:` in the plan).
+///
+/// Failure policies, decided once the old primary may be fenced (the point of no return):
+/// - a fence retries transient errors; an unreachable old region is not a failure (the step
+///   reports `degraded`, the run ends degraded); any other fence failure stops the move before
+///   anything is promoted (`on_failure: abort`);
+/// - capacity, evidence, secrets and the closing notification are not critical: their failure
+///   (`on_failure: continue`) must not keep the service from a writable primary, so promotion and
+///   traffic do not `need` them, and the run ends degraded with the failed step named.
 public enum FailoverRunbookGenerator {
     public enum Kind: String, Sendable {
         /// Unplanned: the old region may be gone; fencing is best effort, data loss is bounded by the RPO check.
@@ -55,6 +63,7 @@ public enum FailoverRunbookGenerator {
             add("    timeout: 30m")
             add("    estimate: 10m")
             add("    retry: { attempts: 3, backoff: 5s, on: [transient, throttling] }")
+            add("    on_failure: continue")
         }
         for group in standby.autoScalingGroups {
             let id = uniqueId(stepId("scale", group.group))
@@ -68,6 +77,7 @@ public enum FailoverRunbookGenerator {
             add("    timeout: 30m")
             add("    estimate: 8m")
             add("    retry: { attempts: 3, backoff: 5s, on: [transient, throttling] }")
+            add("    on_failure: continue")
         }
         for service in standby.ecsServices {
             let id = uniqueId(stepId("scale", service.cluster, service.service))
@@ -78,6 +88,7 @@ public enum FailoverRunbookGenerator {
             add("    timeout: 30m")
             add("    estimate: 5m")
             add("    retry: { attempts: 3, backoff: 5s, on: [transient, throttling] }")
+            add("    on_failure: continue")
         }
 
         var promoteSteps: [String] = []
@@ -95,7 +106,10 @@ public enum FailoverRunbookGenerator {
             add("    with: { \(fenceArgs) }")
             add("    timeout: \(kind == .failover ? "5m" : "20m")")
             add("    estimate: \(kind == .failover ? "2m" : "5m")")
-            add("    on_failure: \(kind == .failover ? "continue" : "abort")")
+            // Throttling, 5xx and timeouts retry; an unreachable region succeeds unconfirmed.
+            add("    retry: { attempts: 5, backoff: 5s, on: [transient, throttling, timeout] }")
+            // A switchover promises no data loss: it never proceeds unfenced.
+            add("    on_failure: \(kind == .failover ? fenceFailurePolicy : "abort")")
             var promoteNeeds = [fence]
             if kind == .switchover {
                 let catchUp = uniqueId(stepId("catch-up", database.name))
@@ -148,7 +162,9 @@ public enum FailoverRunbookGenerator {
             add("    on_failure: continue")
         }
 
-        let trafficNeeds = (promoteSteps + capacitySteps)
+        // Traffic waits for the databases only: capacity that fails to come up must not keep the
+        // service pointed at a region whose primary is fenced.
+        let trafficNeeds = promoteSteps
         let needs = trafficNeeds.isEmpty ? "" : "    needs: [\(trafficNeeds.joined(separator: ", "))]"
         var trafficSteps: [String] = []
         let controlsOn = plan.routingControls.filter { $0.region == to }
@@ -183,7 +199,8 @@ public enum FailoverRunbookGenerator {
             }
         }
 
-        let reportNeeds = trafficSteps + evidenceSteps + secretSteps + (trafficSteps.isEmpty ? trafficNeeds : [])
+        // The closing notification says "complete": it waits for everything, capacity included.
+        let reportNeeds = trafficSteps + evidenceSteps + secretSteps + capacitySteps + (trafficSteps.isEmpty ? trafficNeeds : [])
         add("  - id: report")
         add("    action: notify")
         if !reportNeeds.isEmpty { add("    needs: [\(reportNeeds.joined(separator: ", "))]") }
@@ -191,6 +208,11 @@ public enum FailoverRunbookGenerator {
         add("    on_failure: continue")
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// What a fence failure that is not an unreachable region does: stop the move before
+    /// promotion; at a terminal the operator is asked (typed, journaled) whether to proceed
+    /// unfenced, and without one `drctl resume RUN --tolerate STEP` is that decision, later.
+    static let fenceFailurePolicy = "ask"
 
     /// `fence-orders`, `scale-dr-workers`: lower-case, [a-z0-9-], at most 60 characters.
     static func stepId(_ parts: String...) -> String {

@@ -62,12 +62,14 @@ struct Preflight {
 
         // Every read at once, with the identity check: one round trip of latency, not one per
         // resource or per kind of check. The results are reported in plan order.
-        var calls: [(key: String, action: String, arguments: [String: RunValue])] = []
+        var calls: [Call] = []
         for database in plan.databases where database.primary.region == from {
             guard let replica = database.replica(in: to) else { continue }
-            calls.append(("db:\(database.name)", "aws.rds.preflight",
-                          ["region": .string(to), "instance": .string(replica.instance),
-                           "source_instance": .string(database.primary.instance), "source_region": .string(from)]))
+            var arguments: [String: RunValue] = ["region": .string(to), "instance": .string(replica.instance),
+                                                 "source_instance": .string(database.primary.instance), "source_region": .string(from),
+                                                 "fence": .string(database.fence)]
+            if let group = database.fenceParameterGroup { arguments["fence_parameter_group"] = .string(group) }
+            calls.append(("db:\(database.name)", "aws.rds.preflight", arguments))
         }
         for bucket in plan.buckets where bucket.destinationRegion == to {
             var arguments: [String: RunValue] = ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source),
@@ -82,6 +84,8 @@ struct Preflight {
             calls.append(("secret:\(secret.region):\(secret.name)", "aws.secretsmanager.check-replica",
                           ["region": .string(to), "secret": .string(secret.name), "primary_region": .string(secret.region)]))
         }
+        let targets = targetCalls()
+        calls += targets.map(\.call)
         let sts = STSClient(client: aws.client), target = to
         async let identity = Result.catching { try await sts.getCallerIdentity(region: target).arn }
         let results = await invokeAll(calls)
@@ -111,6 +115,19 @@ struct Preflight {
                                            blocking: true))
                 for problem in problems where exists {
                     report.checks.append(Check(name: "\(name) prerequisites in \(to)", ok: false, detail: problem, blocking: false))
+                }
+                // The fence comes before promotion: one that cannot work stops the move after the point of no return.
+                let fenceProblems = Self.strings(outputs["fence_problems"]), fenceNotes = Self.strings(outputs["fence_notes"])
+                let fenceName = "\(name) fence (\(database.fence)) of \(database.primary.instance) in \(from)"
+                for problem in fenceProblems {
+                    report.checks.append(Check(name: fenceName, ok: false, detail: problem, blocking: true))
+                }
+                for note in fenceNotes {
+                    report.checks.append(Check(name: fenceName, ok: false, detail: note, blocking: false))
+                }
+                if fenceProblems.isEmpty && fenceNotes.isEmpty {
+                    report.checks.append(Check(name: fenceName, ok: true,
+                                               detail: "primary \(outputs["primary_status"]?.description ?? "?")", blocking: true))
                 }
                 if let lag = outputs["lag_seconds"]?.secondsValue {
                     losses.append(lag)
@@ -164,12 +181,7 @@ struct Preflight {
                 break
             }
         }
-        if let standby = plan.standby[to], !standby.isEmpty {
-            let parts = standby.eksNodegroups.map { "EKS \($0.cluster)/\($0.nodegroup) → \($0.desired)" }
-                + standby.autoScalingGroups.map { "ASG \($0.group) → \($0.desired)" }
-                + standby.ecsServices.map { "ECS \($0.cluster)/\($0.service) → \($0.desired)" }
-            report.checks.append(Check(name: "standby capacity in \(to)", ok: true, detail: "will scale " + parts.joined(separator: ", "), blocking: false))
-        }
+        report.checks += targetChecks(targets, results: results)
         if from == "us-east-1" && !plan.records.isEmpty && plan.cutsOverByDNS(to: to) {
             report.checks.append(Check(name: "traffic cutover", ok: false,
                                        detail: "DNS changes go through Route 53's control plane in us-east-1, the region being left; add Route 53 ARC routing controls to the plan to cut over through the data plane",
@@ -185,7 +197,7 @@ struct Preflight {
     }
 
     /// Runs read-only actions concurrently (the AWS client bounds nothing; these are a handful per resource).
-    private func invokeAll(_ calls: [(key: String, action: String, arguments: [String: RunValue])]) async -> [String: Result<[String: RunValue], any Error>] {
+    private func invokeAll(_ calls: [Call]) async -> [String: Result<[String: RunValue], any Error>] {
         await withTaskGroup(of: (String, Result<[String: RunValue], any Error>).self) { group in
             for call in calls {
                 group.addTask { (call.key, await invoke(call.action, call.arguments)) }
@@ -231,11 +243,18 @@ struct Preflight {
     }
 }
 
-/// The end of a failover: measured RTO against the budget, the expected RPO, what was fenced.
+/// The end of a failover: measured RTO against the budget, the expected RPO, what was fenced, and
+/// every step that did not do its part. It says "moved" and shows a measured RTO only when every
+/// promotion and traffic step succeeded: a run that ended without a writable primary and traffic
+/// on it did not recover, whatever else it did.
 enum Summary {
     struct Report: Encodable {
         let run: String
         let status: String
+        /// Why the run ended as it did (the engine's words: which step stopped it, and how to go on).
+        let reason: String?
+        /// Every promotion and traffic step succeeded: the service is writable in the target region.
+        let moved: Bool
         let rtoSeconds: Double?
         let rtoBudgetSeconds: Double?
         let expectedDataLossSeconds: Double?
@@ -243,7 +262,12 @@ enum Summary {
         let fencing: [String: String]
         /// Each promoted secret: where it stands after the move, and whether rotation needs setting up.
         let secrets: [String: String]
+        /// Each step that should have run and did not succeed: its state and why.
+        let notDone: [String: String]
     }
+
+    /// Actions whose success is the move itself: without them there is no recovery to measure.
+    static let movingActions: Set<String> = ["aws.rds.promote-read-replica", "aws.route53.upsert-record", "aws.arc.set-routing-control"]
 
     static func print(store: any StateStore, runId: String, plan: DRPlan, runbook: Runbook, report: Preflight.Report,
                       format: OutputFormat) async throws {
@@ -261,7 +285,10 @@ enum Summary {
         var fencing: [String: String] = [:]
         for (id, step) in steps(of: "aws.rds.fence-instance") {
             let confirmed = step.outputs["confirmed"]?.boolValue
-            fencing[id] = confirmed == true ? "confirmed" : (step.state == .succeeded ? "could not be confirmed: \(step.outputs["reason"]?.description ?? "region unreachable")" : step.state.rawValue)
+            fencing[id] = confirmed == true ? "confirmed"
+                : (step.state == .succeeded ? "fencing NOT confirmed: \(step.outputs["reason"]?.description ?? "region unreachable")"
+                                            : "NOT fenced (\(step.state.rawValue)\(step.toleratedBy.map { ", proceeding unfenced accepted by \($0)" } ?? "")"
+                                              + "\(step.error.map { ": \($0)" } ?? ""))")
         }
         var secrets: [String: String] = [:]
         for (id, step) in steps(of: "aws.secretsmanager.promote-replica") {
@@ -277,12 +304,25 @@ enum Summary {
                 secrets[id] = "not confirmed standalone (\(step.state.rawValue)\(step.error.map { ": \($0)" } ?? "")): check it with DescribeSecret"
             }
         }
-        let summary = Report(run: runId, status: replay.runStatus?.rawValue ?? "?",
-                             rtoSeconds: started.flatMap { start in ended.map { $0.timeIntervalSince(start) } },
+        // A step skipped by its own `when` did what it should; one skipped because something it
+        // needed failed did not.
+        var notDone: [String: String] = [:]
+        for step in runbook.steps where fencing[step.id] == nil && secrets[step.id] == nil {
+            let record = replay.steps[step.id] ?? JournalReplay.StepRecord()
+            guard record.state != .succeeded, !(record.state == .skipped && record.skipCause == .condition) else { continue }
+            let tolerated = record.toleratedBy.map { ", tolerated by \($0)" } ?? ""
+            notDone[step.id] = record.state.rawValue + tolerated + (record.error.map { ": \($0)" } ?? "")
+        }
+        let moved = runbook.steps.filter { movingActions.contains($0.call.action) }.allSatisfy { replay.steps[$0.id]?.state == .succeeded }
+        var status = replay.runStatus?.rawValue ?? "?"
+        if !moved && status == "succeeded" { status = "failed" }   // never "succeeded" without a writable primary and traffic on it
+        let reason = statuses.last?.detail["reason"]?.stringValue
+        let summary = Report(run: runId, status: status, reason: status == "succeeded" ? nil : reason, moved: moved,
+                             rtoSeconds: moved ? started.flatMap { start in ended.map { $0.timeIntervalSince(start) } } : nil,
                              rtoBudgetSeconds: plan.budgets.rto, expectedDataLossSeconds: report.expectedDataLoss,
-                             rpoBudgetSeconds: plan.budgets.rpo, fencing: fencing, secrets: secrets)
+                             rpoBudgetSeconds: plan.budgets.rpo, fencing: fencing, secrets: secrets, notDone: notDone)
         try await store.append(JournalEntry(runId: runId, at: Date(), kind: .note, detail: [
-            "event": .string("summary"), "rto": summary.rtoSeconds.map { .duration($0) } ?? .null,
+            "event": .string("summary"), "moved": .bool(moved), "rto": summary.rtoSeconds.map { .duration($0) } ?? .null,
             "expected_data_loss": summary.expectedDataLossSeconds.map { .duration($0) } ?? .null,
         ]))
         guard format == .text else {
@@ -290,12 +330,17 @@ enum Summary {
             return
         }
         Swift.print("\nSummary of \(runId): \(summary.status)")
+        if let why = summary.reason, summary.status != "degraded" { Swift.print("  \(why)") }
         if let rto = summary.rtoSeconds {
             Swift.print("  RTO measured: \(DurationText.format(rto)) of a \(DurationText.format(plan.budgets.rto ?? 0)) budget\(rto > (plan.budgets.rto ?? .infinity) ? " — OVER BUDGET" : "")")
+        } else if !moved {
+            Swift.print("  NOT moved: promotion or traffic did not complete (see below); no RTO to measure")
         }
         let loss = summary.expectedDataLossSeconds.map(DurationText.format) ?? "unknown"
         Swift.print("  RPO expected: \(loss) of a \(DurationText.format(plan.budgets.rpo ?? 0)) budget")
         for (step, state) in fencing.sorted(by: { $0.key < $1.key }) { Swift.print("  \(step): \(state)") }
         for (step, state) in secrets.sorted(by: { $0.key < $1.key }) { Swift.print("  \(step): \(state)") }
+        for (step, state) in notDone.sorted(by: { $0.key < $1.key }) { Swift.print("  \(step): NOT done (\(state))") }
     }
+
 }

@@ -11,6 +11,8 @@ struct DrctlProcess {
     }
 
     static var executable: URL {
+        // Another build (e.g. one from before a fix, to show a test failing without it).
+        if let other = ProcessInfo.processInfo.environment["DRCTL_TEST_EXECUTABLE"] { return URL(fileURLWithPath: other) }
         // The test bundle lives in the same build directory as the executable.
         var directory = Bundle.main.bundleURL
         if directory.pathExtension == "xctest" { directory.deleteLastPathComponent() }

@@ -11,8 +11,13 @@ import Foundation
 /// security-group fence reboots again: it cannot tell whether the first reboot happened, and a
 /// second one on an isolated instance costs nothing.
 /// When the old region cannot be reached (transport errors or 5xx after the client's retries), the
-/// step does not fail: it reports `fenced: false, confirmed: false` and why, so the failover goes
-/// on and its report says fencing could not be confirmed.
+/// step does not fail: it reports `fenced: false, confirmed: false`, why (`reason`), and the same
+/// reason as `degraded`, so the failover goes on and ends `degraded`, its summary saying fencing
+/// was not confirmed. Any other failure (denied, not found, an instance RDS will not stop) fails
+/// the step: the move must not promote past a primary that may still take writes.
+/// RDS refuses to stop a read replica or an instance that has read replicas
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_StopInstance.html#USER_StopInstance.Limitations):
+/// `stop` fails at once with the fix rather than retrying a call that cannot succeed.
 struct RDSFenceInstanceAction: RunbookAction {
     let rds: RDSClient
     let name = "aws.rds.fence-instance"
@@ -89,10 +94,10 @@ struct RDSFenceInstanceAction: RunbookAction {
 
     func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? {
         let request = try request(invocation)
-        // A first try of `stop` calls at once (act): RDS refuses to stop an instance that is
+        // A first try changes at once (act): RDS refuses a stop or a change of an instance that is
         // stopped or busy, and only then does act look. A security-group fence always acts: its
         // reboot leaves no trace to observe.
-        if (invocation.isFirstTry && request.method == .stop) || request.method == .securityGroup { return nil }
+        if invocation.isFirstTry || request.method == .securityGroup { return nil }
         return try await reachable(request) {
             guard let instance = try await rds.findDBInstance(region: request.region, identifier: request.instance,
                                                               deadline: invocation.deadline) else {
@@ -107,44 +112,49 @@ struct RDSFenceInstanceAction: RunbookAction {
         let deadline = invocation.deadline, waiters = RDSActions.waiters(rds, invocation)
         let firstTry = invocation.isFirstTry
         return try await reachable(request) {
-            if firstTry && request.method == .stop {
+            if firstTry {
+                // Change at once, without reading first: one round trip less before promotion.
                 do {
-                    _ = try await rds.stopDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
+                    try await change(request, from: nil, waiters: waiters, deadline: deadline)
                     return [:]
                 } catch where RDSActions.isInvalidState(error) {
-                    // Stopped already, or busy: look, then decide.
+                    // Stopped already, busy, or refused (a stop of an instance with replicas): look, then decide.
                 } catch where RDSActions.isNotFound(error) {
                     throw ActionError(.permanent, "\(request.instance) does not exist in \(request.region): nothing to fence")
                 }
             }
             // A busy instance rejects changes (InvalidDBInstanceState): let it settle first.
             let current = try await waiters.instanceSettled(region: request.region, identifier: request.instance, until: deadline)
-            switch request.method {
-            case .stop:
-                if current.status != "stopped" {
-                    _ = try await rds.stopDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
-                }
-            case .parameterGroup, .rebootReadOnly:
-                if !current.parameterGroups.contains(where: { $0.name == request.parameterGroup }) {
-                    _ = try await rds.modifyDBInstance(region: request.region, identifier: request.instance,
-                                                       .init(parameterGroup: request.parameterGroup, applyImmediately: true),
-                                                       deadline: deadline)
-                }
-                if request.method == .rebootReadOnly {
-                    _ = try await waiters.instanceAvailable(region: request.region, identifier: request.instance, until: deadline)
-                    _ = try await rds.rebootDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
-                }
-            case .securityGroup:
-                if Set(current.vpcSecurityGroupIds) != Set(request.securityGroups) {
-                    _ = try await rds.modifyDBInstance(region: request.region, identifier: request.instance,
-                                                       .init(vpcSecurityGroupIds: request.securityGroups, applyImmediately: true),
-                                                       deadline: deadline)
-                    _ = try await waiters.instanceAvailable(region: request.region, identifier: request.instance, until: deadline)
-                }
-                _ = try await rds.rebootDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
-            }
+            try await change(request, from: current, waiters: waiters, deadline: deadline)
             return [:]
         } ?? [:]
+    }
+
+    /// The calls that fence, skipping those `current` shows done; every call when it is nil (not read).
+    private func change(_ request: Request, from current: DBInstance?, waiters: RDSWaiters, deadline: Date) async throws {
+        switch request.method {
+        case .stop:
+            if let current, let refusal = Self.stopRefusal(current) { throw ActionError(.permanent, refusal) }
+            if current?.status != "stopped" {
+                _ = try await rds.stopDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
+            }
+        case .parameterGroup, .rebootReadOnly:
+            if current?.parameterGroups.contains(where: { $0.name == request.parameterGroup }) != true {
+                _ = try await rds.modifyDBInstance(region: request.region, identifier: request.instance,
+                                                   .init(parameterGroup: request.parameterGroup, applyImmediately: true), deadline: deadline)
+            }
+            if request.method == .rebootReadOnly {
+                _ = try await waiters.instanceAvailable(region: request.region, identifier: request.instance, until: deadline)
+                _ = try await rds.rebootDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
+            }
+        case .securityGroup:
+            if current.map({ Set($0.vpcSecurityGroupIds) != Set(request.securityGroups) }) ?? true {
+                _ = try await rds.modifyDBInstance(region: request.region, identifier: request.instance,
+                                                   .init(vpcSecurityGroupIds: request.securityGroups, applyImmediately: true), deadline: deadline)
+                _ = try await waiters.instanceAvailable(region: request.region, identifier: request.instance, until: deadline)
+            }
+            _ = try await rds.rebootDBInstance(region: request.region, identifier: request.instance, deadline: deadline)
+        }
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
@@ -170,7 +180,19 @@ struct RDSFenceInstanceAction: RunbookAction {
 
     static func fenced(_ instance: DBInstance, _ method: Method) -> [String: RunValue] {
         ["fenced": .bool(true), "confirmed": .bool(true), "method": .string(method.rawValue), "status": .string(instance.status),
-         "reason": .null]
+         "reason": .null, "degraded": .null]
+    }
+
+    /// Why RDS will not stop `instance` (it is a read replica, or it has some), with the fix; nil when it may.
+    static func stopRefusal(_ instance: DBInstance) -> String? {
+        let fix = "fence it with security-group (fence_security_groups) or parameter-group (fence_parameter_group) instead of stop"
+        if let source = instance.readReplicaSource {
+            return "RDS cannot stop \(instance.identifier): it is a read replica of \(source); \(fix)"
+        }
+        if !instance.readReplicas.isEmpty {
+            return "RDS cannot stop \(instance.identifier): it has read replicas (\(instance.readReplicas.joined(separator: ", "))); \(fix)"
+        }
+        return nil
     }
 
     /// Runs `body`; when the region does not answer, returns the unconfirmed-fencing outputs instead.
@@ -187,7 +209,9 @@ struct RDSFenceInstanceAction: RunbookAction {
     }
 
     private static func unconfirmed(_ request: Request, reason: String) -> [String: RunValue] {
-        ["fenced": .bool(false), "confirmed": .bool(false), "method": .string(request.method.rawValue), "status": .null,
-         "reason": .string("fencing of \(request.instance) could not be confirmed: \(reason)")]
+        let reason = "fencing of \(request.instance) could not be confirmed: \(reason)"
+        // `degraded`: the engine ends a run whose step reports it `degraded`, never `succeeded`.
+        return ["fenced": .bool(false), "confirmed": .bool(false), "method": .string(request.method.rawValue), "status": .null,
+                "reason": .string(reason), "degraded": .string(reason)]
     }
 }

@@ -4,7 +4,11 @@ import Foundation
 /// `aws.rds.preflight` (read-only): is the DR replica ready to be promoted? Reports what would
 /// break a real failover — a missing or detached replica, unknown lag, a KMS key missing in the
 /// DR region, missing subnet, parameter or option groups — as `problems`; never throws for a
-/// missing resource.
+/// missing resource. Given `fence` (the method the move will fence the old primary with), it
+/// also reads the primary, in the same round, and reports as `fence_problems` what would make
+/// that fence fail — a primary that does not exist, `stop` of a primary that has read replicas
+/// (RDS refuses it), a missing read-only parameter group — and as `fence_notes` a primary that
+/// cannot be read now (the fence will then be best effort).
 struct RDSPreflightAction: RunbookAction {
     let rds: RDSClient
     let lag: RDSReplicaLag
@@ -12,12 +16,14 @@ struct RDSPreflightAction: RunbookAction {
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [
         RDSActions.region, .init("instance", .string, required: true), .init("source_instance", .string, required: true),
-        .init("source_region", .string, required: true),
+        .init("source_region", .string, required: true), .init("fence", .string), .init("fence_parameter_group", .string),
     ]
 
     func describe(_ arguments: [String: RunValue]) -> String {
         "check replica \(arguments.argumentText("instance")) in \(arguments.argumentText("region")) of \(arguments.argumentText("source_instance")) "
             + "(DescribeDBInstances, CloudWatch ReplicaLag, KMS DescribeKey, DescribeDBSubnetGroups, DescribeDBParameterGroups, DescribeOptionGroups)"
+            + (arguments["fence"] == nil ? "" : " and that fence \(arguments.argumentText("fence")) can work on it (DescribeDBInstances in "
+                + "\(arguments.argumentText("source_region")))")
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
@@ -25,6 +31,7 @@ struct RDSPreflightAction: RunbookAction {
         let region = try arguments.string("region"), identifier = try arguments.string("instance")
         let source = try arguments.string("source_instance"), sourceRegion = try arguments.string("source_region")
         let deadline = invocation.deadline
+        let fence = try arguments.optionalString("fence")
         var problems: [String] = [], notes: [String] = []
         var outputs: [String: RunValue] = [
             "replica_exists": .bool(false), "replicating": .bool(false), "status": .null, "lag_seconds": .null, "encrypted": .null,
@@ -36,6 +43,11 @@ struct RDSPreflightAction: RunbookAction {
         let now = invocation.services.clock.now()
         let lag = self.lag
         async let lagRead = Result.catching { try await lag.latest(region: region, instance: identifier, now: now, deadline: deadline) }
+        // The fence's target, read with the replica (it coalesces with the other primaries of its region).
+        let rds = self.rds
+        async let primaryRead = Result.catching {
+            fence == nil ? nil : try await rds.findDBInstance(region: sourceRegion, identifier: source, deadline: deadline)
+        }
         let replica: DBInstance?
         do {
             replica = try await rds.findDBInstance(region: region, identifier: identifier, deadline: deadline)
@@ -84,11 +96,23 @@ struct RDSPreflightAction: RunbookAction {
             }
         }
 
+        let primary = await primaryRead
+        if let fence {
+            let replicates = outputs["replicating"] == .bool(true) ? replica.map { [$0.identifier] } ?? [] : []
+            let (fenceProblems, fenceNotes) = await fenceReadiness(fence, primary, replicas: replicates, arguments: arguments,
+                                                                  source: source, sourceRegion: sourceRegion, deadline: deadline)
+            let primaryStatus = ((try? primary.get()) ?? nil)?.status
+            outputs["primary_status"] = primaryStatus.map(RunValue.string) ?? .null
+            outputs["fence_problems"] = .list(fenceProblems.map(RunValue.string))
+            outputs["fence_notes"] = .list(fenceNotes.map(RunValue.string))
+        }
+
         if let replica {
             // RDS refuses to delete a group an instance uses: the replica's groups exist.
             outputs["subnet_group_present"] = replica.subnetGroupName.map { _ in .bool(true) } ?? .null
             outputs["parameter_group_present"] = replica.parameterGroups.isEmpty ? .null : .bool(true)
-        } else if let primary = try? await rds.findDBInstance(region: sourceRegion, identifier: source, deadline: deadline) {
+        } else if let primary = fence != nil ? (try? primary.get()) ?? nil
+                    : try? await rds.findDBInstance(region: sourceRegion, identifier: source, deadline: deadline) {
             // No replica: a restore in the DR region needs the primary's groups there. AWS makes the
             // `default:` option groups in every region itself.
             let checks: [GroupCheck] = (primary.subnetGroupName.map { [GroupCheck(kind: .subnet, name: $0)] } ?? [])
@@ -110,6 +134,36 @@ struct RDSPreflightAction: RunbookAction {
         outputs["problems"] = .list(problems.map(RunValue.string))
         outputs["notes"] = .list(notes.map(RunValue.string))
         return outputs
+    }
+
+    /// What would make fencing `source` with `method` fail, and what cannot be known now.
+    /// `replicas`: replicas of `source` known from the DR region (they count when the primary cannot be read).
+    private func fenceReadiness(_ method: String, _ primary: Result<DBInstance?, any Error>, replicas: [String], arguments: RDSArguments,
+                                source: String, sourceRegion: String, deadline: Date) async -> (problems: [String], notes: [String]) {
+        var problems: [String] = [], notes: [String] = []
+        switch primary {
+        case .success(nil):
+            problems.append("the old primary \(source) does not exist in \(sourceRegion): the fence would fail (a misspelled instance?)")
+        case .success(let instance?):
+            if method == "stop", let refusal = RDSFenceInstanceAction.stopRefusal(instance) { problems.append(refusal) }
+        case .failure(let error):
+            notes.append("the old primary \(source) in \(sourceRegion) cannot be read now (\(Self.text(error))): fencing will be best effort")
+            if method == "stop" && !replicas.isEmpty {
+                problems.append("RDS cannot stop \(source): it has read replicas (\(replicas.joined(separator: ", "))); fence it with "
+                                + "security-group (fence_security_groups) or parameter-group (fence_parameter_group) instead of stop")
+            }
+        }
+        if method == "parameter-group" || method == "reboot-read-only", let group = try? arguments.optionalString("fence_parameter_group") {
+            switch await Result.catching({ try await rds.groupExists(.parameter, region: sourceRegion, name: group, deadline: deadline) }) {
+            case .success(false):
+                problems.append("the fence's parameter group \(group) does not exist in \(sourceRegion)")
+            case .failure(let error) where (try? primary.get()) != nil:
+                notes.append("the fence's parameter group \(group) in \(sourceRegion) not checked: \(Self.text(error))")
+            default:
+                break
+            }
+        }
+        return (problems, notes)
     }
 
     /// A DB group the primary uses, which a restore in the DR region needs there too.

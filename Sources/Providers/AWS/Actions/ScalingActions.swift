@@ -5,8 +5,9 @@ import Foundation
 /// waits until the capacity is really there, not just requested.
 public enum ScalingActions {
     public static func all(client: AWSClient) -> [any RunbookAction] {
-        [ScaleNodegroupAction(eks: EKSClient(client: client)), SetCapacityAction(autoScaling: AutoScalingClient(client: client)),
-         ScaleServiceAction(ecs: ECSClient(client: client))]
+        let eks = EKSClient(client: client), autoScaling = AutoScalingClient(client: client), ecs = ECSClient(client: client)
+        return [ScaleNodegroupAction(eks: eks), SetCapacityAction(autoScaling: autoScaling), ScaleServiceAction(ecs: ecs),
+                CheckNodegroupAction(eks: eks), CheckAutoScalingGroupAction(autoScaling: autoScaling), CheckServiceAction(ecs: ecs)]
     }
 
     /// EKS limits `clientRequestToken` to 64 characters; longer run-step tokens are hashed, still stable.

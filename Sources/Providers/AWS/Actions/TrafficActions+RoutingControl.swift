@@ -19,11 +19,12 @@ struct SetRoutingControlAction: RunbookAction {
         let state: String
         let endpoints: [RoutingControlClient.ClusterEndpoint]
 
-        init(_ values: [String: RunValue]) throws {
+        /// `readOnly`: the arguments of a read (no `state` to set).
+        init(_ values: [String: RunValue], readOnly: Bool = false) throws {
             let arguments = StepArguments(values)
             arn = try arguments.string("routing_control_arn")
-            state = try arguments.string("state")
-            guard state == "On" || state == "Off" else { throw ActionError(.permanent, "argument 'state' must be \"On\" or \"Off\"") }
+            state = readOnly ? "" : try arguments.string("state")
+            guard readOnly || state == "On" || state == "Off" else { throw ActionError(.permanent, "argument 'state' must be \"On\" or \"Off\"") }
             endpoints = try arguments.maps("cluster_endpoints").map {
                 let fields = StepArguments($0)
                 return .init(url: try fields.string("endpoint"), region: try fields.string("region"))

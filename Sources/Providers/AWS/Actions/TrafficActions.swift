@@ -5,9 +5,9 @@ import Foundation
 /// routing controls (data plane, any of the cluster's regions).
 public enum TrafficActions {
     public static func all(client: AWSClient) -> [any RunbookAction] {
-        let route53 = Route53Client(client: client)
-        return [UpsertRecordAction(route53: route53, zones: HostedZoneDirectory(route53: route53)), HealthCheckStatusAction(route53: route53),
-                SetRoutingControlAction(arc: RoutingControlClient(client: client))]
+        let route53 = Route53Client(client: client), zones = HostedZoneDirectory(route53: route53), arc = RoutingControlClient(client: client)
+        return [UpsertRecordAction(route53: route53, zones: zones), HealthCheckStatusAction(route53: route53),
+                SetRoutingControlAction(arc: arc), CheckRecordAction(route53: route53, zones: zones), CheckRoutingControlAction(arc: arc)]
     }
 
     /// Said by every action that needs Route 53's control plane, so `plan` shows the dependency.

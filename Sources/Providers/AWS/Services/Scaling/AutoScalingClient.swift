@@ -42,16 +42,21 @@ public struct AutoScalingClient: Sendable {
     /// nil when there is no such group.
     /// https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingGroups.html
     public func describeAutoScalingGroup(_ name: String, region: String) async throws -> Group? {
+        try await describeAutoScalingGroups([name], region: region)[name]
+    }
+
+    /// The named groups that exist, by name, in one call per page (a preflight asks for all of a region's at once).
+    public func describeAutoScalingGroups(_ names: [String], region: String) async throws -> [String: Group] {
         let groups: [Group] = try await collectPages { token in
             var parameters = QueryParameters()
-            parameters.setList("AutoScalingGroupNames", [name])
+            parameters.setList("AutoScalingGroupNames", names)
             parameters.set("NextToken", token)
             let request = QueryProtocol.request(action: "DescribeAutoScalingGroups", version: service.apiVersion, parameters: parameters)
             let response = try await client.send(request, service: service, region: region)
             let result = try QueryProtocol.result(of: response, action: "DescribeAutoScalingGroups")
             return (result.list("AutoScalingGroups").map(Group.init(xml:)), result.string("NextToken"))
         }
-        return groups.first { $0.name == name }
+        return Dictionary(groups.filter { names.contains($0.name) }.map { ($0.name, $0) }) { first, _ in first }
     }
 
     /// Bounds and capacity in one call (desired must lie within the new bounds).

@@ -31,15 +31,24 @@ public struct ECSClient: Sendable {
     /// nil when the service is not in the cluster (ECS reports it under `failures`, not as an error).
     /// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html
     public func describeService(cluster: String, service name: String, region: String) async throws -> Service? {
+        try await describeServices(cluster: cluster, services: [name], region: region)[name]
+    }
+
+    /// The named services of one cluster that exist, keyed as asked (name or ARN); at most 10 per call.
+    public func describeServices(cluster: String, services names: [String], region: String) async throws -> [String: Service] {
         struct Input: Encodable {
             let cluster: String
             let services: [String]
         }
         struct Output: Decodable { let services: [Service]? }
-        let request = try JSONProtocol.request(operation: "DescribeServices", service: service, input: Input(cluster: cluster, services: [name]))
+        let request = try JSONProtocol.request(operation: "DescribeServices", service: service, input: Input(cluster: cluster, services: names))
         let response = try await client.send(request, service: service, region: region)
-        return try AWSResponseDecoding.json(Output.self, from: response, operation: "DescribeServices").services?
-            .first { $0.serviceName == name || name.hasSuffix("/" + $0.serviceName) }
+        let found = try AWSResponseDecoding.json(Output.self, from: response, operation: "DescribeServices").services ?? []
+        var byName: [String: Service] = [:]
+        for name in names {
+            byName[name] = found.first { $0.serviceName == name || name.hasSuffix("/" + $0.serviceName) }
+        }
+        return byName
     }
 
     /// Setting the same desired count twice is harmless, so this call is idempotent as it is.
