@@ -311,10 +311,11 @@ public actor RunExecutor {
         let attempt = max(1, replay.steps[stepId]?.attempt ?? 1)
         switch result {
         case .succeeded(let outputs):
-            let entry = JournalEntry(runId: runId, at: clock.now(), kind: .outputs, stepId: stepId, attempt: attempt, detail: outputs)
-            try await store.append(entry)
-            record(entry)
-            try await journalStep(stepId, from: .running, to: .succeeded, attempt: attempt, error: nil)
+            // Outputs and status in one write: a crash cannot keep one without the other.
+            let entries = [JournalEntry(runId: runId, at: clock.now(), kind: .outputs, stepId: stepId, attempt: attempt, detail: outputs),
+                           stepStatusEntry(stepId, from: .running, to: .succeeded, attempt: attempt, error: nil)]
+            try await store.append(contentsOf: entries)
+            entries.forEach(record)
         case .failed(let error):
             try await journalStep(stepId, from: .running, to: .failed, attempt: attempt, error: error)
             try await applyFailurePolicy(step, error: error)
