@@ -62,8 +62,9 @@ enum RDSTestBed {
         try #require(RDSActions.all(client: client).first { $0.name == name })
     }
 
-    /// A CloudWatch datapoint as RDS would publish it (test-only: drctl never writes metrics).
-    static func putReplicaLag(_ client: AWSClient, region: String, instance: String, seconds: Double) async throws {
+    /// A CloudWatch datapoint as RDS would publish it (test-only: drctl never writes metrics),
+    /// stamped `at` (now unless a test places it in a chosen minute).
+    static func putReplicaLag(_ client: AWSClient, region: String, instance: String, seconds: Double, at: Date = Date()) async throws {
         var parameters = QueryParameters()
         parameters.set("Namespace", "AWS/RDS")
         parameters.set("MetricData.member.1.MetricName", "ReplicaLag")
@@ -71,7 +72,7 @@ enum RDSTestBed {
         parameters.set("MetricData.member.1.Dimensions.member.1.Value", instance)
         parameters.set("MetricData.member.1.Value", String(seconds))
         parameters.set("MetricData.member.1.Unit", "Seconds")
-        parameters.set("MetricData.member.1.Timestamp", ISO8601DateFormatter().string(from: Date()))
+        parameters.set("MetricData.member.1.Timestamp", ISO8601DateFormatter().string(from: at))
         let request = QueryProtocol.request(action: "PutMetricData", version: AWSServiceDescriptor.cloudWatch.apiVersion, parameters: parameters)
         _ = try await client.send(request, service: .cloudWatch, region: region)
     }

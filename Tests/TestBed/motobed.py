@@ -496,6 +496,25 @@ def _change_status(cid):
 
 
 # ---------------------------------------------------------------------------
+# CloudWatch: GetMetricData periods start on whole minutes, as in AWS
+# ---------------------------------------------------------------------------
+def _patch_cloudwatch():
+    """AWS rounds GetMetricData's StartTime down to the whole minute (for data less than 15 days
+    old), so one-minute periods, and the timestamps that name them, start on whole minutes; moto
+    starts them wherever StartTime says. A datapoint then names the minute it aggregates, which is
+    what a check "measured after this moment" must reason about.
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html"""
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    orig = CloudWatchBackend.get_metric_data
+
+    def get_metric_data(self, queries, start_time, end_time, *args, **kwargs):
+        return orig(self, queries, start_time.replace(second=0, microsecond=0), end_time, *args, **kwargs)
+
+    CloudWatchBackend.get_metric_data = get_metric_data
+
+
+# ---------------------------------------------------------------------------
 # Secrets Manager: StopReplicationToReplica (moto 5.2.1 has none)
 # ---------------------------------------------------------------------------
 def _patch_secretsmanager():
@@ -675,6 +694,7 @@ def main():
     _patch_rds()
     _patch_s3()
     _patch_route53()
+    _patch_cloudwatch()
     _patch_secretsmanager()
 
     bed = Bed()

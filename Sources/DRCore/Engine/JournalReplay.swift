@@ -15,6 +15,8 @@ public struct JournalReplay: Sendable {
         public var inDoubt = false
         /// The latest outcome said the action succeeded (its status entry may be missing after a crash).
         public var actedSuccessfully = false
+        /// What that successful act returned (a change id to wait on …), for a resumed verify.
+        public var acted: [String: RunValue] = [:]
         public var approvedBy: String?
         public var deniedBy: String?
         public var completionOrder: Int?
@@ -77,6 +79,7 @@ public struct JournalReplay: Sendable {
                 step.error = nil
                 step.actedSuccessfully = false
                 step.toleratedBy = nil
+                step.acted = [:]
             case .succeeded, .failed, .skipped, .unknown:
                 step.endedAt = entry.at
                 step.error = entry.detail["error"]?.stringValue
@@ -98,6 +101,7 @@ public struct JournalReplay: Sendable {
             guard let id = entry.stepId else { return }
             steps[id, default: StepRecord()].inDoubt = entry.detail["result"]?.stringValue == "unknown"
             steps[id, default: StepRecord()].actedSuccessfully = entry.detail["result"]?.stringValue == "succeeded"
+            if case .map(let acted)? = entry.detail["acted"] { steps[id, default: StepRecord()].acted = acted } else { steps[id, default: StepRecord()].acted = [:] }
         case .outputs:
             guard let id = entry.stepId else { return }
             var outputs = entry.detail

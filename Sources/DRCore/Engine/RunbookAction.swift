@@ -19,7 +19,8 @@ public protocol RunbookAction: Sendable {
     /// Returns what the change produced (ids, captured output), handed to `verify`.
     func act(_ invocation: ActionInvocation) async throws -> [String: RunValue]
     /// Waits until the desired state holds; returns the step's outputs. `acted` is what `act`
-    /// returned, or empty when the step is resumed after its `act` (outcome unknown, then observed).
+    /// returned — after a resume, as journaled with the act's outcome — or empty when that is not
+    /// known (the act's outcome was not journaled, or came from a journal older than this field).
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue]
 }
 

@@ -135,8 +135,8 @@ struct StepRunner: Sendable {
                                                         detail: ["result": .string("succeeded"), "observed": .bool(true)]))
                     return observed
                 }
-                var acted: [String: RunValue] = [:]
                 if !resumeState.actedSuccessfully {
+                    let acted: [String: RunValue]
                     try await store.append(JournalEntry(runId: runId, at: clock.now(), kind: .intent, stepId: stepId,
                                                         attempt: invocation.attempt,
                                                         detail: ["action": .string(action.name),
@@ -153,15 +153,20 @@ struct StepRunner: Sendable {
                                                                       "error": .string(classified.message)]))
                         throw classified
                     }
+                    // What act returned (a change id, an operation) goes with the outcome: a resumed
+                    // verify waits on exactly that instead of trusting a re-read of the state.
                     do {
                         try await store.append(JournalEntry(runId: runId, at: clock.now(), kind: .outcome, stepId: stepId,
-                                                            attempt: invocation.attempt, detail: ["result": .string("succeeded")]))
+                                                            attempt: invocation.attempt,
+                                                            detail: ["result": .string("succeeded"), "acted": .map(acted)]))
                     } catch {
                         // The change happened but the journal cannot say so: in doubt, never failed.
                         throw ActionError(.outcomeUnknown, "acted, but the outcome could not be journaled: \(error)")
                     }
+                    return try await action.verify(invocation, acted: acted)
                 }
-                return try await action.verify(invocation, acted: acted)
+                // Acted before a crash: verify waits on what that act returned, from the journal.
+                return try await action.verify(invocation, acted: resumeState.acted)
             }
             return try await action.verify(invocation, acted: [:])
         }

@@ -145,17 +145,15 @@ struct UpsertRecordAction: RunbookAction {
             + " \(TrafficActions.controlPlaneWarning)"
     }
 
+    /// Never "already done": ListResourceRecordSets shows a change as soon as Route 53 accepted it,
+    /// seconds before it is INSYNC (served by every authoritative server), and only the change's
+    /// id tells when that is. So a retry, or a step resumed after an act whose outcome (with its
+    /// change id) was not journaled, UPSERTs again — idempotent, the same values — and waits on
+    /// the new change; a step resumed after a journaled act skips the act and waits on that id.
+    /// https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetChange.html
     func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? {
-        let (zone, desired) = try Self.desiredRecord(invocation.arguments)
-        // An UPSERT is idempotent: a first try sends it without listing the record first (one
-        // round trip less on the way to traffic moving); a retry or resume lists first.
-        if invocation.isFirstTry { return nil }
-        return try await AWSStepErrors.run {
-            let zoneId = try await zoneId(zone)
-            let existing = try await route53.listResourceRecordSets(zoneId: zoneId, name: desired.name, type: desired.type)
-            // Listed means committed by an earlier change; there is no change of ours to wait for.
-            return Self.holds(desired, in: existing) ? ["change_id": .null, "status": .string("UNCHANGED")] : nil
-        }
+        _ = try Self.desiredRecord(invocation.arguments)   // a malformed step fails before anything else
+        return nil
     }
 
     func act(_ invocation: ActionInvocation) async throws -> [String: RunValue] {
@@ -175,7 +173,8 @@ struct UpsertRecordAction: RunbookAction {
             guard let changeId = acted["change_id"]?.stringValue else {
                 let zoneId: String
                 if let known = acted["zone_id"]?.stringValue { zoneId = known } else { zoneId = try await self.zoneId(zone) }
-                // Resumed after a change whose id was lost: wait until the record shows our values.
+                // Resumed from a journal that kept no change id (written before drctl journaled
+                // what act returned): the best left is to wait until the record shows our values.
                 let waiter = Waiter<Bool>(what: "\(desired.name) \(desired.type) to hold the new values", minimumDelay: 1,
                                           maximumDelay: 10, clock: clock) { $0 ? .success : .retry }
                 _ = try await waiter.wait(until: invocation.deadline) {
