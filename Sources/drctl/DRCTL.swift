@@ -23,14 +23,25 @@ enum DRCTLVersion {
 @main
 enum Main {
     static func main() async {
+        var command: any ParsableCommand
         do {
-            var command = try DRCTL.parseAsRoot()
+            command = try DRCTL.parseAsRoot()
+        } catch {
+            exit(report(error).rawValue)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
             exit(ExitStatus.success.rawValue)
+        } catch let error as ValidationError {
+            // Found while running (a region the plan does not have, a bad --input): the arguments
+            // parsed, so the message and where to look — not the root command's whole usage.
+            let name = type(of: command).configuration.commandName ?? "drctl"
+            FileHandle.standardError.write(Data("drctl: error: \(error.message)\nhint: `drctl \(name) --help` lists the options\n".utf8))
+            exit(ExitStatus.usage.rawValue)
         } catch {
             exit(report(error).rawValue)
         }

@@ -45,9 +45,10 @@ extension TestBedSerial {
             let listed = try await route53.listResourceRecordSets(zoneId: zone.id, name: appName, type: "A")
             #expect(listed.map(\.values) == [["10.2.0.10"]])
             #expect(try await bed.requestCount(service: "route53", operation: "ListHostedZones") == 1)
-            // Resumed: the zone as already looked up, then the record is found as asked.
+            // Resumed without the change id: the zone as already looked up, the UPSERT sent again and waited for.
             let again = try await StepRun.run(upsert, arguments, resumed: true)
-            #expect(again.observedDone)
+            #expect(!again.observedDone)
+            #expect(again.outputs["status"] == .string("INSYNC"))
             #expect(try await bed.requestCount(service: "route53", operation: "ListHostedZones") == 1)
             // A zone that does not exist fails the step, with its name.
             arguments["zone_name"] = .string("nowhere.example.test.")
@@ -75,14 +76,31 @@ extension TestBedSerial {
             #expect(listed.map { Set($0.values) } == [["10.1.0.10", "10.1.0.11"]])
             #expect(try await bed.requestCount(service: "route53", operation: "GetChange") >= 1)
 
-            // Resumed, with the values in another order: observed as done, no change sent.
+            // Resumed without the change id (the act's outcome was not journaled): the record is listed
+            // at once, but only a change's id tells INSYNC, so the same UPSERT goes again and is waited for.
             try await bed.setFaults([])
+            let resumedAt = Date()
             let again = try await StepRun.run(upsert, Self.recordArguments(zone: zone.id, name: appName, values: ["10.1.0.11", "10.1.0.10"]),
                                               resumed: true)
-            #expect(again.observedDone)
-            #expect(again.outputs["status"] == .string("UNCHANGED"))
+            #expect(!again.observedDone)
+            #expect(again.outputs["status"] == .string("INSYNC"))
+            #expect(Date().timeIntervalSince(resumedAt) >= TestBed.insyncDelay)
+            #expect(try await bed.requestCount(service: "route53", operation: "ChangeResourceRecordSets") == 1)
+
+            // Resumed after a journaled act: no second change, the journaled id is waited for.
+            let pending = try await route53.changeResourceRecordSets(zoneId: zone.id, records: [
+                Route53RecordSet(name: appName, type: "A", ttl: 60, values: ["10.1.0.12"]),
+            ])
+            try await bed.setFaults([])
+            let journaledAt = Date()
+            let verified = try await upsert.verify(
+                ActionInvocation(runId: "run", stepId: "dns", attempt: 2, arguments: Self.recordArguments(zone: zone.id, name: appName, values: ["10.1.0.12"]),
+                                 firstStartedAt: journaledAt, deadline: journaledAt.addingTimeInterval(60), isResume: true,
+                                 services: ActionServices(messages: { _ in })),
+                acted: ["change_id": .string(pending.id), "status": .string(pending.status), "zone_id": .string(zone.id)])
+            #expect(verified["change_id"] == .string(pending.id))
+            #expect(verified["status"] == .string("INSYNC"))
             #expect(try await bed.requestCount(service: "route53", operation: "ChangeResourceRecordSets") == 0)
-            #expect(try await bed.requestCount(service: "route53", operation: "ListResourceRecordSets") == 1)
 
             let operations = try expectRequestsMatchBotocore(recorder)
             #expect(operations.isSuperset(of: ["CreateHostedZone", "ChangeResourceRecordSets", "ListResourceRecordSets", "GetChange"]))

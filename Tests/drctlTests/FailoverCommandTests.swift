@@ -188,6 +188,8 @@ struct FailoverCommandTests {
         let journal = try bed.drctl(["show", try bed.runId(), "--state", bed.statePath, "--journal"])
         #expect(journal.stdout.contains("event=data-loss-accepted"))
         #expect(journal.stdout.contains("by=oncall-alice"))
+        // The summary names who accepted how much.
+        #expect(accepted.stdout.contains("data loss accepted: up to 3h by oncall-alice (expected 2h"), "\(accepted.stdout)")
         #expect((try bed.inspect()["replica"] as? [String: Any])?["status"] as? String == "available")
     }
 

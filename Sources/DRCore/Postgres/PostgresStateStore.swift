@@ -79,6 +79,14 @@ public actor PostgresStateStore: StateStore {
         return try rows.map { try RunColumns.record($0, target: target) }
     }
 
+    public func runs(lockScope: String, limit: Int) async throws -> [RunRecord] {
+        let rows = try await perform("list runs of \(lockScope)") { session in
+            try session.query("SELECT \(RunColumns.list) FROM runs WHERE lock_scope = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+                              [.text(lockScope), .int(Int64(max(limit, 0)))]).rows
+        }
+        return try rows.map { try RunColumns.record($0, target: target) }
+    }
+
     public func updateRun(_ id: String, status: RunStatus, at: Date) async throws {
         let changed = try await perform("update run \(id)") { session in
             try session.query("UPDATE runs SET status = $1, updated_at = $2 WHERE id = $3",

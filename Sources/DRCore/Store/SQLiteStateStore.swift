@@ -94,6 +94,15 @@ public final class SQLiteStateStore: StateStore {
         return try rows.map { try $0.record(path: path) }
     }
 
+    public func runs(lockScope: String, limit: Int) async throws -> [RunRecord] {
+        let rows = try await perform("list runs of \(lockScope)") { connection in
+            try connection.query(
+                "SELECT \(RunColumns.list) FROM runs WHERE lock_scope = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2",
+                [.text(lockScope), .integer(Int64(max(limit, 0)))], row: RunColumns.init)
+        }
+        return try rows.map { try $0.record(path: path) }
+    }
+
     public func updateRun(_ id: String, status: RunStatus, at: Date) async throws {
         let changed = try await perform("update run \(id)") { connection in
             try connection.execute("UPDATE runs SET status = ?, updated_at = ? WHERE id = ?",

@@ -8,6 +8,8 @@ public protocol StateStore: Sendable {
     func run(_ id: String) async throws -> RunRecord?
     /// Newest first; `status` nil means all.
     func runs(status: RunStatus?, limit: Int) async throws -> [RunRecord]
+    /// The runs that took the lease `lockScope` (a plan's failovers and switchovers), newest first.
+    func runs(lockScope: String, limit: Int) async throws -> [RunRecord]
     func updateRun(_ id: String, status: RunStatus, at: Date) async throws
 
     /// Appends one entry and returns its sequence number (1, 2, … per run).
@@ -26,6 +28,14 @@ public protocol StateStore: Sendable {
     func acquireLease(scope: String, holder: LeaseHolder, ttl: Double, now: Date) async throws -> LeaseAcquisition
     func releaseLease(scope: String, runId: String) async throws
     func lease(scope: String) async throws -> LeaseHolder?
+}
+
+extension StateStore {
+    /// For stores that wrap another or predate the query: every run, filtered here. The SQLite and
+    /// PostgreSQL stores ask their database instead.
+    public func runs(lockScope: String, limit: Int) async throws -> [RunRecord] {
+        Array(try await runs(status: nil, limit: .max).filter { $0.lockScope == lockScope }.prefix(max(limit, 0)))
+    }
 }
 
 public enum RunStatus: String, Sendable, Codable, CaseIterable {

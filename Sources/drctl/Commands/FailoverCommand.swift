@@ -54,6 +54,9 @@ struct RegionMoveOptions: ParsableArguments {
     @Flag(name: .long, help: "Preflight and the plan of calls only; changes nothing.") var dryRun = false
     @Flag(name: .long, help: "Print the runbook this would run, and stop.") var printRunbook = false
     @Option(name: .long, help: "Run this runbook instead of the plan's (or the generated) one.") var runbook: String?
+    @Option(name: .long, parsing: .singleValue,
+            help: "Mark this unfinished move of the plan aborted (journaled; no compensations run) and start a new one instead of `drctl resume RUN` (repeatable).")
+    var abandon: [String] = []
 
     var planPath: String {
         plan ?? ProcessInfo.processInfo.environment["DRCTL_PLAN"] ?? "drplan.yaml"

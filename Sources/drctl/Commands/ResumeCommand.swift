@@ -27,12 +27,19 @@ struct ResumeCommand: AsyncParsableCommand {
         try record.requireUnfinished("resume")
         let runbook = try EngineSession.runbook(for: record, allowChanged: allowChanged)
         let session = EngineSession(store: store, global: global, execution: execution)
-        guard record.mode == "drill" else {
+        switch record.mode {
+        case "drill":
+            // A drill also journals its validation and RPO notes and prints its summary once it stops.
+            let status = try await session.run(runbook: runbook, record: record, tolerate: Set(tolerate))
+            try await DrillSummary.conclude(store: store, runId: record.id, format: global.output)
+            try await session.finish(status, record: record)
+        case FailoverRunbookGenerator.Kind.failover.rawValue, FailoverRunbookGenerator.Kind.switchover.rawValue:
+            // A move ends with the same summary (journaled again) as if it had not been interrupted.
+            let status = try await session.run(runbook: runbook, record: record, tolerate: Set(tolerate))
+            try await MoveSummary.conclude(store: store, record: record, runbook: runbook, format: global.output)
+            try await session.finish(status, record: record)
+        default:
             try await session.execute(runbook: runbook, record: record, tolerate: Set(tolerate))
         }
-        // A drill also journals its validation and RPO notes and prints its summary once it stops.
-        let status = try await session.run(runbook: runbook, record: record, tolerate: Set(tolerate))
-        try await DrillSummary.conclude(store: store, runId: record.id, format: global.output)
-        try await session.finish(status, record: record)
     }
 }

@@ -12,6 +12,7 @@ struct RegionMove {
 
     func perform() async throws {
         try options.global.bootstrapLogging()
+        let format = options.global.output
         let plan = try DRPlanLoader.load(path: options.planPath)
         let to = options.to
         let from = options.from ?? (to == plan.drRegion ? plan.primaryRegion : plan.drRegion)
@@ -31,6 +32,18 @@ struct RegionMove {
             print(try loadRunbook(resolvedPlan, from: from, to: to, registry: registry).1, terminator: "")
             return
         }
+        // Before reading the cloud: an unfinished move of this plan is resumed, not started over,
+        // and a plan already active in `to` has nothing to do. A dry run changes nothing either way.
+        let scope = "plan:\(plan.name)"
+        var history: MoveHistory?
+        if !options.dryRun {
+            let moves = MoveHistory(store: try options.state.openStore(), scope: scope)
+            if case .alreadyThere(let last) = try await moves.check(to: to, abandoning: Set(options.abandon)) {
+                try MoveOutput.nothingToDo(plan: plan, to: to, last: last, format: format)
+                return
+            }
+            history = moves
+        }
         // The zone lookup goes out with the preflight's reads: the same round trip.
         async let zonesResolved = Result.catching {
             cutoverByDNS ? try await Preflight.resolveZones(plan, aws: aws) : (plan: plan, unresolved: nil)
@@ -40,35 +53,23 @@ struct RegionMove {
         do {
             (resolvedPlan, unresolved) = try await zonesResolved.get()
         } catch {
-            report.render(format: options.global.output)   // what was checked, before the error that stops the move
+            // What was checked, before the error that stops the move.
+            MoveOutput.preflight(report, plan: plan, kind: kind, from: from, to: to, format: format)
             throw error
         }
         if let unresolved {
             report.checks.append(.init(name: "traffic cutover", ok: false, detail: unresolved, blocking: false))
         }
         let (runbook, text, path) = try loadRunbook(resolvedPlan, from: from, to: to, registry: registry)
-        report.render(format: options.global.output)
-        if options.dryRun {
-            let planned = PlanCommand.make(runbook, inputs: [:], registry: registry)
-            if options.global.output == .text { PlanCommand.render(planned) } else { try JSONOutput.print(planned) }
-            print("\ndry run: nothing was changed")
+        MoveOutput.preflight(report, plan: plan, kind: kind, from: from, to: to, format: format)
+        guard let history else {
+            try MoveOutput.dryRun(PlanCommand.make(runbook, inputs: [:], registry: registry), format: format)
             return
         }
         let acceptance = try gate(report, budget: plan.budgets.rpo ?? 3600)
+        try await confirm(to: to, format: format)
 
-        // Anything irreversible is confirmed by typing the target region, unless --yes.
-        if !options.execution.yes {
-            guard TerminalPrompter.hasTerminal else {
-                throw RunEnded(status: .usage, message: "\(kind.rawValue) changes production: pass --yes when there is no terminal to confirm at")
-            }
-            print("\nThis \(kind.rawValue) will promote replicas in \(to), move traffic there and scale it up. It cannot be undone by drctl.")
-            FileHandle.standardOutput.write(Data("Type \(to) to proceed: ".utf8))
-            guard await TerminalPrompter.readLine(interruption: InterruptionFlag())?.trimmingCharacters(in: .whitespaces) == to else {
-                throw RunEnded(status: .usage, message: "not started: confirmation not given")
-            }
-        }
-
-        let store = try options.state.openStore()
+        let store = history.store
         let now = Date()
         var execution = options.execution
         execution.yes = true   // confirmed above (typed, or --yes): the runbook's approvals are given
@@ -76,17 +77,40 @@ struct RegionMove {
         let record = RunRecord(id: RunIdentifier.make(now: now), runbookName: runbook.name, runbookPath: path,
                                runbookDigest: runbook.source.digest, runbookText: text, inputs: [:], status: .running,
                                createdAt: now, updatedAt: now, startedBy: execution.resolvedOperator,
-                               host: ThisHost.name, mode: kind.rawValue, lockScope: "plan:\(plan.name)")
+                               host: ThisHost.name, mode: kind.rawValue, lockScope: scope)
+        for abandoned in options.abandon {
+            try await history.abandon(abandoned, by: execution.resolvedOperator,
+                                      reason: "a new \(kind.rawValue) of plan \(plan.name) to \(to) starts instead (\(record.id))")
+        }
         let session = EngineSession(store: store, global: options.global, execution: execution, registry: registry)
         try await session.begin(record)
-        try await store.append(JournalEntry(runId: record.id, at: now, kind: .note, detail: report.journalDetail(plan: plan, from: from, to: to)))
+        // The budgets go with the preflight: the summary (also `resume`'s) reads them from the journal.
+        var preflightNote = report.journalDetail(plan: plan, from: from, to: to)
+        preflightNote["rpo_budget"] = plan.budgets.rpo.map { .duration($0) } ?? .null
+        preflightNote["rto_budget"] = plan.budgets.rto.map { .duration($0) } ?? .null
+        try await store.append(JournalEntry(runId: record.id, at: now, kind: .note, detail: preflightNote))
         if let acceptance {
             try await store.append(JournalEntry(runId: record.id, at: now, kind: .note, detail: acceptance))
         }
-        if options.global.output == .text { OutputLock.shared.write("run \(record.id) (\(kind.rawValue) of \(plan.name) to \(to))\n") }
+        if format == .text { OutputLock.shared.write("run \(record.id) (\(kind.rawValue) of \(plan.name) to \(to))\n") }
         let status = try await session.run(runbook: runbook, record: record)
-        try await Summary.print(store: store, runId: record.id, plan: plan, runbook: runbook, report: report, format: options.global.output)
+        try await MoveSummary.conclude(store: store, record: record, runbook: runbook, format: format)
         try await session.finish(status, record: record)
+    }
+
+    /// Anything irreversible is confirmed by typing the target region, unless --yes. With
+    /// `--output json` the prompt goes to stderr: stdout stays JSON Lines.
+    private func confirm(to: String, format: OutputFormat) async throws {
+        guard !options.execution.yes else { return }
+        guard TerminalPrompter.hasTerminal else {
+            throw RunEnded(status: .usage, message: "\(kind.rawValue) changes production: pass --yes when there is no terminal to confirm at")
+        }
+        let prompt = format == .json ? FileHandle.standardError : FileHandle.standardOutput
+        prompt.write(Data("\nThis \(kind.rawValue) will promote replicas in \(to), move traffic there and scale it up. It cannot be undone by drctl.\n".utf8))
+        prompt.write(Data("Type \(to) to proceed: ".utf8))
+        guard await TerminalPrompter.readLine(interruption: InterruptionFlag())?.trimmingCharacters(in: .whitespaces) == to else {
+            throw RunEnded(status: .usage, message: "not started: confirmation not given")
+        }
     }
 
     /// The runbook file this move runs (`--runbook`, or the plan's `runbooks:`); nil: generated.
