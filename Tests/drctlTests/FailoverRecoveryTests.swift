@@ -6,16 +6,13 @@ import Testing
 /// nothing to do; the operator's output (summary, JSON Lines, errors) is the same however the
 /// move got to its end. In the serialized failover suite: these tests change the test bed's timings.
 extension FailoverCommandTests {
-    @Test func aKilledFailoverIsRefusedAsASecondFailoverThenResumedOnceAndWaitsForTheJournaledDNSChange() async throws {
-        let bed = try Bed.make()
-        try bed.setUp()
+    /// Starts `drctl failover` with Route 53 changes taking `insync` seconds to apply, and kills it
+    /// while its DNS step waits for INSYNC (a second after the UPSERT went out). Returns the run
+    /// id and the DNS step's id.
+    func killDuringTheDNSWait(_ bed: Bed, insync: Double) async throws -> (run: String, dnsStep: String) {
         try await bed.resetProxy()
-        // Route 53 as it is: a change answers PENDING and is INSYNC seconds later.
-        let insync = 8.0
         try await bed.control("POST", "/_testbed/config", ["route53": ["insync": insync]], base: bed.moto)
-
         let first = try DrctlChild(bed.failoverArguments(), home: bed.home.url, environment: bed.environment)
-        // Killed while the DNS step waits for INSYNC: its UPSERT went out a moment ago.
         var upserts = 0
         for _ in 0..<600 where upserts == 0 {
             try await Task.sleep(for: .seconds(0.05))
@@ -24,10 +21,42 @@ extension FailoverCommandTests {
         #expect(upserts == 1)
         try await Task.sleep(for: .seconds(1))
         #expect(first.crash(), "drctl ended before the kill")
-        let id = try bed.runId()
         let dnsStep = bed.query("SELECT step_id FROM journal WHERE kind = 'step.intent' AND detail LIKE '%ChangeResourceRecordSets%'")
+        #expect(bed.query("SELECT count(*) FROM journal WHERE step_id = '\(dnsStep)' AND kind = 'step.status' AND detail LIKE '%\"succeeded\"%'") == "0")
+        return (try bed.runId(), dnsStep)
+    }
+
+    /// Seconds from the DNS step's UPSERT (its intent) to its success.
+    func dnsWait(_ bed: Bed, _ dnsStep: String) -> Double {
+        Double(bed.query("""
+            SELECT (SELECT max(at) FROM journal WHERE step_id = '\(dnsStep)' AND kind = 'step.status' AND detail LIKE '%"succeeded"%')
+                 - (SELECT min(at) FROM journal WHERE step_id = '\(dnsStep)' AND kind = 'step.intent')
+            """)) ?? 0
+    }
+
+    @Test func aFailoverKilledWhileDNSIsPendingIsResumedToINSYNCOfTheSameChange() async throws {
+        let bed = try Bed.make()
+        try bed.setUp()
+        let insync = 8.0
+        let (id, dnsStep) = try await killDuringTheDNSWait(bed, insync: insync)
+        let resumed = try bed.drctl(["resume", id, "--state", bed.statePath, "--yes"])
+        try await bed.control("POST", "/_testbed/config", ["route53": ["insync": 2]], base: bed.moto)
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        // Route 53 listed the new record at once; the step still waited until the change was INSYNC.
+        #expect(dnsWait(bed, dnsStep) >= insync, "the DNS step succeeded \(dnsWait(bed, dnsStep))s after its UPSERT, before INSYNC (\(insync)s)")
+        let outputs = bed.query("SELECT json_extract(detail, '$.change_id.string._0') || ' ' || json_extract(detail, '$.status.string._0') "
+                                + "FROM journal WHERE step_id = '\(dnsStep)' AND kind = 'step.outputs'")
+        #expect(outputs.hasSuffix(" INSYNC"), "\(outputs)")
+        #expect(try await bed.calls("route53", "ChangeResourceRecordSets") == 1)
+        #expect(try await bed.calls("route53", "GetChange") >= 1)
+    }
+
+    @Test func aKilledFailoverIsRefusedAsASecondFailoverThenResumedOnceAndWaitsForTheJournaledDNSChange() async throws {
+        let bed = try Bed.make()
+        try bed.setUp()
+        let insync = 8.0
+        let (id, dnsStep) = try await killDuringTheDNSWait(bed, insync: insync)
         let dnsActed = "step_id = '\(dnsStep)' AND kind = 'step.outcome'"
-        #expect(bed.query("SELECT count(*) FROM journal WHERE step_id = '\(dnsStep)' AND kind = 'step.status' AND detail LIKE '%succeeded%'") == "0")
 
         // Failing over again starts nothing: it names the interrupted run and how to continue it.
         let second = try bed.drctl(bed.failoverArguments())
@@ -46,12 +75,7 @@ extension FailoverCommandTests {
         let outputs = bed.query("SELECT json_extract(detail, '$.change_id.string._0') || ' ' || json_extract(detail, '$.status.string._0') "
                                 + "FROM journal WHERE step_id = '\(dnsStep)' AND kind = 'step.outputs'")
         #expect(!acted.isEmpty && outputs == "\(acted) INSYNC", "acted \(acted), outputs \(outputs)")
-        // …and did not succeed before Route 53 had applied the change.
-        let waited = Double(bed.query("""
-            SELECT (SELECT max(at) FROM journal WHERE step_id = '\(dnsStep)' AND kind = 'step.status' AND detail LIKE '%"succeeded"%')
-                 - (SELECT min(at) FROM journal WHERE step_id = '\(dnsStep)' AND kind = 'step.intent')
-            """)) ?? 0
-        #expect(waited >= insync, "the DNS step succeeded \(waited)s after its UPSERT, before INSYNC (\(insync)s)")
+        #expect(dnsWait(bed, dnsStep) >= insync)
         // The resumed move ends as an uninterrupted one does: the summary, journaled.
         #expect(resumed.stdout.contains("Summary of \(id): succeeded"), "\(resumed.stdout)")
         #expect(resumed.stdout.contains("RTO measured:") && resumed.stdout.contains("of a 4h budget"), "\(resumed.stdout)")
@@ -133,7 +157,7 @@ extension FailoverCommandTests {
         let result = try bed.drctl(["failover", "--to", "eu-west-9", "--plan", bed.planPath, "--state", bed.statePath, "--yes"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("plan \(bed.prefix) has nothing in eu-west-9 (its regions: us-east-1, us-west-2)"), "\(result.stderr)")
-        #expect(!result.stderr.contains("SUBCOMMANDS") && !result.stderr.contains("USAGE"), "\(result.stderr)")
+        #expect(!result.stderr.lowercased().contains("usage:") && !result.stderr.contains("SUBCOMMANDS"), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count <= 2, "\(result.stderr)")
     }
 }
