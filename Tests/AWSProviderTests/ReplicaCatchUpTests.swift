@@ -32,6 +32,10 @@ import Testing
         // Lag 0 at :40, ten seconds before the fence: the primary still took writes afterwards.
         try await RDSTestBed.putReplicaLag(client, region: RDSTestBed.drRegion, instance: instance, seconds: 0,
                                            at: Date(timeIntervalSince1970: minute + 40))
+        // CloudWatch serves it as the newest point, stamped with the start of its minute (before the
+        // fence, as every reading in that minute may be); the catch-up must not take it.
+        let served = try await RDSReplicaLag(client: client).latest(region: RDSTestBed.drRegion, instance: instance)
+        #expect(served == RDSReplicaLag.Datapoint(timestamp: Date(timeIntervalSince1970: minute), seconds: 0))
         // (The waiter's deadline may also end a request in flight: any error, as long as it is not "caught up".)
         await #expect(throws: (any Error).self) { _ = try await catchUp(instance, fencedAt: fencedAt) }
 
@@ -43,7 +47,7 @@ import Testing
         // Lag 0 in the minute after that: caught up, and the outputs say which minute proved it.
         try await RDSTestBed.putReplicaLag(client, region: RDSTestBed.drRegion, instance: instance, seconds: 0,
                                            at: Date(timeIntervalSince1970: minute + 130))
-        let outputs = try await catchUp(instance, fencedAt: fencedAt)
+        let outputs = try await catchUp(instance, fencedAt: fencedAt, seconds: 60)
         #expect(outputs["lag_seconds"] == .double(0))
         #expect(outputs["measured_at"] == .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: minute + 120))))
     }
