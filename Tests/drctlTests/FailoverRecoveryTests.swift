@@ -68,7 +68,9 @@ extension FailoverCommandTests {
         let resumed = try bed.drctl(["resume", id, "--state", bed.statePath, "--yes"])
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
         // Every change exactly once, the DNS change included: the resumed step waited on its journaled id.
-        #expect(try await bed.calls("rds", "StopDBInstance") == 1)
+        // (The test plans fence by isolating the primary: ModifyDBInstance onto closed security groups, then a reboot.)
+        #expect(try await bed.calls("rds", "ModifyDBInstance") == 1)
+        #expect(try await bed.calls("rds", "RebootDBInstance") == 1)
         #expect(try await bed.calls("rds", "PromoteReadReplica") == 1)
         #expect(try await bed.calls("route53", "ChangeResourceRecordSets") == 1)
         let acted = bed.query("SELECT json_extract(detail, '$.acted.map._0.change_id.string._0') FROM journal WHERE \(dnsActed)")
