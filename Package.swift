@@ -22,11 +22,13 @@ let package = Package(
                        providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        // fork/exec of child processes with PR_SET_PDEATHSIG, from one long-lived thread (see spawn.c).
+        .target(name: "CProcess", path: "Sources/CProcess"),
 
         .target(
             name: "DRCore",
             dependencies: [
-                "CCurl", "CLibPQ", "COpenSSL", "CSQLite",
+                "CCurl", "CLibPQ", "COpenSSL", "CSQLite", "CProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

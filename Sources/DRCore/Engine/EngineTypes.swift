@@ -13,9 +13,12 @@ public struct EngineConfiguration: Sendable {
     public var leaseTTL: Double
     /// A step without `timeout` gets this many seconds.
     public var defaultStepTimeout: Double
+    /// `--rerun-unknown STEP`: in-doubt steps that cannot be observed and may act again (`--yes` never allows it).
+    public var rerunUnknown: Set<String>
 
     public init(concurrency: Int = 4, autoApprove: Bool = false, preApproved: Set<String> = [], operatorName: String,
-                host: String = ProcessInfo.processInfo.hostName, leaseTTL: Double = 60, defaultStepTimeout: Double = 3600) {
+                host: String = ProcessInfo.processInfo.hostName, leaseTTL: Double = 60, defaultStepTimeout: Double = 3600,
+                rerunUnknown: Set<String> = []) {
         self.concurrency = max(1, concurrency)
         self.autoApprove = autoApprove
         self.preApproved = preApproved
@@ -23,6 +26,7 @@ public struct EngineConfiguration: Sendable {
         self.host = host
         self.leaseTTL = leaseTTL
         self.defaultStepTimeout = defaultStepTimeout
+        self.rerunUnknown = rerunUnknown
     }
 }
 
@@ -75,6 +79,12 @@ public enum ApprovalAnswer: Sendable, Equatable {
 /// until `drctl approve RUN STEP`.
 public protocol ApprovalPrompter: Sendable {
     func requestApproval(_ request: ApprovalRequest) async -> ApprovalAnswer?
+    /// Whether an in-doubt step that cannot be observed may act again; nil when nobody can be asked.
+    func confirmRerun(_ request: RerunRequest) async -> ApprovalAnswer?
+}
+
+extension ApprovalPrompter {
+    public func confirmRerun(_ request: RerunRequest) async -> ApprovalAnswer? { nil }
 }
 
 /// A prompter for non-interactive runs: never answers.

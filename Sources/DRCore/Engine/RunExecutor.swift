@@ -162,7 +162,9 @@ public actor RunExecutor {
             final = .failed
         } else if case .failed? = stop {
             final = .failed
-        } else if case .unknown? = stop {
+        } else if case .unknown? = stop, interruption.stage == .none {
+            // Interrupted (Ctrl-C twice): the run is interrupted (exit 130) even though a step it
+            // stopped while acting is now unknown; resume observes that step first.
             final = .unknown
         } else if paused {
             try await transitionRun(.pause, reason: "waiting for an approval")

@@ -22,11 +22,23 @@ public protocol RunbookAction: Sendable {
     /// returned — after a resume, as journaled with the act's outcome — or empty when that is not
     /// known (the act's outcome was not journaled, or came from a journal older than this field).
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue]
+    /// Whether `observe` can tell, for these arguments, that the effect is already there. A mutating
+    /// action that cannot is never acted on again after its outcome was in doubt unless a human
+    /// allows it (`drctl resume RUN --rerun-unknown STEP`, or a typed answer at a terminal).
+    func canObserve(_ arguments: [String: RunValue]) -> Bool
+    /// Runs before a step whose last attempt is in doubt (a crash or kill between intent and
+    /// outcome) is observed or acted on again: deals with what that attempt may have left running —
+    /// `exec` waits for its command's process group, up to the step's deadline, then stops it.
+    /// `invocation.inDoubtDetail` holds what the attempt journaled (`recordIntentDetail`).
+    /// Returns what it found, for the journal and the operator; nil when there is nothing to say.
+    func settleInDoubt(_ invocation: ActionInvocation) async throws -> String?
 }
 
 extension RunbookAction {
     public func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? { nil }
     public func act(_ invocation: ActionInvocation) async throws -> [String: RunValue] { [:] }
+    public func canObserve(_ arguments: [String: RunValue]) -> Bool { true }
+    public func settleInDoubt(_ invocation: ActionInvocation) async throws -> String? { nil }
 }
 
 /// Everything an action gets for one attempt.
@@ -43,9 +55,17 @@ public struct ActionInvocation: Sendable {
     /// True when this attempt follows a crash or interruption of an earlier one.
     public let isResume: Bool
     public let services: ActionServices
+    /// Journals facts about this attempt next to its intent, before its outcome is known — e.g. the
+    /// pid of the command it started, so that a resume after a crash can find what is left of it.
+    /// Does nothing where there is no journal (compensations, tests).
+    public let recordIntentDetail: @Sendable ([String: RunValue]) async throws -> Void
+    /// What the previous attempt journaled through `recordIntentDetail`, when its outcome is in doubt.
+    public let inDoubtDetail: [String: RunValue]
 
     public init(runId: String, stepId: String, attempt: Int, arguments: [String: RunValue], firstStartedAt: Date,
-                deadline: Date, isResume: Bool, services: ActionServices) {
+                deadline: Date, isResume: Bool, services: ActionServices,
+                recordIntentDetail: @escaping @Sendable ([String: RunValue]) async throws -> Void = { _ in },
+                inDoubtDetail: [String: RunValue] = [:]) {
         self.runId = runId
         self.stepId = stepId
         self.attempt = attempt
@@ -54,6 +74,8 @@ public struct ActionInvocation: Sendable {
         self.deadline = deadline
         self.isResume = isResume
         self.services = services
+        self.recordIntentDetail = recordIntentDetail
+        self.inDoubtDetail = inDoubtDetail
     }
 
     /// Nothing of this step can have happened yet: its first attempt, not following a crash or an
@@ -114,10 +136,15 @@ public struct ActionError: Error, Sendable, CustomStringConvertible {
 
     public let kind: Kind
     public let message: String
+    /// The attempt is over and nothing it started still runs (a command stopped and reaped): a
+    /// timeout then means the action did not finish, not that its result was lost, so the engine
+    /// does not turn it into an unknown outcome.
+    public let stoppedCleanly: Bool
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, stoppedCleanly: Bool = false) {
         self.kind = kind
         self.message = message
+        self.stoppedCleanly = stoppedCleanly
     }
 
     public var description: String { message }

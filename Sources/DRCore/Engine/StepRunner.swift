@@ -21,12 +21,12 @@ struct StepRunner: Sendable {
     let environment: EngineEnvironment
     let startAttempt: Int
 
-    private var configuration: EngineConfiguration { environment.configuration }
-    private var store: any StateStore { environment.store }
-    private var prompter: any ApprovalPrompter { environment.prompter }
-    private var observer: any RunObserver { environment.observer }
-    private var services: ActionServices { environment.services }
-    private var interruption: InterruptionFlag { environment.interruption }
+    var configuration: EngineConfiguration { environment.configuration }
+    var store: any StateStore { environment.store }
+    var prompter: any ApprovalPrompter { environment.prompter }
+    var observer: any RunObserver { environment.observer }
+    var services: ActionServices { environment.services }
+    var interruption: InterruptionFlag { environment.interruption }
 
     func run() async -> Result {
         let clock = services.clock
@@ -83,13 +83,24 @@ struct StepRunner: Sendable {
         for (key, value) in extra { arguments[key] = value }
         let timeout = step.timeout ?? configuration.defaultStepTimeout
         let maxAttempts = max(1, step.retry.attempts)
+        var inDoubtDetail: [String: RunValue] = [:]
+        if resumeState.inDoubt && action.isMutating {
+            // A crash or kill left this step between intent and outcome: first deal with what the
+            // interrupted attempt may still have running, then make sure acting again is allowed.
+            switch await prepareInDoubtRetry(attempt: attempt, arguments: arguments, timeout: timeout) {
+            case .proceed(let detail): inDoubtDetail = detail
+            case .stop(let result): return result
+            }
+        }
         while true {
             let deadline = services.clock.now().addingTimeInterval(timeout)
             let invocation = ActionInvocation(runId: runId, stepId: step.id, attempt: attempt, arguments: arguments,
                                               firstStartedAt: firstStartedAt, deadline: deadline,
-                                              isResume: isResume || resumeState.inDoubt, services: services)
+                                              isResume: isResume || resumeState.inDoubt, services: services,
+                                              recordIntentDetail: intentDetailRecorder(attempt: attempt), inDoubtDetail: inDoubtDetail)
             let outcome = await oneAttempt(invocation, timeout: timeout, resumeState: resumeState)
             resumeState = JournalReplay.StepRecord()   // only the first attempt after a resume inherits its state
+            inDoubtDetail = [:]
             switch outcome {
             case .success(let outputs):
                 return .succeeded(outputs)
@@ -114,6 +125,8 @@ struct StepRunner: Sendable {
     }
 
     private func shouldRetry(_ error: ActionError) -> Bool {
+        // Acting again after doubt needs an observation first; without one, a human decides (resume).
+        if error.kind == .outcomeUnknown && action.isMutating && !action.canObserve(arguments) { return false }
         let kinds = step.retry.on.isEmpty ? ["transient", "throttling", "timeout"] : step.retry.on
         if kinds.contains("any") { return true }
         if error.kind == .outcomeUnknown { return kinds.contains("transient") || kinds.contains("timeout") }
@@ -124,7 +137,7 @@ struct StepRunner: Sendable {
     private func oneAttempt(_ invocation: ActionInvocation, timeout: Double,
                             resumeState: JournalReplay.StepRecord) async -> Swift.Result<[String: RunValue], ActionError> {
         let store = self.store, action = self.action, runId = self.runId, stepId = step.id, clock = services.clock
-        let mutating = action.isMutating
+        let mutating = action.isMutating, interruption = self.interruption
         return await withTimeout(seconds: timeout, interruption: interruption) {
             if mutating {
                 // Observe first: after a crash, or when an earlier attempt's outcome is unknown,
@@ -144,7 +157,11 @@ struct StepRunner: Sendable {
                     do {
                         acted = try await action.act(invocation)
                     } catch {
-                        let classified = Self.classify(error, acting: true)
+                        var classified = Self.classify(error, acting: true)
+                        if interruption.stage == .stopNow && classified.kind != .outcomeUnknown {
+                            // A second Ctrl-C stopped it while it acted: whatever it did so far stays.
+                            classified = ActionError(.outcomeUnknown, classified.message)
+                        }
                         // If this write fails too, the action's own error still decides (the
                         // intent without an outcome makes a resume observe first).
                         _ = try? await store.append(JournalEntry(runId: runId, at: clock.now(), kind: .outcome, stepId: stepId,
@@ -174,8 +191,9 @@ struct StepRunner: Sendable {
 
     static func classify(_ error: any Error, acting: Bool) -> ActionError {
         if let error = error as? ActionError {
-            // A timeout while acting leaves the world in doubt; while verifying it does not.
-            if acting && error.kind == .timeout { return ActionError(.outcomeUnknown, error.message) }
+            // A timeout while acting leaves the world in doubt (unless the action made sure its
+            // attempt is over); while verifying it does not.
+            if acting && error.kind == .timeout && !error.stoppedCleanly { return ActionError(.outcomeUnknown, error.message) }
             return error
         }
         if error is CancellationError { return ActionError(acting ? .outcomeUnknown : .timeout, "cancelled") }
@@ -188,29 +206,35 @@ struct StepRunner: Sendable {
     }
 }
 
-/// Runs `body` with a time limit; a second Ctrl-C cancels it too.
+/// Runs `body` with a time limit; a second Ctrl-C cancels it too. The cancelled body is always
+/// waited for (a task group ends with its tasks): when it reports an unknown outcome — it was
+/// cancelled while acting — that is the result, not the plain timeout or interrupt that cancelled it.
 func withTimeout<T: Sendable>(seconds: Double, interruption: InterruptionFlag,
                               _ body: @escaping @Sendable () async throws -> T) async -> Swift.Result<T, ActionError> {
-    await withTaskGroup(of: Swift.Result<T, ActionError>?.self) { group in
+    await withTaskGroup(of: (fromBody: Bool, result: Swift.Result<T, ActionError>?).self) { group in
         group.addTask {
-            do { return .success(try await body()) } catch { return .failure(StepRunner.classify(error, acting: false)) }
+            do { return (true, .success(try await body())) } catch { return (true, .failure(StepRunner.classify(error, acting: false))) }
         }
         group.addTask {
             try? await Task.sleep(for: .seconds(saturating: max(0.001, seconds)))
-            return Task.isCancelled ? nil : .failure(ActionError(.timeout, "step timed out after \(DurationText.format(seconds))"))
+            return (false, Task.isCancelled ? nil : .failure(ActionError(.timeout, "step timed out after \(DurationText.format(seconds))")))
         }
         group.addTask {
             await interruption.wait(until: .stopNow)
-            return Task.isCancelled ? nil : .failure(ActionError(.outcomeUnknown, "stopped by a second interrupt"))
+            return (false, Task.isCancelled ? nil : .failure(ActionError(.timeout, "stopped by a second interrupt")))
         }
-        var result: Swift.Result<T, ActionError> = .failure(ActionError(.timeout, "no result"))
+        var first: Swift.Result<T, ActionError>?
+        var fromBody: Swift.Result<T, ActionError>?
         for await next in group {
-            if let next {
-                result = next
-                break
+            if next.fromBody { fromBody = next.result }
+            if first == nil, let result = next.result {
+                first = result
+                group.cancelAll()
             }
         }
-        group.cancelAll()
-        return result
+        if case .failure(let stopped)? = first, case .failure(let inDoubt)? = fromBody, inDoubt.kind == .outcomeUnknown {
+            return .failure(ActionError(.outcomeUnknown, "\(stopped.message) while acting: \(inDoubt.message)"))
+        }
+        return first ?? .failure(ActionError(.timeout, "no result"))
     }
 }

@@ -1,92 +1,127 @@
+import CProcess
 import Foundation
 
-/// Runs a local command through `/bin/sh -c` with a timeout, capturing bounded output.
+/// Runs a local command through `/bin/sh -c` with a timeout, capturing bounded output. The one way
+/// drctl runs commands (exec steps, `credential_process`).
+///
+/// The shell leads its own process group and is killed by the kernel if drctl dies (see
+/// `ChildProcess`). On timeout or cancellation of the calling task the whole group is stopped
+/// (SIGTERM, `grace`, SIGKILL) and the shell is reaped before `run` returns: nothing drctl started
+/// keeps running behind its back, and no status is read from a process that still runs.
 public enum LocalCommand {
     public struct Result: Sendable {
-        public let status: Int32
-        public let stdout: String
-        public let stderr: String
-        public let timedOut: Bool
+        public let termination: ChildProcess.Termination
+        public let stdoutData: Data
+        public let stderrData: Data
+        /// Why drctl stopped the command; nil when it ended by itself.
+        public let stopped: StopReason?
+
+        /// The exit code, or 128 + the signal that ended it.
+        public var status: Int32 { termination.status }
+        public var stdout: String { String(decoding: stdoutData, as: UTF8.self) }
+        public var stderr: String { String(decoding: stderrData, as: UTF8.self) }
+        public var timedOut: Bool { stopped == .timedOut }
+    }
+
+    public enum StopReason: Sendable, Equatable {
+        case timedOut
+        /// The calling task was cancelled (a step's timeout, a second Ctrl-C).
+        case cancelled
     }
 
     /// Output beyond this is dropped (the tail is kept), so a chatty command cannot exhaust memory.
-    static let outputLimit = 64 * 1024
+    public static let defaultOutputLimit = 64 * 1024
 
-    public static func run(_ command: String, environment: [String: String], timeout: Double,
-                           workingDirectory: String? = nil) async throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.environment = environment
-        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-
-        let outReader = PipeCollector(out.fileHandleForReading)
-        let errReader = PipeCollector(err.fileHandleForReading)
-        let exited = OneShotGate()
-        process.terminationHandler = { _ in exited.open() }
-        try process.run()
-        outReader.start()
-        errReader.start()
-
-        let timedOut = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await exited.wait(); return false }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(saturating: max(0.001, timeout)))
-                return !Task.isCancelled
+    /// Runs `command` with exactly `environment`. `started` is called once the command runs (with
+    /// who it is, for the journal) and before it is waited for. Throws only when it cannot start
+    /// (or the task is cancelled before it does).
+    public static func run(_ command: String, environment: [String: String], timeout: Double, workingDirectory: String? = nil,
+                           grace: Double = 2, outputLimit: Int = defaultOutputLimit,
+                           started: (@Sendable (SpawnedProcess) async -> Void)? = nil) async throws -> Result {
+        try Task.checkCancellation()
+        let deadline = Date().addingTimeInterval(max(0.001, timeout))
+        let stdout = try PipeEnds(), stderr = try PipeEnds()
+        let nullDevice = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard nullDevice >= 0 else { throw ChildProcess.SpawnError(path: "/dev/null", code: errno) }
+        let child: ChildProcess
+        do {
+            defer {
+                close(nullDevice)
+                stdout.closeWriteEnd()
+                stderr.closeWriteEnd()
             }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+            child = try ChildProcess(path: "/bin/sh", arguments: ["-c", command], environment: environment,
+                                     workingDirectory: workingDirectory, stdin: nullDevice, stdout: stdout.write, stderr: stderr.write)
+        } catch {
+            stdout.closeReadEnd()
+            stderr.closeReadEnd()
+            throw error
         }
-        if timedOut || Task.isCancelled {
-            // The command runs as the leader of its own process group: signal the group, so that
-            // what the shell started (a `sleep`, a pipeline) stops too and releases the pipes.
-            let pid = process.processIdentifier
-            kill(-pid, SIGTERM)
-            process.terminate()
-            try? await Task.sleep(for: .seconds(2))
-            if process.isRunning { kill(-pid, SIGKILL); kill(pid, SIGKILL) }
-            await exited.wait()
-            kill(-pid, SIGKILL)
+        let outReader = PipeCollector(stdout.read, limit: outputLimit)
+        let errReader = PipeCollector(stderr.read, limit: outputLimit)
+
+        await started?(child.identity)
+        var stopped: StopReason?
+        let exitedInTime = await child.waitForExit(seconds: deadline.timeIntervalSinceNow)
+        if !exitedInTime && !child.hasExited {
+            stopped = Task.isCancelled ? .cancelled : .timedOut
+            // The command leads its own process group: stop the group, so that what the shell
+            // started (a `sleep`, a pipeline) stops too and releases the pipes.
+            await child.stopGroup(grace: grace)
         }
-        let status = process.terminationStatus
-        return Result(status: status, stdout: outReader.finish(), stderr: errReader.finish(), timedOut: timedOut)
+        let termination = await child.termination()
+        return Result(termination: termination, stdoutData: outReader.finish(), stderrData: errReader.finish(), stopped: stopped)
     }
 }
 
-/// Reads a pipe to its end on its own thread, keeping the last `outputLimit` bytes.
+/// A pipe whose ends are close-on-exec from birth (only the child's dup2'ed copies are inherited).
+private final class PipeEnds: @unchecked Sendable {
+    let read: Int32
+    let write: Int32
+    private var writeOpen = true
+
+    init() throws {
+        var ends: [Int32] = [-1, -1]
+        guard drctl_pipe(&ends) == 0 else { throw ChildProcess.SpawnError(path: "pipe", code: errno) }
+        read = ends[0]
+        write = ends[1]
+    }
+
+    func closeWriteEnd() {
+        if writeOpen { close(write) }
+        writeOpen = false
+    }
+
+    func closeReadEnd() { close(read) }
+}
+
+/// Reads a pipe to its end on its own thread, keeping the last `limit` bytes; closes it at the end.
 private final class PipeCollector: @unchecked Sendable {
-    private let handle: FileHandle
     private let lock = NSLock()
     private var data = Data()
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ handle: FileHandle) { self.handle = handle }
-
-    func start() {
+    init(_ descriptor: Int32, limit: Int) {
         Thread.detachNewThread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 16 * 1024)
             while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                lock.lock()
-                data.append(chunk)
-                if data.count > LocalCommand.outputLimit { data = data.suffix(LocalCommand.outputLimit) }
-                lock.unlock()
+                let count = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                lock.withLock {
+                    data.append(contentsOf: buffer[..<count])
+                    if data.count > limit { data = data.suffix(limit) }
+                }
             }
+            close(descriptor)
             done.signal()
         }
     }
 
     /// What was read; waits at most a few seconds for the end of the stream, since a daemon the
-    /// command left behind may hold the pipe open forever.
-    func finish() -> String {
+    /// command left behind (outside its group) may hold the pipe open forever.
+    func finish() -> Data {
         _ = done.wait(timeout: .now() + 5)
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: data, as: UTF8.self)
+        return lock.withLock { data }
     }
 }

@@ -15,6 +15,8 @@ struct ResumeCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .singleValue,
             help: "Accept the failure of this failed step and let the steps that need it run; journaled, and the run ends degraded (repeatable).")
     var tolerate: [String] = []
+    @Option(name: .customLong("rerun-unknown"), help: ArgumentHelp("Allow this in-doubt step to act again although drctl cannot observe whether it already took effect (an exec step without observe; repeatable; journaled).", valueName: "step"))
+    var rerunUnknown: [String] = []
 
     func run() async throws {
         try global.bootstrapLogging()
@@ -26,7 +28,11 @@ struct ResumeCommand: AsyncParsableCommand {
         }
         try record.requireUnfinished("resume")
         let runbook = try EngineSession.runbook(for: record, allowChanged: allowChanged)
-        let session = EngineSession(store: store, global: global, execution: execution)
+        for stepId in rerunUnknown where runbook.step(stepId) == nil {
+            throw RunEnded(status: .usage, message: "--rerun-unknown \(stepId): runbook \(runbook.name) has no step \(stepId)")
+        }
+        var session = EngineSession(store: store, global: global, execution: execution)
+        session.rerunUnknown = Set(rerunUnknown)
         switch record.mode {
         case "drill":
             // A drill also journals its validation and RPO notes and prints its summary once it stops.

@@ -15,6 +15,8 @@ struct EngineSession {
     let global: GlobalOptions
     let execution: ExecutionOptions
     var registry: ActionRegistry = EngineSession.defaultRegistry()
+    /// `resume --rerun-unknown STEP`.
+    var rerunUnknown: Set<String> = []
 
     var color: Bool {
         !global.noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDOUT_FILENO) == 1
@@ -73,7 +75,8 @@ struct EngineSession {
             let text = stage == .stopNow ? "stopping now; the journal keeps what was running" : "pausing at the next step boundary (press Ctrl-C again to stop now)"
             FileHandle.standardError.write(Data("\ndrctl: \(text)\n".utf8))
         }
-        let configuration = execution.engineConfiguration()
+        var configuration = execution.engineConfiguration()
+        configuration.rerunUnknown = rerunUnknown
         let prompter = TerminalPrompter(operatorName: configuration.operatorName, interruption: interruption, color: color)
         // Messages from steps (notify) go through the renderer, so `--output json` stays one object per line.
         let services = ActionServices(transport: CurlTransport(), messages: { line in observer.handle(.message(line)) })
@@ -97,7 +100,14 @@ struct EngineSession {
         case .interrupted:
             throw RunEnded(status: .interrupted, message: "run \(record.id) interrupted: `drctl resume \(record.id)` continues it")
         case .unknown:
-            throw RunEnded(status: .outcomeUnknown, message: "run \(record.id): an outcome is unknown; `drctl resume \(record.id)` re-observes before acting")
+            let unobservable = try await stepsNeedingRerunPermission(record.id)
+            var message = "run \(record.id): an outcome is unknown; `drctl resume \(record.id)` re-observes before acting"
+            if !unobservable.isEmpty {
+                message += "; drctl cannot observe " + unobservable.joined(separator: ", ") + ": to run "
+                    + (unobservable.count == 1 ? "it" : "them") + " again, `drctl resume \(record.id) "
+                    + unobservable.map { "--rerun-unknown \($0)" }.joined(separator: " ") + "`"
+            }
+            throw RunEnded(status: .outcomeUnknown, message: message)
         case .degraded:
             let replay = JournalReplay(entries: try await store.journal(runId: record.id))
             let order = replay.steps.sorted { ($0.value.endedAt ?? .distantFuture, $0.key) < ($1.value.endedAt ?? .distantFuture, $1.key) }.map(\.key)
@@ -107,6 +117,15 @@ struct EngineSession {
         default:
             throw RunEnded(status: ExitStatus(status), message: nil)
         }
+    }
+
+    /// Unknown steps the engine would not act on again without `--rerun-unknown` (it journaled
+    /// a `rerun-needed` note for them).
+    func stepsNeedingRerunPermission(_ runId: String) async throws -> [String] {
+        let journal = try await store.journal(runId: runId)
+        let unknown = JournalReplay(entries: journal).steps.filter { $0.value.state == .unknown }.map(\.key)
+        let flagged = Set(journal.filter { $0.kind == .note && $0.detail["event"]?.stringValue == "rerun-needed" }.compactMap(\.stepId))
+        return unknown.filter(flagged.contains).sorted()
     }
 
     func waitingSteps(_ runId: String) async throws -> [String] {

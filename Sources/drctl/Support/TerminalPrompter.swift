@@ -29,6 +29,25 @@ struct TerminalPrompter: ApprovalPrompter {
         return .denied(by: operatorName, reason: "confirmation did not match three times")
     }
 
+    /// An in-doubt step that cannot be observed: typing the step id allows it to act again.
+    func confirmRerun(_ request: RerunRequest) async -> ApprovalAnswer? {
+        guard Self.hasTerminal else { return nil }
+        let bold = color ? "\u{1B}[1m" : "", reset = color ? "\u{1B}[0m" : ""
+        print("\n\(bold)Run again?\(reset) — \(request.shown)")
+        for _ in 0..<3 {
+            FileHandle.standardOutput.write(Data("Type \(bold)\(request.stepId)\(reset) to run it again, or no to leave it unknown: ".utf8))
+            guard let line = await Self.readLine(interruption: interruption) else {
+                print("")
+                return nil
+            }
+            let answer = line.trimmingCharacters(in: .whitespaces)
+            if answer == request.stepId { return .approved(by: operatorName) }
+            if ["no", "n"].contains(answer.lowercased()) { return .denied(by: operatorName, reason: "refused at the terminal") }
+            print("That does not match \(request.stepId).")
+        }
+        return .denied(by: operatorName, reason: "confirmation did not match three times")
+    }
+
     /// Reads a line on its own thread (never blocking the cooperative pool); nil on EOF or when
     /// an interrupt arrives first.
     static func readLine(interruption: InterruptionFlag) async -> String? {

@@ -48,72 +48,26 @@ public struct CredentialProcess: Sendable, CustomStringConvertible, CustomDebugS
         let stderr: Data
     }
 
+    /// Runs the command through the one mechanism drctl has for commands (`LocalCommand`): on
+    /// timeout or cancellation its whole process group is killed at once and reaped.
     private func launch() async throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.environment = environment
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-
-        let completion = ProcessCompletion<Outcome>()
-        let providerName = self.providerName
-        let timeout = self.timeout
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Outcome, any Error>) in
-                completion.install(continuation)
-                do {
-                    try process.run()
-                } catch {
-                    completion.finish(.failure(CredentialError(kind: .processFailed, provider: providerName,
-                                                               message: "could not start /bin/sh")))
-                    return
-                }
-                completion.started(pid: process.processIdentifier)
-                // Drain both pipes on their own threads so a chatty stderr cannot block stdout.
-                let group = DispatchGroup()
-                let output = OutputBuffers()
-                for (pipe, isStdout) in [(stdout, true), (stderr, false)] {
-                    group.enter()
-                    DispatchQueue.global().async {
-                        output.set(Self.readAll(pipe.fileHandleForReading, limit: Self.maximumOutputBytes), stdout: isStdout)
-                        group.leave()
-                    }
-                }
-                group.notify(queue: .global()) {
-                    process.waitUntilExit()
-                    let (out, err) = output.contents
-                    completion.finish(.success(Outcome(status: process.terminationStatus, stdout: out, stderr: err)))
-                }
-                let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-                DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-                    // A grandchild may still hold the pipes open, so the caller is answered now
-                    // rather than when the last reader sees EOF.
-                    completion.finish(.failure(CredentialError(kind: .processFailed, provider: providerName,
-                                                               message: "timed out after \(timeout)")))
-                }
-            }
-        } onCancel: {
-            completion.finish(.failure(CancellationError()))
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let result: LocalCommand.Result
+        do {
+            result = try await LocalCommand.run(command, environment: environment, timeout: seconds, grace: 0,
+                                                outputLimit: Self.maximumOutputBytes)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw CredentialError(kind: .processFailed, provider: providerName, message: "could not start /bin/sh")
         }
-    }
-
-    static func kill(_ pid: Int32) {
-        // The shell runs in its own process group when Foundation spawns it with one; signal the
-        // group first so `sh -c 'sleep 100'` does not leave the sleep behind, then the shell.
-        if getpgid(pid) == pid { _ = Foundation.kill(-pid, SIGKILL) }
-        _ = Foundation.kill(pid, SIGKILL)
-    }
-
-    private static func readAll(_ handle: FileHandle, limit: Int) -> Data {
-        var data = Data()
-        while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { return data }
-            // Keep draining past the limit so the child is not blocked on a full pipe.
-            if data.count < limit { data.append(chunk.prefix(limit - data.count)) }
+        switch result.stopped {
+        case .timedOut?:
+            throw CredentialError(kind: .processFailed, provider: providerName, message: "timed out after \(timeout)")
+        case .cancelled?:
+            throw CancellationError()
+        case nil:
+            return Outcome(status: result.status, stdout: result.stdoutData, stderr: result.stderrData)
         }
     }
 
@@ -149,61 +103,4 @@ public struct CredentialProcess: Sendable, CustomStringConvertible, CustomDebugS
         flush()
         return result
     }
-}
-
-/// Hands the outcome to the continuation exactly once, whichever of exit, timeout or
-/// cancellation comes first; a timeout or cancellation also kills the process.
-private final class ProcessCompletion<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Value, any Error>?
-    private var result: Result<Value, any Error>?
-    private var pid: Int32?
-
-    func install(_ continuation: CheckedContinuation<Value, any Error>) {
-        lock.lock()
-        guard let result else {
-            self.continuation = continuation
-            lock.unlock()
-            return
-        }
-        lock.unlock()
-        continuation.resume(with: result)   // cancelled before it started
-    }
-
-    func started(pid: Int32) {
-        let alreadyOver = lock.withLock { () -> Bool in
-            self.pid = pid
-            return result != nil
-        }
-        if alreadyOver { CredentialProcess.kill(pid) }
-    }
-
-    func finish(_ outcome: Result<Value, any Error>) {
-        lock.lock()
-        guard result == nil else {
-            lock.unlock()
-            return
-        }
-        result = outcome
-        let continuation = self.continuation
-        self.continuation = nil
-        let pid = self.pid
-        lock.unlock()
-        if case .failure = outcome, let pid { CredentialProcess.kill(pid) }
-        continuation?.resume(with: outcome)
-    }
-}
-
-private final class OutputBuffers: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stdout = Data()
-    private var stderr = Data()
-
-    func set(_ data: Data, stdout isStdout: Bool) {
-        lock.withLock {
-            if isStdout { stdout = data } else { stderr = data }
-        }
-    }
-
-    var contents: (Data, Data) { lock.withLock { (stdout, stderr) } }
 }

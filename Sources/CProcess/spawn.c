@@ -1,0 +1,202 @@
+// Starts drctl's child processes (exec steps, credential_process) from one dedicated thread.
+//
+// Why not posix_spawn / Foundation.Process: the child must ask the kernel to kill it when drctl
+// dies (prctl PR_SET_PDEATHSIG), which needs code between fork and exec. And the kernel sends that
+// signal when the *thread* that forked the child exits, not the process: a Swift or Dispatch pool
+// thread may exit whenever the pool shrinks, which would kill a healthy command. So every fork
+// happens on one thread that this file starts once and never ends.
+//
+// Between fork and exec the child only calls async-signal-safe functions (the parent is
+// multi-threaded): everything it needs (argv, envp, descriptors) is prepared before the fork.
+#define _GNU_SOURCE
+#include "cprocess.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+// One request at a time travels from the caller to the spawner thread.
+static pthread_once_t spawner_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t callers = PTHREAD_MUTEX_INITIALIZER;   // serialises callers
+static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slot_changed = PTHREAD_COND_INITIALIZER;
+static const drctl_spawn_request *pending_request = NULL;
+static pid_t slot_result = 0;
+static int slot_done = 0;
+static int spawner_started = 0;
+
+// In the child: report errno through the pipe and end without running atexit handlers.
+static void child_fail(int report_fd) {
+    int code = errno;
+    ssize_t ignored = write(report_fd, &code, sizeof code);
+    (void)ignored;
+    _exit(127);
+}
+
+// Marks every descriptor from 3 up close-on-exec (the error-report pipe already is), so the
+// command inherits only stdin, stdout and stderr.
+static void close_inherited_descriptors(void) {
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+#endif
+    struct rlimit limit;
+    long highest = 4096;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < 65536) highest = (long)limit.rlim_cur;
+    for (int fd = 3; fd < highest; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags >= 0) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+}
+
+static void run_child(const drctl_spawn_request *request, pid_t parent, int report_fd) {
+    // Its own process group: a terminal's Ctrl-C reaches drctl only (drctl decides what stops),
+    // and drctl can signal everything the command started with one kill(-pgid).
+    if (setpgid(0, 0) != 0) child_fail(report_fd);
+#ifdef __linux__
+    if (request->parent_death_signal > 0) {
+        if (prctl(PR_SET_PDEATHSIG, request->parent_death_signal) != 0) child_fail(report_fd);
+        // drctl died between fork and prctl: the signal will never come, so do not start.
+        if (getppid() != parent) _exit(127);
+    }
+#else
+    (void)parent;
+#endif
+    // Signals drctl ignores (SIGINT/SIGTERM while it handles them, SIGPIPE) would stay ignored
+    // across exec; the command gets the defaults and an empty mask (the spawner thread blocks all).
+    struct sigaction fallback;
+    memset(&fallback, 0, sizeof fallback);
+    fallback.sa_handler = SIG_DFL;
+    sigemptyset(&fallback.sa_mask);
+    for (int number = 1; number < NSIG; number++) {
+        if (number == SIGKILL || number == SIGSTOP) continue;
+        sigaction(number, &fallback, NULL);   // fails harmlessly for numbers that are not signals
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) child_fail(report_fd);
+
+    // Copy the three descriptors above 2 first, so that one given as 0, 1 or 2 is not overwritten
+    // by an earlier dup2; dup2 then leaves the copies on 0-2 without close-on-exec.
+    int sources[3] = { request->stdin_fd, request->stdout_fd, request->stderr_fd };
+    int copies[3];
+    for (int index = 0; index < 3; index++) {
+        copies[index] = fcntl(sources[index], F_DUPFD_CLOEXEC, 3);
+        if (copies[index] < 0) child_fail(report_fd);
+    }
+    for (int index = 0; index < 3; index++) {
+        if (dup2(copies[index], index) < 0) child_fail(report_fd);
+    }
+    close_inherited_descriptors();
+    if (request->working_directory != NULL && chdir(request->working_directory) != 0) child_fail(report_fd);
+    execve(request->path, request->argv, request->envp);
+    child_fail(report_fd);
+}
+
+int drctl_pipe(int ends[2]) {
+#ifdef __linux__
+    return pipe2(ends, O_CLOEXEC);
+#else
+    // No pipe2: a process another thread spawns in this instant could inherit an end.
+    if (pipe(ends) != 0) return -1;
+    fcntl(ends[0], F_SETFD, FD_CLOEXEC);
+    fcntl(ends[1], F_SETFD, FD_CLOEXEC);
+    return 0;
+#endif
+}
+
+static pid_t spawn_now(const drctl_spawn_request *request) {
+    int report[2];
+    if (drctl_pipe(report) != 0) return -errno;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int code = errno;
+        close(report[0]);
+        close(report[1]);
+        return -code;
+    }
+    if (pid == 0) run_child(request, parent, report[1]);
+
+    close(report[1]);
+    // Also from this side, so that a kill(-pid) right after we return reaches the group even if
+    // the child has not run setpgid yet (EACCES once it has exec'ed: then it did it itself).
+    (void)setpgid(pid, pid);
+    // The pipe closes at exec (close-on-exec) or carries the errno of the failed step.
+    int code = 0;
+    ssize_t count;
+    do {
+        count = read(report[0], &code, sizeof code);
+    } while (count < 0 && errno == EINTR);
+    close(report[0]);
+    if (count == (ssize_t)sizeof code) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        return -(code != 0 ? code : ECHILD);
+    }
+    return pid;
+}
+
+static void *spawner_main(void *unused) {
+    (void)unused;
+    // No signal handler ever runs on this thread (children start from its mask, then clear it).
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    pthread_mutex_lock(&slot_lock);
+    for (;;) {
+        while (pending_request == NULL) pthread_cond_wait(&slot_changed, &slot_lock);
+        const drctl_spawn_request *request = pending_request;
+        pending_request = NULL;
+        pthread_mutex_unlock(&slot_lock);
+        pid_t result = spawn_now(request);
+        pthread_mutex_lock(&slot_lock);
+        slot_result = result;
+        slot_done = 1;
+        pthread_cond_broadcast(&slot_changed);
+    }
+    return NULL;
+}
+
+static void start_spawner(void) {
+    pthread_t thread;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    // The thread's mask is set inside it; block everything while creating it so that no signal
+    // lands on it before.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &previous);
+    spawner_started = pthread_create(&thread, &attributes, spawner_main, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    pthread_attr_destroy(&attributes);
+}
+
+pid_t drctl_spawn(const drctl_spawn_request *request) {
+    pthread_once(&spawner_once, start_spawner);
+    if (!spawner_started) return -EAGAIN;
+    pthread_mutex_lock(&callers);
+    pthread_mutex_lock(&slot_lock);
+    slot_done = 0;
+    pending_request = request;
+    pthread_cond_broadcast(&slot_changed);
+    while (!slot_done) pthread_cond_wait(&slot_changed, &slot_lock);
+    pid_t result = slot_result;
+    pthread_mutex_unlock(&slot_lock);
+    pthread_mutex_unlock(&callers);
+    return result;
+}
