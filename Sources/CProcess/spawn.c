@@ -1,4 +1,5 @@
-// Starts drctl's child processes (exec steps, credential_process) from one dedicated thread.
+// Starts drctl's child processes (exec steps, credential_process) from one dedicated thread, and
+// holds each before exec until drctl has journaled who it is (drctl_spawn_release).
 //
 // Why not posix_spawn / Foundation.Process: the child must ask the kernel to kill it when drctl
 // dies (prctl PR_SET_PDEATHSIG), which needs code between fork and exec. And the kernel sends that
@@ -20,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -35,7 +37,8 @@ static pthread_mutex_t callers = PTHREAD_MUTEX_INITIALIZER;   // serialises call
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t slot_changed = PTHREAD_COND_INITIALIZER;
 static const drctl_spawn_request *pending_request = NULL;
-static pid_t slot_result = 0;
+static drctl_spawned *pending_output = NULL;
+static int slot_result = 0;
 static int slot_done = 0;
 static int spawner_started = 0;
 
@@ -62,7 +65,19 @@ static void close_inherited_descriptors(void) {
     }
 }
 
-static void run_child(const drctl_spawn_request *request, pid_t parent, int report_fd) {
+static void run_child(const drctl_spawn_request *request, pid_t parent, int gate_fd, int gate_parent_end, int report_fd) {
+    // The parent's end of the gate: without closing our copy, the parent's death would not show.
+    close(gate_parent_end);
+    // Held here until drctl has journaled this pid: a crash before that point must not leave a
+    // command running that no journal knows of. End of file means drctl gave up or died. First of
+    // all, so that nothing can end the child before drctl writes to the gate.
+    char go = 0;
+    ssize_t count;
+    do {
+        count = read(gate_fd, &go, 1);
+    } while (count < 0 && errno == EINTR);
+    if (count != 1) _exit(127);
+
     // Its own process group: a terminal's Ctrl-C reaches drctl only (drctl decides what stops),
     // and drctl can signal everything the command started with one kill(-pgid).
     if (setpgid(0, 0) != 0) child_fail(report_fd);
@@ -85,9 +100,6 @@ static void run_child(const drctl_spawn_request *request, pid_t parent, int repo
         if (number == SIGKILL || number == SIGSTOP) continue;
         sigaction(number, &fallback, NULL);   // fails harmlessly for numbers that are not signals
     }
-    sigset_t none;
-    sigemptyset(&none);
-    if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) child_fail(report_fd);
 
     // Copy the three descriptors above 2 first, so that one given as 0, 1 or 2 is not overwritten
     // by an earlier dup2; dup2 then leaves the copies on 0-2 without close-on-exec.
@@ -102,6 +114,10 @@ static void run_child(const drctl_spawn_request *request, pid_t parent, int repo
     }
     close_inherited_descriptors();
     if (request->working_directory != NULL && chdir(request->working_directory) != 0) child_fail(report_fd);
+
+    sigset_t none;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) child_fail(report_fd);
     execve(request->path, request->argv, request->envp);
     child_fail(report_fd);
 }
@@ -118,36 +134,97 @@ int drctl_pipe(int ends[2]) {
 #endif
 }
 
-static pid_t spawn_now(const drctl_spawn_request *request) {
-    int report[2];
+// On the spawner thread: fork, and keep the parent's ends of the gate and report pipes.
+static int fork_held(const drctl_spawn_request *request, drctl_spawned *spawned) {
+    int report[2], gate[2];
     if (drctl_pipe(report) != 0) return -errno;
+    if (drctl_pipe(gate) != 0) {
+        int code = errno;
+        close(report[0]);
+        close(report[1]);
+        return -code;
+    }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         int code = errno;
         close(report[0]);
         close(report[1]);
+        close(gate[0]);
+        close(gate[1]);
         return -code;
     }
-    if (pid == 0) run_child(request, parent, report[1]);
+    if (pid == 0) run_child(request, parent, gate[0], gate[1], report[1]);
 
     close(report[1]);
+    close(gate[0]);
     // Also from this side, so that a kill(-pid) right after we return reaches the group even if
     // the child has not run setpgid yet (EACCES once it has exec'ed: then it did it itself).
     (void)setpgid(pid, pid);
-    // The pipe closes at exec (close-on-exec) or carries the errno of the failed step.
+    spawned->pid = pid;
+    spawned->gate_fd = gate[1];
+    spawned->report_fd = report[0];
+    return 0;
+}
+
+static void reap(pid_t pid) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+}
+
+// write(2) that cannot raise SIGPIPE (a held child that was killed has closed the gate): the
+// signal is blocked on this thread, and consumed if this write raised it.
+static ssize_t write_without_sigpipe(int fd, const void *bytes, size_t size) {
+    sigset_t pipe_only, previous, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigpending(&pending);
+    int already_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
+    ssize_t written;
+    do {
+        written = write(fd, bytes, size);
+    } while (written < 0 && errno == EINTR);
+    int code = errno;
+    if (written < 0 && code == EPIPE && !already_pending) {
+        struct timespec now = { 0, 0 };
+        while (sigtimedwait(&pipe_only, NULL, &now) < 0 && errno == EINTR) {}
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    errno = code;
+    return written;
+}
+
+int drctl_spawn_release(drctl_spawned *spawned) {
+    char go = 1;
+    ssize_t written = write_without_sigpipe(spawned->gate_fd, &go, 1);
+    close(spawned->gate_fd);
+    // The report pipe closes at exec (close-on-exec) or carries the errno of the failed step.
     int code = 0;
     ssize_t count;
     do {
-        count = read(report[0], &code, sizeof code);
+        count = read(spawned->report_fd, &code, sizeof code);
     } while (count < 0 && errno == EINTR);
-    close(report[0]);
+    close(spawned->report_fd);
     if (count == (ssize_t)sizeof code) {
-        int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        reap(spawned->pid);
         return -(code != 0 ? code : ECHILD);
     }
-    return pid;
+    if (written != 1) {
+        // The child never got the go (it cannot have exec'ed): make sure it is gone.
+        kill(spawned->pid, SIGKILL);
+        reap(spawned->pid);
+        return -EPIPE;
+    }
+    return 0;
+}
+
+void drctl_spawn_abandon(drctl_spawned *spawned) {
+    close(spawned->gate_fd);
+    close(spawned->report_fd);
+    // A child forked later may hold a copy of the gate until its own exec; do not wait for that.
+    kill(spawned->pid, SIGKILL);
+    reap(spawned->pid);
 }
 
 static void *spawner_main(void *unused) {
@@ -160,9 +237,10 @@ static void *spawner_main(void *unused) {
     for (;;) {
         while (pending_request == NULL) pthread_cond_wait(&slot_changed, &slot_lock);
         const drctl_spawn_request *request = pending_request;
+        drctl_spawned *output = pending_output;
         pending_request = NULL;
         pthread_mutex_unlock(&slot_lock);
-        pid_t result = spawn_now(request);
+        int result = fork_held(request, output);
         pthread_mutex_lock(&slot_lock);
         slot_result = result;
         slot_done = 1;
@@ -186,16 +264,17 @@ static void start_spawner(void) {
     pthread_attr_destroy(&attributes);
 }
 
-pid_t drctl_spawn(const drctl_spawn_request *request) {
+int drctl_spawn_start(const drctl_spawn_request *request, drctl_spawned *spawned) {
     pthread_once(&spawner_once, start_spawner);
     if (!spawner_started) return -EAGAIN;
     pthread_mutex_lock(&callers);
     pthread_mutex_lock(&slot_lock);
     slot_done = 0;
     pending_request = request;
+    pending_output = spawned;
     pthread_cond_broadcast(&slot_changed);
     while (!slot_done) pthread_cond_wait(&slot_changed, &slot_lock);
-    pid_t result = slot_result;
+    int result = slot_result;
     pthread_mutex_unlock(&slot_lock);
     pthread_mutex_unlock(&callers);
     return result;

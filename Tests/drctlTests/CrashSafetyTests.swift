@@ -96,9 +96,10 @@ struct CrashSafetyTests {
         let child = try workspace.start(["run", file, "--yes"])
         poll("the promote command has written its line") { FileManager.default.fileExists(atPath: pidFile) }
         #expect(child.crash(), "drctl ended before the kill")
-        // The command outlives drctl (as it would a lost laptop's terminal); end it ourselves.
+        // The shell dies with drctl, but its `sleep 30` would outlive it and the resume would wait
+        // for it (ExecCancellationTests covers that); end the command's group ourselves.
         if let pid = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") {
-            kill(pid, SIGKILL)
+            kill(-pid, SIGKILL)
         }
         let runId = try #require(workspace.onlyRunId())
         #expect(workspace.query("SELECT count(*) FROM journal WHERE step_id = 'promote' AND kind = 'step.intent'") == "1")

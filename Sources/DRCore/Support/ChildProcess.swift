@@ -31,41 +31,75 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public let pid: Int32
+    private let path: String
     /// The group it leads (its pid): `kill(-processGroup, …)` reaches what it started, too.
     public var processGroup: Int32 { pid }
     /// Who it is, durably: what a later drctl needs to find what is left of it (see `SpawnedProcess`).
     public let identity: SpawnedProcess
-    private let exit = ExitSignal()
+    private let exit = OneTimeSignal()
     private let lock = NSLock()
-    /// Set once, by `reap()`, under `lock`.
+    /// Set once, by `reap()` (or when it never ran), under `lock`.
     private var reaped: Termination?
+    /// Forked but not yet allowed to exec.
+    private var held: drctl_spawned?
+    private var stopped: StopReason?
 
-    /// Starts `path` with `arguments` (argv[1...]) and exactly `environment`; the three descriptors
-    /// become its stdin, stdout and stderr (the caller keeps and closes its own copies).
+    /// Forks `path` with `arguments` (argv[1...]) and exactly `environment`, and holds it before
+    /// exec until `release()` (or `abandon()`): so that who it is can be journaled before it runs.
+    /// The three descriptors become its stdin, stdout and stderr (the caller keeps its copies).
     public init(path: String, arguments: [String], environment: [String: String], workingDirectory: String? = nil,
                 stdin: Int32, stdout: Int32, stderr: Int32) throws {
         let argv = CStringArray([path] + arguments)
         let envp = CStringArray(environment.map { "\($0.key)=\($0.value)" }.sorted())
-        let pid: Int32 = path.withCString { cPath in
-            let spawn = { (cDirectory: UnsafePointer<CChar>?) -> Int32 in
-                var request = drctl_spawn_request(path: cPath, argv: argv.pointers, envp: envp.pointers, working_directory: cDirectory,
-                                                  stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr,
-                                                  parent_death_signal: SIGKILL)
-                return drctl_spawn(&request)
-            }
-            guard let workingDirectory else { return spawn(nil) }
-            return workingDirectory.withCString { spawn($0) }
+        let cPath = strdup(path), cDirectory = workingDirectory.map { strdup($0) }
+        var request = drctl_spawn_request(path: cPath, argv: argv.pointers, envp: envp.pointers, working_directory: cDirectory ?? nil,
+                                          stdin_fd: stdin, stdout_fd: stdout, stderr_fd: stderr, parent_death_signal: SIGKILL)
+        var held = drctl_spawned()
+        let started = drctl_spawn_start(&request, &held)
+        guard started == 0 else {
+            free(cPath)
+            cDirectory.map { free($0) }
+            throw SpawnError(path: path, code: -started)
         }
+        // The child holds its own copies of everything (fork); these only had to outlive the fork.
+        free(cPath)
+        cDirectory.map { free($0) }
         withExtendedLifetime((argv, envp)) {}
-        guard pid > 0 else { throw SpawnError(path: path, code: -pid) }
-        self.pid = pid
-        self.identity = SpawnedProcess.describe(pid: pid)
-        let exit = self.exit
+        self.path = path
+        self.pid = held.pid
+        self.held = held
+        self.identity = SpawnedProcess.describe(pid: held.pid)
+    }
+
+    /// Lets the held process exec. Throws when it could not (a missing working directory, an
+    /// executable that is not there): then nothing ran and nothing is left.
+    public func release() throws {
+        guard var held = lock.withLock({ () -> drctl_spawned? in defer { self.held = nil }; return self.held }) else { return }
+        let result = drctl_spawn_release(&held)
+        guard result == 0 else {
+            lock.withLock { reaped = .exited(127) }
+            exit.open()
+            throw SpawnError(path: path, code: -result)
+        }
+        let pid = self.pid, exit = self.exit
         Thread.detachNewThread {
             var info = siginfo_t()
             while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
             exit.open()
         }
+    }
+
+    /// The held process exits without running anything (and is reaped).
+    public func abandon() {
+        guard var held = lock.withLock({ () -> drctl_spawned? in defer { self.held = nil }; return self.held }) else { return }
+        drctl_spawn_abandon(&held)
+        lock.withLock { reaped = .signalled(SIGKILL) }
+        exit.open()
+    }
+
+    /// Returns once the process has exited, whatever happens to the calling task meanwhile.
+    public func exited() async {
+        await exit.wait()
     }
 
     /// Waits until the process has exited (not cancellable: see the type's comment), reaps it and
@@ -75,25 +109,31 @@ public final class ChildProcess: @unchecked Sendable {
         return reap()
     }
 
-    /// Waits for the exit, up to `seconds`; returns whether it happened. Cancellation of the
-    /// calling task ends the wait early (returning false), never the process.
-    public func waitForExit(seconds: Double) async -> Bool {
-        await exit.wait(seconds: seconds)
-    }
-
     public var hasExited: Bool { exit.isOpen }
 
-    /// Stops the whole group: SIGTERM, up to `grace` seconds for the leader to exit, then SIGKILL
-    /// to whatever of the group is left (the leader is not reaped yet, so the group id is still
-    /// ours), and waits for the leader's exit. Not cancellable: it returns when the process is gone.
-    @discardableResult
-    public func stopGroup(grace: Double) async -> Termination {
-        if !exit.isOpen {
-            signalGroup(SIGTERM)
-            if grace > 0 { _ = await exit.waitIgnoringCancellation(seconds: grace) }
+    /// Why drctl stopped a process.
+    public enum StopReason: Sendable, Equatable {
+        case timedOut
+        /// The task waiting for it was cancelled (a step's timeout, a second Ctrl-C).
+        case cancelled
+    }
+
+    /// Set by the first `stop` that reached the process while it still ran.
+    public var stopReason: StopReason? { lock.withLock { stopped } }
+
+    /// Stops the whole group, from any thread and at once (timers and cancellation handlers call
+    /// it, so enforcing a deadline never waits for a busy task pool): SIGTERM now, SIGKILL to what
+    /// is left of the group `grace` seconds later. Only the first call while it runs counts.
+    public func stop(_ reason: StopReason, grace: Double) {
+        let first = lock.withLock { () -> Bool in
+            guard reaped == nil, held == nil, stopped == nil, !exit.isOpen else { return false }
+            stopped = reason
+            _ = kill(-pid, SIGTERM)
+            _ = kill(pid, SIGTERM)
+            return true
         }
-        signalGroup(SIGKILL)
-        return await termination()
+        guard first else { return }
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, grace)) { [weak self] in self?.signalGroup(SIGKILL) }
     }
 
     /// Sends `signal` to the process group (and to the leader itself, should it have left the group).
@@ -121,6 +161,10 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     deinit {
+        if var held {
+            drctl_spawn_abandon(&held)
+            return
+        }
         // A process nobody waited for (an error between spawn and wait): do not leave a zombie.
         if reaped == nil {
             let pid = self.pid
@@ -130,72 +174,6 @@ public final class ChildProcess: @unchecked Sendable {
                 while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             }
         }
-    }
-}
-
-/// Opens once, when the process exits. Waits come in three kinds: until it opens, whatever happens
-/// to the waiting task; until it opens or a time passes; and until it opens, a time passes, or the
-/// task is cancelled.
-private final class ExitSignal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var opened = false
-    private var waiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
-    private var nextId: UInt64 = 0
-
-    var isOpen: Bool { lock.withLock { opened } }
-
-    func open() {
-        let pending = lock.withLock { () -> [CheckedContinuation<Bool, Never>] in
-            opened = true
-            defer { waiters.removeAll() }
-            return Array(waiters.values)
-        }
-        pending.forEach { $0.resume(returning: true) }
-    }
-
-    func wait() async {
-        _ = await register(timeout: nil)
-    }
-
-    func waitIgnoringCancellation(seconds: Double) async -> Bool {
-        await register(timeout: seconds)
-    }
-
-    /// Also ends when the calling task is cancelled.
-    func wait(seconds: Double) async -> Bool {
-        let id = lock.withLock { () -> UInt64 in
-            defer { nextId += 1 }
-            return nextId
-        }
-        return await withTaskCancellationHandler {
-            await register(timeout: seconds, id: id)
-        } onCancel: {
-            self.release(id, opened: false)
-        }
-    }
-
-    private func register(timeout: Double?, id reserved: UInt64? = nil) async -> Bool {
-        await withCheckedContinuation { continuation in
-            let id: UInt64? = lock.withLock {
-                if opened { return nil }
-                if reserved != nil && Task.isCancelled { return nil }
-                let id = reserved ?? { defer { nextId += 1 }; return nextId }()
-                waiters[id] = continuation
-                return id
-            }
-            guard let id else {
-                continuation.resume(returning: isOpen)
-                return
-            }
-            if let timeout {
-                DispatchQueue.global().asyncAfter(deadline: .now() + max(0, timeout)) { self.release(id, opened: false) }
-            }
-        }
-    }
-
-    private func release(_ id: UInt64, opened: Bool) {
-        let waiter = lock.withLock { waiters.removeValue(forKey: id) }
-        waiter?.resume(returning: opened)
     }
 }
 

@@ -23,21 +23,18 @@ public enum LocalCommand {
         public var timedOut: Bool { stopped == .timedOut }
     }
 
-    public enum StopReason: Sendable, Equatable {
-        case timedOut
-        /// The calling task was cancelled (a step's timeout, a second Ctrl-C).
-        case cancelled
-    }
+    public typealias StopReason = ChildProcess.StopReason
 
     /// Output beyond this is dropped (the tail is kept), so a chatty command cannot exhaust memory.
     public static let defaultOutputLimit = 64 * 1024
 
-    /// Runs `command` with exactly `environment`. `started` is called once the command runs (with
-    /// who it is, for the journal) and before it is waited for. Throws only when it cannot start
-    /// (or the task is cancelled before it does).
+    /// Runs `command` with exactly `environment`. `started` is called with who the command is (for
+    /// the journal) after its process exists and before it runs anything; if it throws, the command
+    /// never runs and `run` rethrows. Otherwise throws only when the command cannot start (or the
+    /// task is cancelled before it does).
     public static func run(_ command: String, environment: [String: String], timeout: Double, workingDirectory: String? = nil,
                            grace: Double = 2, outputLimit: Int = defaultOutputLimit,
-                           started: (@Sendable (SpawnedProcess) async -> Void)? = nil) async throws -> Result {
+                           started: (@Sendable (SpawnedProcess) async throws -> Void)? = nil) async throws -> Result {
         try Task.checkCancellation()
         let deadline = Date().addingTimeInterval(max(0.001, timeout))
         let stdout = try PipeEnds(), stderr = try PipeEnds()
@@ -59,18 +56,35 @@ public enum LocalCommand {
         }
         let outReader = PipeCollector(stdout.read, limit: outputLimit)
         let errReader = PipeCollector(stderr.read, limit: outputLimit)
-
-        await started?(child.identity)
-        var stopped: StopReason?
-        let exitedInTime = await child.waitForExit(seconds: deadline.timeIntervalSinceNow)
-        if !exitedInTime && !child.hasExited {
-            stopped = Task.isCancelled ? .cancelled : .timedOut
-            // The command leads its own process group: stop the group, so that what the shell
-            // started (a `sleep`, a pipeline) stops too and releases the pipes.
-            await child.stopGroup(grace: grace)
+        do {
+            // The command is held before exec until this returns: a crash cannot leave a command
+            // running that the journal does not know of.
+            try await started?(child.identity)
+            try Task.checkCancellation()
+            try child.release()
+        } catch {
+            child.abandon()
+            _ = await (outReader.finish(), errReader.finish())
+            throw error
         }
+        // The deadline and cancellation stop the command from a timer and from the cancelling
+        // thread: they hold even when the task pool is too busy to run this task in time.
+        let deadlineTimer = DispatchWorkItem { child.stop(.timedOut, grace: grace) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, deadline.timeIntervalSinceNow), execute: deadlineTimer)
+        await withTaskCancellationHandler {
+            await child.exited()
+        } onCancel: {
+            child.stop(.cancelled, grace: grace)
+        }
+        deadlineTimer.cancel()
+        let stopped = child.stopReason
+        // What the shell started may outlive it; the leader is not reaped yet, so the group id
+        // still names the command's group.
+        if stopped != nil { child.signalGroup(SIGKILL) }
         let termination = await child.termination()
-        return Result(termination: termination, stdoutData: outReader.finish(), stderrData: errReader.finish(), stopped: stopped)
+        async let stdoutData = outReader.finish()
+        async let stderrData = errReader.finish()
+        return Result(termination: termination, stdoutData: await stdoutData, stderrData: await stderrData, stopped: stopped)
     }
 }
 
@@ -99,7 +113,7 @@ private final class PipeEnds: @unchecked Sendable {
 private final class PipeCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
+    private let done = OneTimeSignal()
 
     init(_ descriptor: Int32, limit: Int) {
         Thread.detachNewThread { [self] in
@@ -114,14 +128,14 @@ private final class PipeCollector: @unchecked Sendable {
                 }
             }
             close(descriptor)
-            done.signal()
+            done.open()
         }
     }
 
     /// What was read; waits at most a few seconds for the end of the stream, since a daemon the
     /// command left behind (outside its group) may hold the pipe open forever.
-    func finish() -> Data {
-        _ = done.wait(timeout: .now() + 5)
+    func finish() async -> Data {
+        _ = await done.wait(seconds: 5)
         return lock.withLock { data }
     }
 }

@@ -36,13 +36,20 @@ public struct ExecAction: RunbookAction {
     public func act(_ invocation: ActionInvocation) async throws -> [String: RunValue] {
         let command = try invocation.string("command")
         let timeout = try invocation.seconds("timeout") ?? max(1, invocation.deadline.timeIntervalSince(invocation.services.clock.now()))
-        let result = try await LocalCommand.run(command, environment: environment(invocation), timeout: timeout) { process in
-            // Written before drctl waits on the command: a crash from here on leaves its trace.
-            do {
+        let result: LocalCommand.Result
+        do {
+            result = try await LocalCommand.run(command, environment: environment(invocation), timeout: timeout) { process in
+                // Journaled before the command runs anything: a crash from here on leaves its trace.
                 try await invocation.recordIntentDetail(["process": .map(process.journalDetail)])
-            } catch {
-                invocation.services.messages("step \(invocation.stepId): could not journal the command's pid \(process.pid): \(error)")
             }
+        } catch let error as ChildProcess.SpawnError {
+            throw ActionError(.permanent, error.description, stoppedCleanly: true)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // Never run a command the journal does not know of.
+            throw ActionError(.transient, "could not journal the command's process before starting it (\(error)); it did not run",
+                              stoppedCleanly: true)
         }
         let redactor = SecretRedactor(secrets: Self.secretValues(invocation.arguments))
         let tail = redactor.redact(String((result.stderr.isEmpty ? result.stdout : result.stderr).suffix(400)))
