@@ -17,8 +17,14 @@ struct InDoubtExecTests {
 
         var path: String { directory.path }
 
+        var registry: ActionRegistry = {
+            var registry = ActionRegistry.builtIns
+            registry.register(BlindAction())
+            return registry
+        }()
+
         func load(_ yaml: String) throws -> Runbook {
-            try RunbookLoader.parse(text: yaml, path: "test.yaml", catalog: ActionRegistry.builtIns.catalog)
+            try RunbookLoader.parse(text: yaml, path: "test.yaml", catalog: registry.catalog)
         }
 
         func lines(_ name: String) -> [String] {
@@ -48,7 +54,7 @@ struct InDoubtExecTests {
                      interruption: InterruptionFlag = InterruptionFlag(), messages: MessageLog = MessageLog()) async throws -> RunStatus {
             let executor = RunExecutor(runbook: runbook, run: try await store.run(id)!, journal: try await store.journal(runId: id),
                                        environment: EngineEnvironment(
-                                           store: store, registry: .builtIns,
+                                           store: store, registry: registry,
                                            configuration: EngineConfiguration(operatorName: "tester", rerunUnknown: rerunUnknown),
                                            prompter: prompter, observer: messages, services: ActionServices(messages: { _ in }),
                                            interruption: interruption))
@@ -77,6 +83,37 @@ struct InDoubtExecTests {
             if case .message(let line) = event { lock.withLock { lines.append(line) } }
         }
         var all: [String] { lock.withLock { lines } }
+    }
+
+    /// Changes something it cannot observe, and always loses its answer (appends to `file` first).
+    struct BlindAction: RunbookAction {
+        let name = "test.blind"
+        let isMutating = true
+        let parameters: [ActionCatalog.Parameter] = [.init("file", .string, required: true)]
+        func describe(_ arguments: [String: RunValue]) -> String { "blind" }
+        func canObserve(_ arguments: [String: RunValue]) -> Bool { false }
+        func act(_ invocation: ActionInvocation) async throws -> [String: RunValue] {
+            let file = try invocation.string("file")
+            let handle = FileHandle(forWritingAtPath: file) ?? { _ = FileManager.default.createFile(atPath: file, contents: nil); return FileHandle(forWritingAtPath: file)! }()
+            handle.seekToEndOfFile()
+            handle.write(Data("acted\n".utf8))
+            try handle.close()
+            throw ActionError(.outcomeUnknown, "the answer was lost")
+        }
+        func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] { acted }
+    }
+
+    @Test func anUnobservableActionWhoseOutcomeIsLostIsNotRetriedEvenWithRetryOnAny() async throws {
+        let harness = try Harness()
+        let runbook = try harness.load("""
+        name: lost
+        steps:
+          - { id: lost, action: test.blind, retry: { attempts: 3, backoff: 10ms, on: [any] }, with: { file: "\(harness.path)/effects" } }
+        """)
+        let (id, status) = try await harness.start(runbook)
+        #expect(status == .unknown)
+        #expect(harness.lines("effects") == ["acted"], "acted once; a retry would act blind again")
+        #expect(try await harness.step(id, "lost").state == .unknown)
     }
 
     struct AnsweringPrompter: ApprovalPrompter {
