@@ -56,7 +56,8 @@ struct InDoubtExecTests {
                                        environment: EngineEnvironment(
                                            store: store, registry: registry,
                                            configuration: EngineConfiguration(operatorName: "tester", rerunUnknown: rerunUnknown),
-                                           prompter: prompter, observer: messages, services: ActionServices(messages: { _ in }),
+                                           prompter: prompter, observer: messages,
+                                           services: ActionServices(messages: { messages.handle(.message($0)) }),
                                            interruption: interruption))
             return try await executor.execute(lockScope: "\(runbook.name)-\(id)")
         }
@@ -68,6 +69,13 @@ struct InDoubtExecTests {
                                                 runbookText: "", inputs: [:], status: .running, createdAt: now, updatedAt: now,
                                                 startedBy: "tester", host: "test", mode: "run", lockScope: "\(runbook.name)-\(id)"))
             return (id, try await execute(id, runbook, interruption: interruption))
+        }
+
+        /// The process the step's last attempt journaled (`intent-detail`) before its command ran.
+        func journaledProcess(_ id: String, _ stepId: String) async throws -> SpawnedProcess? {
+            let note = try await store.journal(runId: id).last { $0.stepId == stepId && $0.detail["event"] == .string("intent-detail") }
+            guard case .map(let detail)? = note?.detail["detail"], case .map(let process)? = detail["process"] else { return nil }
+            return SpawnedProcess(journalDetail: process)
         }
 
         func step(_ id: String, _ stepId: String) async throws -> JournalReplay.StepRecord {
@@ -127,7 +135,7 @@ struct InDoubtExecTests {
         let runbook = try harness.load("""
         name: slow
         steps:
-          - { id: slow, action: exec, timeout: 300ms, with: { command: "echo $$ > \(harness.path)/pid; exec sleep 5" } }
+          - { id: slow, action: exec, timeout: 300ms, with: { command: "exec sleep 5" } }
         """)
         let (id, status) = try await harness.start(runbook)
         #expect(status == .failed)
@@ -137,8 +145,9 @@ struct InDoubtExecTests {
         #expect(!step.inDoubt, "the command was stopped and reaped: nothing of it is in doubt")
         let outcome = try await harness.store.journal(runId: id).last { $0.kind == .outcome }
         #expect(outcome?.detail["error"]?.stringValue?.contains("stopped") == true, "drctl stopped the command; it did not end by itself")
-        let pid = try #require(harness.lines("pid").first.flatMap { Int32($0) })
-        #expect(LocalCommandTests.isGone(pid))
+        // The pid journaled before the command ran (the shell, then `sleep` through exec).
+        let pid = try #require(try await harness.journaledProcess(id, "slow")?.pid)
+        #expect(LocalCommandTests.isGone(pid), "stopped and reaped")
     }
 
     @Test func aSecondInterruptStopsTheCommandAndLeavesTheStepInDoubt() async throws {
@@ -159,8 +168,9 @@ struct InDoubtExecTests {
         let step = try await harness.step(id, "long")
         #expect(step.state == .unknown)
         #expect(step.inDoubt)
-        let pid = try #require(harness.lines("pid").first.flatMap { Int32($0) })
-        #expect(LocalCommandTests.isGone(pid))
+        // The pid journaled before the command ran (the shell, then `sleep` through exec).
+        let pid = try #require(try await harness.journaledProcess(id, "long")?.pid)
+        #expect(LocalCommandTests.isGone(pid), "stopped and reaped")
     }
 
     @Test func resumeWaitsForTheCommandTheCrashedAttemptLeftRunningBeforeItObserves() async throws {
@@ -170,17 +180,22 @@ struct InDoubtExecTests {
         steps:
           - { id: write, action: exec, with: { command: "echo x >> \(harness.path)/effects", observe: "grep -q x \(harness.path)/effects" } }
         """)
-        // What a crash leaves behind: the command still running in its own group, about to write.
+        // What a crash leaves behind: the command still running in its own group; it writes once
+        // the resume is seen waiting for it (the `go` file), however slow this machine is.
         let leftover = SpawnedBox()
         let orphan = Task {
-            try await LocalCommand.run("sleep 0.7; echo x >> \(harness.path)/effects", environment: ["PATH": "/usr/bin:/bin"], timeout: 30) {
-                await leftover.set($0)
-            }
+            try await LocalCommand.run("while [ ! -f \(harness.path)/go ]; do sleep 0.02; done; echo x >> \(harness.path)/effects",
+                                       environment: ["PATH": "/usr/bin:/bin"], timeout: 60) { await leftover.set($0) }
         }
         let process = try #require(await leftover.wait())
         let id = try await harness.crashedRun(runbook, stepId: "write", process: process)
         let messages = MessageLog()
+        let releaser = Task {
+            while !messages.all.contains(where: { $0.contains("still runs") }) { try await Task.sleep(for: .milliseconds(20)) }
+            _ = FileManager.default.createFile(atPath: "\(harness.path)/go", contents: nil)
+        }
         #expect(try await harness.execute(id, runbook, messages: messages) == .succeeded)
+        releaser.cancel()
         _ = try await orphan.value
         #expect(harness.lines("effects") == ["x"], "the leftover command wrote once; resume observed it instead of writing again")
         #expect(messages.all.contains { $0.contains("waited") && $0.contains("process group \(process.pid)") }, "\(messages.all)")
@@ -194,7 +209,7 @@ struct InDoubtExecTests {
         let runbook = try harness.load("""
         name: stubborn
         steps:
-          - { id: write, action: exec, timeout: 500ms, with: { command: "echo x >> \(harness.path)/effects", observe: "grep -q x \(harness.path)/effects" } }
+          - { id: write, action: exec, timeout: 2s, with: { command: "echo x >> \(harness.path)/effects", observe: "grep -q x \(harness.path)/effects" } }
         """)
         let leftover = SpawnedBox()
         let orphan = Task {
@@ -202,10 +217,8 @@ struct InDoubtExecTests {
         }
         let process = try #require(await leftover.wait())
         let id = try await harness.crashedRun(runbook, stepId: "write", process: process)
-        let started = Date()
         let messages = MessageLog()
         #expect(try await harness.execute(id, runbook, messages: messages) == .succeeded)
-        #expect(Date().timeIntervalSince(started) < 5)
         let result = try await orphan.value
         #expect(result.termination == .signalled(SIGTERM), "stopped by the resume, not by its own end")
         #expect(messages.all.contains { $0.contains("still ran at the step's deadline; stopped it") }, "\(messages.all)")
