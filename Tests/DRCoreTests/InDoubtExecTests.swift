@@ -209,7 +209,13 @@ struct InDoubtExecTests {
         let runbook = try harness.load("""
         name: stubborn
         steps:
-          - { id: write, action: exec, timeout: 2s, with: { command: "echo x >> \(harness.path)/effects", observe: "grep -q x \(harness.path)/effects" } }
+          - id: write
+            action: exec
+            timeout: 2s
+            # Only the leftover is meant to hit the deadline; on a starved machine the command's own
+            # attempt may too, and is then retried (observed first, so it still writes once).
+            retry: { attempts: 5, backoff: 10ms, on: [timeout] }
+            with: { command: "echo x >> \(harness.path)/effects", observe: "grep -q x \(harness.path)/effects" }
         """)
         let leftover = SpawnedBox()
         let orphan = Task {
