@@ -329,19 +329,48 @@ struct StateStoreTests {
         }
     }
 
-    @Test("when the other process holds the lock longer than the busy timeout, append fails with a clear error")
-    func appendGivesUpAfterBusyTimeout() async throws {
+    @Test("when the other process holds the lock longer than the busy timeout, append retries and succeeds after its entry")
+    func appendRidesThroughALockHeldPastTheBusyTimeout() async throws {
         try await TemporaryDirectory.with { dir in
             let path = dir.path("state.db")
             let store = try SQLiteStateStore(path: path, busyTimeout: .milliseconds(200))
             try await store.createRun(makeRun("run-1"))
             let other = try LockingProcess(path: path, runId: "run-1", holdSeconds: 1.5)
+            let sequence = try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .note))
+            #expect(other.finish() == 0)
+            #expect(sequence == 2)
+            #expect(try await store.journal(runId: "run-1").map(\.sequence) == [1, 2])
+        }
+    }
+
+    @Test("when the lock is held past the outage tolerance too, append fails as .unavailable naming the write lock")
+    func appendGivesUpAfterTheOutageTolerance() async throws {
+        try await TemporaryDirectory.with { dir in
+            let path = dir.path("state.db")
+            let store = try SQLiteStateStore(path: path, busyTimeout: .milliseconds(200), retry: StoreRetry(outageTolerance: 0.5))
+            try await store.createRun(makeRun("run-1"))
+            let other = try LockingProcess(path: path, runId: "run-1", holdSeconds: 2)
             let error = await #expect(throws: StateStoreError.self) {
                 try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .note))
             }
             #expect(other.finish() == 0)
+            #expect(error?.kind == .unavailable)
             #expect(error?.description.contains("write lock") == true, "\(String(describing: error))")
             #expect(try await store.journal(runId: "run-1").map(\.sequence) == [1])
+        }
+    }
+
+    @Test("opening a new file while another process holds its write lock (creating it) waits instead of failing")
+    func openWaitsForAnotherProcessCreatingTheFile() async throws {
+        try await TemporaryDirectory.with { dir in
+            let path = dir.path("state.db")
+            // An empty file in rollback-journal mode under another process's write lock: what a
+            // second process sees while the first creates the store. SQLite answers the WAL switch
+            // with SQLITE_BUSY at once there, without its busy handler.
+            let other = try LockingProcess(path: path, runId: nil, holdSeconds: 0.8)
+            let store = try SQLiteStateStore(path: path)
+            #expect(other.finish() == 0)
+            #expect(try await store.schemaVersion() == SQLiteStateStore.latestSchemaVersion)
         }
     }
 }
@@ -372,7 +401,8 @@ private func sqlite(_ path: String, _ sql: String) throws -> String {
 }
 
 /// A python3 process that opens the store's file with its own SQLite, begins a write transaction,
-/// journals one entry in it, says "locked", holds the lock for `holdSeconds`, then commits.
+/// journals one entry in it (when given a run), says "locked", holds the lock for `holdSeconds`,
+/// then commits.
 private final class LockingProcess {
     private let process = Process()
 
@@ -381,17 +411,18 @@ private final class LockingProcess {
     path, run, hold = sys.argv[1], sys.argv[2], float(sys.argv[3])
     con = sqlite3.connect(path, isolation_level=None, timeout=10)
     con.execute("BEGIN IMMEDIATE")
-    con.execute("INSERT INTO journal (run_id, seq, at, kind, step_id, attempt, detail) "
-                "VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE run_id = ?), ?, 'run.note', NULL, NULL, ?)",
-                (run, run, time.time(), '{"by":{"string":{"_0":"python"}}}'))
+    if run:
+        con.execute("INSERT INTO journal (run_id, seq, at, kind, step_id, attempt, detail) "
+                    "VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE run_id = ?), ?, 'run.note', NULL, NULL, ?)",
+                    (run, run, time.time(), '{"by":{"string":{"_0":"python"}}}'))
     print("locked", flush=True)
     time.sleep(hold)
     con.execute("COMMIT")
     """
 
-    init(path: String, runId: String, holdSeconds: Double) throws {
+    init(path: String, runId: String?, holdSeconds: Double) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script, path, runId, String(holdSeconds)]
+        process.arguments = ["python3", "-c", Self.script, path, runId ?? "", String(holdSeconds)]
         let output = Pipe()
         process.standardOutput = output
         process.standardInput = FileHandle.nullDevice

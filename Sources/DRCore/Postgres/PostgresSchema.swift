@@ -52,6 +52,12 @@ enum PostgresSchema {
             )
             """,
         ],
+        // 2: a client-generated id per journal entry, so that an append retried after an answer
+        // that never arrived (its commit did happen) finds its entries instead of writing them twice.
+        [
+            "ALTER TABLE journal ADD COLUMN entry_id text",
+            "CREATE UNIQUE INDEX journal_by_entry_id ON journal (entry_id)",
+        ],
     ]
 
     static var latestVersion: Int { migrations.count }
@@ -63,7 +69,10 @@ enum PostgresSchema {
     /// one transaction under an advisory lock, so two drctl processes starting at once neither race
     /// nor see half a schema. Refuses a database migrated by a newer drctl.
     static func migrate(_ session: PostgresSession) throws -> Int {
-        try session.transaction {
+        // Most opens find the schema current: no DDL, no lock.
+        let existing = try existingVersion(session)
+        if existing == latestVersion { return existing }
+        return try session.transaction {
             try session.query("SELECT pg_advisory_xact_lock(hashtext($1))", [.text(migrationLockKey)])
             try session.query("""
                 CREATE TABLE IF NOT EXISTS drctl_schema_migrations (
@@ -79,6 +88,16 @@ enum PostgresSchema {
             }
             return current
         }
+    }
+
+    /// The version without creating anything: 0 when the `search_path` has no drctl tables yet.
+    /// Throws `NewerSchema` for a database migrated by a newer drctl.
+    static func existingVersion(_ session: PostgresSession) throws -> Int {
+        let exists = try session.query("SELECT to_regclass('drctl_schema_migrations') IS NOT NULL").first?.decode(Bool.self, 0) ?? false
+        guard exists else { return 0 }
+        let current = try version(session)
+        guard current <= latestVersion else { throw NewerSchema(found: current, supported: latestVersion) }
+        return current
     }
 
     static func version(_ session: PostgresSession) throws -> Int {

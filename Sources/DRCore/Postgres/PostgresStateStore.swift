@@ -1,12 +1,22 @@
 import Foundation
 
-/// The shared state store on PostgreSQL (`--state postgres://…` or `DRCTL_STATE_URL`): for teams
-/// and for drill workers on several machines. Same tables, columns and semantics as
-/// `SQLiteStateStore` (see `PostgresSchema`).
+/// The shared state store on PostgreSQL (`--state postgres://…`, a libpq conninfo, or
+/// `DRCTL_STATE_URL`): for teams and for drill workers on several machines. Same tables, columns
+/// and semantics as `SQLiteStateStore` (see `PostgresSchema`).
 ///
-/// - Connects on first use (and migrates); after a lost connection the next call reconnects. A
-///   call that was cut off is not retried: its commit may or may not have happened, so the error
-///   goes to the engine, which treats the step as in doubt.
+/// - Connects on first use (checks the server accepts writes, and migrates); `open` does it at
+///   once. A first connection that fails is an error at once (a wrong URL or password should not
+///   make anyone wait).
+/// - Outages: once connected, a lost connection, a server restarting or refusing connections for
+///   a moment, or a transient server error (serialization failure, deadlock) are retried with
+///   backoff and a new connection until `retry.outageTolerance`, then `StateStoreError(.unavailable)`.
+///   A retried call must not apply twice: appends carry client-generated entry ids and a retry
+///   first looks for them (see `appendAttempt`); creating a run recognises its own row; lease
+///   acquisition by the same holder is a renewal; updates and releases are idempotent.
+/// - A server that accepts no writes (hot standby, `default_transaction_read_only`) is
+///   `StateStoreError(.readOnly)` at once. Opened `readOnly` (commands that only read), the store
+///   runs no DDL and takes no lock, its sessions are read-only, and a database without drctl's
+///   tables reads as empty.
 /// - Durability: entries with `JournalKind.mustBeDurable` commit with the server's
 ///   `synchronous_commit` (on by default: flushed to the WAL before `append` returns); others
 ///   commit with `SET LOCAL synchronous_commit = off` and ride on the next flush
@@ -19,13 +29,19 @@ import Foundation
 public actor PostgresStateStore: StateStore {
     /// `postgres://host:port/db`: safe to show.
     public nonisolated let target: String
+    public nonisolated let isReadOnly: Bool
     private let url: String
     private let connectTimeout: Int
+    private let retry: StoreRetry
     private var current: PostgresConnection?
     private var pending: Task<PostgresConnection, any Error>?
+    /// Whether a connection ever worked: only then is a failing connect an outage to ride through.
+    private var everConnected = false
+    /// False when opened read-only on a database without drctl's tables (known once connected).
+    private var hasSchema = true
 
-    /// Checks the URL now; connects on first use. Throws `.open` for a malformed URL.
-    public init(url: String, connectTimeout: Int = 10) throws {
+    /// Checks the URL or conninfo now; connects on first use. Throws `.open` for a malformed one.
+    public init(url: String, connectTimeout: Int = 10, retry: StoreRetry = StoreRetry(), readOnly: Bool = false) throws {
         do {
             target = try ConnectionTarget.parse(url, environment: ProcessInfo.processInfo.environment).display
         } catch {
@@ -33,20 +49,35 @@ public actor PostgresStateStore: StateStore {
         }
         self.url = url
         self.connectTimeout = connectTimeout
+        self.retry = retry
+        self.isReadOnly = readOnly
     }
 
-    /// Opens the store now: connects and migrates, so that a bad URL, password or schema fails here.
-    public static func open(url: String, connectTimeout: Int = 10) async throws -> PostgresStateStore {
-        let store = try PostgresStateStore(url: url, connectTimeout: connectTimeout)
+    /// Opens the store now: connects (and migrates, unless `readOnly`), so that a bad URL,
+    /// password, schema or a server that refuses writes fails here.
+    public static func open(url: String, connectTimeout: Int = 10, retry: StoreRetry = StoreRetry(),
+                            readOnly: Bool = false) async throws -> PostgresStateStore {
+        let store = try PostgresStateStore(url: url, connectTimeout: connectTimeout, retry: retry, readOnly: readOnly)
         _ = try await store.schemaVersion()
         return store
+    }
+
+    public func missingSchemaNote() async throws -> String? {
+        _ = try await schemaVersion()
+        return hasSchema ? nil : "\(target) has no drctl tables yet (in the connection's search_path): nothing has run with it"
     }
 
     // MARK: Runs
 
     public func createRun(_ run: RunRecord) async throws {
         let inputs = try Self.encode(run.inputs, what: "inputs of run \(run.id)")
-        try await perform("create run \(run.id)") { session in
+        try await write("create run \(run.id)") { session, attempt in
+            // A retry after an answer that never came: the first try's row, if it is there, is ours.
+            if attempt > 1, try session.query("SELECT 1 FROM runs WHERE id = $1 AND created_at = $2 AND runbook_digest = $3 AND host = $4",
+                                              [.text(run.id), .double(run.createdAt.timeIntervalSince1970), .text(run.runbookDigest),
+                                               .text(run.host)]).count == 1 {
+                return
+            }
             try session.query(
                 """
                 INSERT INTO runs (id, runbook_name, runbook_path, runbook_digest, runbook_text, inputs, status,
@@ -61,14 +92,14 @@ public actor PostgresStateStore: StateStore {
     }
 
     public func run(_ id: String) async throws -> RunRecord? {
-        let rows = try await perform("read run \(id)") { session in
+        let rows = try await read("read run \(id)", empty: []) { session in
             try session.query("SELECT \(RunColumns.list) FROM runs WHERE id = $1", [.text(id)]).rows
         }
         return try rows.first.map { try RunColumns.record($0, target: target) }
     }
 
     public func runs(status: RunStatus?, limit: Int) async throws -> [RunRecord] {
-        let rows = try await perform("list runs") { session in
+        let rows = try await read("list runs", empty: []) { session in
             try session.query(
                 """
                 SELECT \(RunColumns.list) FROM runs WHERE ($1::text IS NULL OR status = $1)
@@ -88,133 +119,24 @@ public actor PostgresStateStore: StateStore {
     }
 
     public func updateRun(_ id: String, status: RunStatus, at: Date) async throws {
-        let changed = try await perform("update run \(id)") { session in
+        let changed = try await write("update run \(id)") { session, _ in
             try session.query("UPDATE runs SET status = $1, updated_at = $2 WHERE id = $3",
                               [.text(status.rawValue), .double(at.timeIntervalSince1970), .text(id)]).affectedRows
         }
         guard changed == 1 else { throw StateStoreError(.notFound, "\(target): update run \(id): no such run") }
     }
 
-    // MARK: Journal
-
-    @discardableResult
-    public func append(_ entry: JournalEntry) async throws -> Int64 {
-        try await append(contentsOf: [entry])[0]
-    }
-
-    @discardableResult
-    public func append(contentsOf entries: [JournalEntry]) async throws -> [Int64] {
-        guard let first = entries.first else { return [] }
-        let encoded = try entries.map { entry in
-            (entry, try Self.encode(entry.detail, what: "detail of a \(entry.kind.rawValue) entry of run \(entry.runId)"))
-        }
-        let durable = entries.contains { $0.kind.mustBeDurable }
-        let target = target
-        return try await perform("append to the journal of run \(first.runId)") { session in
-            try session.transaction {
-                if !durable { try session.query("SET LOCAL synchronous_commit = off") }
-                var next: [String: Int64] = [:]
-                return try encoded.map { entry, detail in
-                    if next[entry.runId] == nil {
-                        // The run row's lock orders appenders of one run across hosts; each statement
-                        // after it sees the rows committed before the lock was granted (READ COMMITTED).
-                        guard try session.query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", [.text(entry.runId)]).count == 1 else {
-                            throw StateStoreError(.notFound, "\(target): append to the journal of run \(entry.runId): no such run")
-                        }
-                        next[entry.runId] = try session.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE run_id = $1",
-                                                              [.text(entry.runId)]).first?.decode(Int64.self, 0) ?? 1
-                    }
-                    let sequence = next[entry.runId]!
-                    try session.query(
-                        "INSERT INTO journal (run_id, seq, at, kind, step_id, attempt, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        [.text(entry.runId), .int(sequence), .double(entry.at.timeIntervalSince1970), .text(entry.kind.rawValue),
-                         entry.stepId.map { .text($0) } ?? .null, entry.attempt.map { .int(Int64($0)) } ?? .null, .text(detail)])
-                    next[entry.runId] = sequence + 1
-                    return sequence
-                }
-            }
-        }
-    }
-
-    public func journal(runId: String) async throws -> [JournalEntry] {
-        let rows = try await perform("read the journal of run \(runId)") { session in
-            try session.query("SELECT seq, at, kind, step_id, attempt, detail FROM journal WHERE run_id = $1 ORDER BY seq",
-                              [.text(runId)]).rows
-        }
-        let details: [[String: RunValue]]
-        switch RunValueJSON.decodeDetails(try rows.map { Data(try $0.decode(String.self, 5).utf8) }) {
-        case .success(let decoded): details = decoded
-        case .failure(let failure):
-            let sequence = (try? rows[failure.index].decode(Int64.self, 0)).map(String.init) ?? "?"
-            throw StateStoreError(.corrupt, "\(target): journal of run \(runId), entry \(sequence): detail is not valid JSON of run values")
-        }
-        return try zip(rows, details).map { row, detail in
-            let sequence = try row.decode(Int64.self, 0)
-            let kindText = try row.decode(String.self, 2)
-            guard let kind = JournalKind(rawValue: kindText) else {
-                throw StateStoreError(.corrupt, "\(target): journal of run \(runId), entry \(sequence): unknown kind \(kindText)")
-            }
-            return JournalEntry(runId: runId, sequence: sequence, at: Date(timeIntervalSince1970: try row.decode(Double.self, 1)),
-                                kind: kind, stepId: try row.decodeIfPresent(String.self, 3),
-                                attempt: try row.decodeIfPresent(Int.self, 4), detail: detail)
-        }
-    }
-
-    // MARK: Leases
-
-    /// Takes `scope` for `ttl` seconds from `now`, as `SQLiteStateStore.acquireLease` does. The
-    /// advisory lock makes read-decide-write one step for every host sharing the database.
-    public func acquireLease(scope: String, holder: LeaseHolder, ttl: Double, now: Date) async throws -> LeaseAcquisition {
-        try await perform("acquire lease \(scope)") { session in
-            try session.transaction {
-                // https://www.postgresql.org/docs/15/functions-admin.html#FUNCTIONS-ADVISORY-LOCKS
-                try session.query("SELECT pg_advisory_xact_lock(hashtext($1))", [.text(scope)])
-                let current = try session.query("SELECT \(LeaseColumns.list) FROM leases WHERE scope = $1", [.text(scope)])
-                    .first.map(LeaseColumns.holder)
-                // Only the process that holds the lease renews it: a `drctl resume` of the same run
-                // from another process (or host) waits for it to expire like anyone else.
-                let renewing = current.map { $0.runId == holder.runId && $0.host == holder.host && $0.pid == holder.pid } ?? false
-                if let current, !renewing, current.expiresAt > now {
-                    return .heldBy(current)
-                }
-                let acquiredAt = renewing ? current?.acquiredAt ?? now : now
-                try session.query(
-                    """
-                    INSERT INTO leases (scope, run_id, holder, host, pid, acquired_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-                    ON CONFLICT (scope) DO UPDATE SET run_id = excluded.run_id, holder = excluded.holder, host = excluded.host,
-                        pid = excluded.pid, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
-                    """,
-                    [.text(scope), .text(holder.runId), .text(holder.holder), .text(holder.host), .int(Int64(holder.pid)),
-                     .double(acquiredAt.timeIntervalSince1970), .double(now.addingTimeInterval(ttl).timeIntervalSince1970)])
-                return .acquired
-            }
-        }
-    }
-
-    /// Releases `scope` if `runId` holds it; someone else's lease is left alone.
-    public func releaseLease(scope: String, runId: String) async throws {
-        try await perform("release lease \(scope)") { session in
-            try session.query("DELETE FROM leases WHERE scope = $1 AND run_id = $2", [.text(scope), .text(runId)])
-        }
-    }
-
-    /// The lease row for `scope`, expired or not (compare `expiresAt` with the clock).
-    public func lease(scope: String) async throws -> LeaseHolder? {
-        try await perform("read lease \(scope)") { session in
-            try session.query("SELECT \(LeaseColumns.list) FROM leases WHERE scope = $1", [.text(scope)]).first.map(LeaseColumns.holder)
-        }
-    }
-
     // MARK: Inspection
 
-    /// The schema version of the database (the newest row of `drctl_schema_migrations`).
+    /// The schema version of the database (the newest row of `drctl_schema_migrations`; 0 for a
+    /// read-only store on a database without drctl's tables).
     public func schemaVersion() async throws -> Int {
-        try await perform("read schema version") { try PostgresSchema.version($0) }
+        try await read("read schema version", empty: 0) { try PostgresSchema.version($0) }
     }
 
     /// The server process of the store's current connection (for tests that cut it).
     func backendProcessID() async throws -> Int {
-        try await perform("read backend pid") { try $0.query("SELECT pg_backend_pid()").first!.decode(Int.self, 0) }
+        try await read("read backend pid", empty: 0) { try $0.query("SELECT pg_backend_pid()").first!.decode(Int.self, 0) }
     }
 
     /// The newest schema version this build knows.
@@ -222,13 +144,72 @@ public actor PostgresStateStore: StateStore {
 
     // MARK: Plumbing
 
+    /// A read, retried through outages; `empty` when the database has no drctl tables yet.
+    func read<T: Sendable>(_ operation: String, empty: T, _ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
+        try await retried(operation) { store, _ in
+            let connection = try await store.connection()
+            guard await store.hasSchema else { return empty }
+            return try await store.execute(body, on: connection)
+        }
+    }
+
+    /// A write (with its attempt number, 1, 2 …), retried through outages.
+    func write<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresSession, Int) throws -> T) async throws -> T {
+        guard !isReadOnly else {
+            throw StateStoreError(.readOnly, "\(target): \(operation): the store was opened read-only (this command only reads)")
+        }
+        return try await retried(operation) { store, attempt in
+            try await store.execute({ try body($0, attempt) }, on: try await store.connection())
+        }
+    }
+
+    private func retried<T: Sendable>(_ operation: String,
+                                      _ attempt: @escaping @Sendable (PostgresStateStore, Int) async throws -> T) async throws -> T {
+        do {
+            return try await retry.run(isTransient: { ($0 as? PostgresError)?.isTransient == true }, outage: { error, waited in
+                let cause = Self.storeError(error, operation: operation).message
+                return StateStoreError(.unavailable, "\(cause) (still failing after \(DurationText.format(waited.rounded(.up))) of retries)")
+            }, { [self] number in try await attempt(self, number) })
+        } catch {
+            throw Self.storeError(error, operation: operation)
+        }
+    }
+
+    private func execute<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T, on connection: PostgresConnection) async throws -> T {
+        do {
+            return try await connection.perform(cancellable: false, body)
+        } catch {
+            // A broken connection is dropped; the next try connects anew.
+            if let error = error as? PostgresError, error.kind == .connectionLost, current === connection { current = nil }
+            throw error
+        }
+    }
+
     private func connection() async throws -> PostgresConnection {
         if let current { return current }
         if let pending { return try await pending.value }
-        let task = Task { [url, connectTimeout] in
-            let connection = try await PostgresConnection.connect(url, connectTimeout: connectTimeout)
-            _ = try await connection.perform { try PostgresSchema.migrate($0) }
-            return connection
+        let task = Task { [url, connectTimeout, isReadOnly] () throws -> PostgresConnection in
+            do {
+                let connection = try await PostgresConnection.connect(url, connectTimeout: connectTimeout)
+                let version = try await connection.perform { session in
+                    if isReadOnly {
+                        try session.query("SET default_transaction_read_only = on")
+                        return try PostgresSchema.existingVersion(session)
+                    }
+                    // Refused here rather than at the first write: a store one writes to must take writes.
+                    if try session.query("SELECT current_setting('transaction_read_only')").first?.decode(String.self, 0) == "on" {
+                        throw PostgresError(kind: .server, sqlState: "25006", message: "the server accepts no writes (transaction_read_only is on)",
+                                            target: connection.target)
+                    }
+                    return try PostgresSchema.migrate(session)
+                }
+                hasSchema = !isReadOnly || version > 0
+                everConnected = true
+                return connection
+            } catch let error as PostgresError where !everConnected {
+                // Not an outage: this store never worked. A wrong host, port or password fails now.
+                throw FirstConnectionFailed(error: error)
+            }
         }
         pending = task
         defer { pending = nil }
@@ -237,26 +218,17 @@ public actor PostgresStateStore: StateStore {
         return connection
     }
 
-    @discardableResult
-    private func perform<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
-        let connection: PostgresConnection
-        do {
-            connection = try await self.connection()
-        } catch {
-            throw Self.storeError(error, operation: "open")
-        }
-        do {
-            return try await connection.perform(cancellable: false, body)
-        } catch {
-            if let error = error as? PostgresError, error.kind == .connectionLost, current === connection { current = nil }
-            throw Self.storeError(error, operation: operation)
-        }
+    /// The first connection failed: reported as it is, not retried.
+    private struct FirstConnectionFailed: Error {
+        let error: PostgresError
     }
 
-    private static func storeError(_ error: any Error, operation: String) -> StateStoreError {
+    static func storeError(_ error: any Error, operation: String) -> StateStoreError {
         switch error {
         case let error as StateStoreError:
             return error
+        case let error as FirstConnectionFailed:
+            return storeError(error.error, operation: operation)
         case let error as PostgresSchema.NewerSchema:
             return StateStoreError(.schema, "\(operation): schema version \(error.found) was written by a newer drctl; this drctl supports up to version \(error.supported) — upgrade drctl")
         case let error as PostgresError:
@@ -272,6 +244,9 @@ public actor PostgresStateStore: StateStore {
                 case "23505": kind = .conflict
                 case "23503": kind = .notFound; explanation += " — no such run"
                 case "42501": kind = .open; explanation += " — the role lacks a privilege on the drctl tables"
+                case "25006":
+                    kind = .readOnly
+                    explanation += " — the server takes no writes (a hot standby, or default_transaction_read_only): point the store at the primary"
                 default: kind = .query
                 }
             }
@@ -281,7 +256,7 @@ public actor PostgresStateStore: StateStore {
         }
     }
 
-    private static func encode(_ values: [String: RunValue], what: String) throws -> String {
+    static func encode(_ values: [String: RunValue], what: String) throws -> String {
         do {
             return try RunValueJSON.encode(values)
         } catch {
@@ -313,16 +288,5 @@ private enum RunColumns {
                          updatedAt: Date(timeIntervalSince1970: try row.decode(Double.self, 8)),
                          startedBy: try row.decode(String.self, 9), host: try row.decode(String.self, 10),
                          mode: try row.decode(String.self, 11), lockScope: try row.decode(String.self, 12))
-    }
-}
-
-private enum LeaseColumns {
-    static let list = "run_id, holder, host, pid, acquired_at, expires_at"
-
-    static func holder(_ row: PostgresRow) throws -> LeaseHolder {
-        LeaseHolder(runId: try row.decode(String.self, 0), holder: try row.decode(String.self, 1), host: try row.decode(String.self, 2),
-                    pid: Int32(truncatingIfNeeded: try row.decode(Int64.self, 3)),
-                    acquiredAt: Date(timeIntervalSince1970: try row.decode(Double.self, 4)),
-                    expiresAt: Date(timeIntervalSince1970: try row.decode(Double.self, 5)))
     }
 }

@@ -28,6 +28,8 @@ struct SQLiteError: Error, CustomStringConvertible {
     // Extended codes are function-like macros in sqlite3.h, which Swift does not import.
     var isUniqueViolation: Bool { code == SQLITE_CONSTRAINT | (6 << 8) || code == SQLITE_CONSTRAINT | (8 << 8) }
     var isForeignKeyViolation: Bool { code == SQLITE_CONSTRAINT | (3 << 8) }
+    /// SQLITE_READONLY_DBMOVED: the file was renamed, deleted or replaced under an open connection.
+    static let readOnlyDatabaseMoved = SQLITE_READONLY | (4 << 8)
 }
 
 /// One row of a result, valid only inside the `query` callback that receives it.
@@ -71,13 +73,14 @@ final class SQLiteConnection: @unchecked Sendable {
     /// Opens (creating if needed) the database at `path`: missing directories are created 0700 and
     /// a new file 0600, since runs hold runbook text and inputs. `busyTimeout` is how long a
     /// statement waits for another connection's lock before it fails with SQLITE_BUSY.
-    init(path: String, busyTimeout: Duration) throws {
+    /// `readOnly` opens an existing file without creating anything; writes then fail SQLITE_READONLY.
+    init(path: String, busyTimeout: Duration, readOnly: Bool = false) throws {
         self.path = path
         self.queue = DispatchQueue(label: "drctl.sqlite")
-        try Self.prepareFile(at: path)
+        if !readOnly { try Self.prepareFile(at: path) }
 
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -111,8 +114,11 @@ final class SQLiteConnection: @unchecked Sendable {
         // the -wal and -shm files the database file's permissions.
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw SQLiteError(code: SQLITE_CANTOPEN, operation: "create file",
-                              message: String(cString: strerror(errno)))
+            let reason = errno
+            // A file there that may not be written (permissions, a read-only mount) is a read-only store.
+            let readOnly = [EACCES, EROFS, EPERM].contains(reason) && FileManager.default.fileExists(atPath: path)
+            throw SQLiteError(code: readOnly ? SQLITE_READONLY : SQLITE_CANTOPEN, operation: readOnly ? "open file for writing" : "create file",
+                              message: String(cString: strerror(reason)))
         }
         close(fd)
     }
@@ -181,9 +187,18 @@ final class SQLiteConnection: @unchecked Sendable {
     /// Runs `body` in a write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so
     /// the busy timeout applies at the start; a deferred transaction that reads and then writes
     /// could instead fail with SQLITE_BUSY_SNAPSHOT, which no amount of waiting fixes.
+    ///
+    /// A file moved, deleted or replaced under the open connection (a restore over the live store)
+    /// is refused as SQLITE_READONLY_DBMOVED: in WAL mode SQLite would go on writing to the old
+    /// file's WAL, which the new file at the same path then shares.
     func writeTransaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         do {
+            var moved: Int32 = 0
+            if sqlite3_file_control(handle, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK, moved != 0 {
+                throw SQLiteError(code: SQLiteError.readOnlyDatabaseMoved, operation: "BEGIN IMMEDIATE",
+                                  message: "the database file was moved, deleted or replaced")
+            }
             let result = try body()
             try execute("COMMIT")
             return result

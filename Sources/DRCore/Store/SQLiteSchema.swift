@@ -50,6 +50,13 @@ enum SQLiteSchema {
             expires_at  REAL NOT NULL
         );
         """,
+        // 2: a client-generated id per journal entry, so that an append retried after an answer
+        // that never arrived (its commit did happen) finds its entries instead of writing them twice.
+        // Entries written before have none (NULL is not a duplicate).
+        """
+        ALTER TABLE journal ADD COLUMN entry_id TEXT;
+        CREATE UNIQUE INDEX journal_by_entry_id ON journal (entry_id);
+        """,
     ]
 
     static var latestVersion: Int { migrations.count }

@@ -13,38 +13,80 @@ import Synchronization
 ///   can drop the newest of them, never one that came before a durable entry, and what it drops
 ///   (a step's outcome or end) is re-observed on resume. A killed process loses nothing.
 /// - Writers use `BEGIN IMMEDIATE` and a busy timeout: a second process waits for the lock
-///   instead of failing.
+///   instead of failing. A lock held past the busy timeout, or an I/O error, is retried with
+///   backoff until `retry.outageTolerance` (see `StoreRetry`); a retried append finds the entries
+///   its first try may have committed (by their entry ids) instead of writing them twice.
+/// - Opened `readOnly` (commands that only read), it creates nothing, runs no DDL and takes no
+///   lock: a missing file or one without the schema reads as an empty store.
 public final class SQLiteStateStore: StateStore {
     public let path: String
-    private let connection: SQLiteConnection
-    private let pendingAppends = Mutex<[PendingAppend]>([])
+    public let isReadOnly: Bool
+    let retry: StoreRetry
+    /// Nil when opened read-only and there is no file yet.
+    let connection: SQLiteConnection?
+    /// False when opened read-only on a missing file or one without drctl's tables.
+    let hasSchema: Bool
+    let pendingAppends = Mutex<[PendingAppend]>([])
 
-    /// Opens or creates the store at `path` and migrates it to the current schema.
-    /// `busyTimeout` is how long a write waits for another process's write transaction.
-    public init(path: String, busyTimeout: Duration = .seconds(30)) throws {
+    /// Opens or creates the store at `path` and migrates it to the current schema; with
+    /// `readOnly`, opens an existing file as it is (see the type's notes). `busyTimeout` is how long
+    /// a write waits for another process's write transaction before `retry` takes over.
+    public init(path: String, busyTimeout: Duration = .seconds(30), retry: StoreRetry = StoreRetry(), readOnly: Bool = false) throws {
         self.path = path
+        self.retry = retry
+        self.isReadOnly = readOnly
+        if readOnly {
+            (connection, hasSchema) = try Self.openForReading(path: path, busyTimeout: busyTimeout)
+            return
+        }
         do {
             connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
         } catch {
             throw Self.storeError(error, path: path, operation: "open")
         }
+        hasSchema = true
         do {
-            try connection.sync { connection in
-                // journal_mode answers the mode in force; a file system without shared memory
-                // (some network mounts) cannot do WAL and would silently stay in another mode.
-                let mode = try connection.queryFirst("PRAGMA journal_mode = WAL") { $0.text(0) }
-                guard mode?.lowercased() == "wal" else {
-                    throw StateStoreError(.open, "\(path): cannot use WAL journal mode (got \(mode ?? "nothing")); keep the store on a local file system")
+            try connection?.sync { connection in
+                // Another process creating the same new file at this moment can make these fail
+                // with SQLITE_BUSY at once, without waiting: SQLite does not wait for a lock a
+                // connection that already reads could deadlock on (https://www.sqlite.org/c3ref/busy_handler.html).
+                try SQLiteOpenRetry.run(for: busyTimeout) {
+                    // journal_mode answers the mode in force; a file system without shared memory
+                    // (some network mounts) cannot do WAL and would silently stay in another mode.
+                    let mode = try connection.queryFirst("PRAGMA journal_mode = WAL") { $0.text(0) }
+                    guard mode?.lowercased() == "wal" else {
+                        throw StateStoreError(.open, "\(path): cannot use WAL journal mode (got \(mode ?? "nothing")); keep the store on a local file system")
+                    }
                 }
                 try connection.execute("PRAGMA synchronous = FULL")
                 try connection.execute("PRAGMA foreign_keys = ON")
-                try SQLiteSchema.migrate(connection)
+                try SQLiteOpenRetry.run(for: busyTimeout) { try SQLiteSchema.migrate(connection) }
             }
         } catch let error as SQLiteSchema.NewerSchema {
-            throw StateStoreError(.schema, "\(path): schema version \(error.found) was written by a newer drctl; this drctl supports up to version \(error.supported) — upgrade drctl")
+            throw Self.newerSchemaError(error, path: path)
         } catch {
             throw Self.storeError(error, path: path, operation: "open")
         }
+    }
+
+    private static func openForReading(path: String, busyTimeout: Duration) throws -> (SQLiteConnection?, Bool) {
+        guard FileManager.default.fileExists(atPath: path) else { return (nil, false) }
+        do {
+            let connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout, readOnly: true)
+            let version = try connection.sync { connection in try SQLiteOpenRetry.run(for: busyTimeout) { try SQLiteSchema.version(connection) } }
+            guard version <= SQLiteSchema.latestVersion else {
+                throw SQLiteSchema.NewerSchema(found: version, supported: SQLiteSchema.latestVersion)
+            }
+            return (connection, version > 0)
+        } catch let error as SQLiteSchema.NewerSchema {
+            throw newerSchemaError(error, path: path)
+        } catch {
+            throw storeError(error, path: path, operation: "open")
+        }
+    }
+
+    private static func newerSchemaError(_ error: SQLiteSchema.NewerSchema, path: String) -> StateStoreError {
+        StateStoreError(.schema, "\(path): schema version \(error.found) was written by a newer drctl; this drctl supports up to version \(error.supported) — upgrade drctl")
     }
 
     /// `$XDG_STATE_HOME/drctl/state.db`, else `~/.local/state/drctl/state.db`
@@ -57,11 +99,24 @@ public final class SQLiteStateStore: StateStore {
         return (home as NSString).appendingPathComponent(".local/state/drctl/state.db")
     }
 
+    public func missingSchemaNote() async throws -> String? {
+        guard !hasSchema else { return nil }
+        return connection == nil
+            ? "no drctl state store at \(path) yet: nothing has run with it"
+            : "\(path) has no drctl tables yet: nothing has run with it"
+    }
+
     // MARK: Runs
 
     public func createRun(_ run: RunRecord) async throws {
         let inputs = try Self.encode(run.inputs, path: path, what: "inputs of run \(run.id)")
-        try await perform("create run \(run.id)") { connection in
+        try await write("create run \(run.id)") { connection, attempt in
+            // A retry after an answer that never came: the first try's row, if it is there, is ours.
+            if attempt > 1, try connection.queryFirst("SELECT 1 FROM runs WHERE id = ? AND created_at = ? AND runbook_digest = ? AND host = ?",
+                                                      [.text(run.id), .real(run.createdAt.timeIntervalSince1970),
+                                                       .text(run.runbookDigest), .text(run.host)], row: { _ in true }) == true {
+                return
+            }
             try connection.execute(
                 """
                 INSERT INTO runs (id, runbook_name, runbook_path, runbook_digest, runbook_text, inputs, status,
@@ -76,14 +131,14 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func run(_ id: String) async throws -> RunRecord? {
-        let rows = try await perform("read run \(id)") { connection in
+        let rows = try await read("read run \(id)", empty: []) { connection in
             try connection.query("SELECT \(RunColumns.list) FROM runs WHERE id = ?", [.text(id)], row: RunColumns.init)
         }
         return try rows.first.map { try $0.record(path: path) }
     }
 
     public func runs(status: RunStatus?, limit: Int) async throws -> [RunRecord] {
-        let rows = try await perform("list runs") { connection in
+        let rows = try await read("list runs", empty: []) { connection in
             try connection.query(
                 """
                 SELECT \(RunColumns.list) FROM runs WHERE (?1 IS NULL OR status = ?1)
@@ -104,200 +159,19 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func updateRun(_ id: String, status: RunStatus, at: Date) async throws {
-        let changed = try await perform("update run \(id)") { connection in
+        let found = try await write("update run \(id)") { connection, _ in
             try connection.execute("UPDATE runs SET status = ?, updated_at = ? WHERE id = ?",
                                    [.text(status.rawValue), .real(at.timeIntervalSince1970), .text(id)])
-            return connection.changes
+            return connection.changes == 1
         }
-        guard changed == 1 else { throw StateStoreError(.notFound, "\(path): update run \(id): no such run") }
-    }
-
-    // MARK: Journal
-
-    /// Group commit: appends that arrive while the connection is busy (twenty steps writing their
-    /// intents at once) are written together in the next transaction, with one fsync when any of
-    /// them must be durable, instead of one fsync each. Each caller still returns only after its
-    /// own entries are committed (and synced, when durable).
-    @discardableResult
-    public func append(_ entry: JournalEntry) async throws -> Int64 {
-        try await append(contentsOf: [entry])[0]
-    }
-
-    @discardableResult
-    public func append(contentsOf entries: [JournalEntry]) async throws -> [Int64] {
-        guard !entries.isEmpty else { return [] }
-        let encoded = try entries.map { entry in
-            (entry, try Self.encode(entry.detail, path: path, what: "detail of a \(entry.kind.rawValue) entry of run \(entry.runId)"))
-        }
-        return try await withCheckedThrowingContinuation { continuation in
-            let first = pendingAppends.withLock { pending -> Bool in
-                pending.append(PendingAppend(entries: encoded, continuation: continuation))
-                return pending.count == 1
-            }
-            // The first of a group schedules the write; the others ride along with it.
-            if first { connection.enqueue { [self] connection in self.writePending(connection) } }
-        }
-    }
-
-    /// One caller's entries, written together (all or none) and answered together.
-    private struct PendingAppend: Sendable {
-        let entries: [(entry: JournalEntry, detail: String)]
-        let continuation: CheckedContinuation<[Int64], any Error>
-
-        var operation: String { "append to the journal of run \(entries[0].entry.runId)" }
-    }
-
-    /// On the connection's queue: writes every append waiting now in one transaction. When one
-    /// entry breaks a constraint (e.g. its run does not exist), each caller's entries are tried on
-    /// their own, so that it fails alone; any other failure (busy beyond the timeout, disk full)
-    /// is every one's.
-    private func writePending(_ connection: SQLiteConnection) {
-        let group = pendingAppends.withLock { pending in
-            defer { pending.removeAll() }
-            return pending
-        }
-        guard !group.isEmpty else { return }
-        do {
-            var sequences = try Self.insert(group.flatMap(\.entries), connection)[...]
-            for item in group {
-                item.continuation.resume(returning: Array(sequences.prefix(item.entries.count)))
-                sequences = sequences.dropFirst(item.entries.count)
-            }
-            return
-        } catch let error as SQLiteError where group.count > 1 && error.primaryCode == SQLITE_CONSTRAINT {
-            // One by one below.
-        } catch {
-            for item in group { item.continuation.resume(throwing: Self.storeError(error, path: path, operation: item.operation)) }
-            return
-        }
-        for item in group {
-            do {
-                item.continuation.resume(returning: try Self.insert(item.entries, connection))
-            } catch {
-                item.continuation.resume(throwing: Self.storeError(error, path: path, operation: item.operation))
-            }
-        }
-    }
-
-    private static func insert(_ group: [(entry: JournalEntry, detail: String)], _ connection: SQLiteConnection) throws -> [Int64] {
-        // FULL is the connection's setting; relax it when nothing in the group needs an fsync.
-        let durable = group.contains { $0.entry.kind.mustBeDurable }
-        if !durable { try connection.execute("PRAGMA synchronous = NORMAL") }
-        defer { if !durable { try? connection.execute("PRAGMA synchronous = FULL") } }
-        // Reading the last seq and inserting the next under one write lock makes the numbering
-        // gap-free and unique across processes; UNIQUE (run_id, seq) backs it up.
-        return try connection.writeTransaction {
-            var next: [String: Int64] = [:]
-            return try group.map { item in
-                let entry = item.entry
-                let sequence = try next[entry.runId] ?? connection.queryFirst(
-                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE run_id = ?", [.text(entry.runId)]) { $0.int64(0) } ?? 1
-                try connection.execute(
-                    "INSERT INTO journal (run_id, seq, at, kind, step_id, attempt, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [.text(entry.runId), .integer(sequence), .real(entry.at.timeIntervalSince1970), .text(entry.kind.rawValue),
-                     entry.stepId.map { .text($0) } ?? .null, entry.attempt.map { .integer(Int64($0)) } ?? .null,
-                     .text(item.detail)])
-                next[entry.runId] = sequence + 1
-                return sequence
-            }
-        }
-    }
-
-    public func journal(runId: String) async throws -> [JournalEntry] {
-        let rows = try await perform("read the journal of run \(runId)") { connection in
-            try connection.query(
-                "SELECT seq, at, kind, step_id, attempt, detail FROM journal WHERE run_id = ? ORDER BY seq",
-                [.text(runId)]
-            ) { row in
-                JournalRow(sequence: row.int64(0), at: row.double(1), kind: row.text(2), stepId: row.optionalText(3),
-                           attempt: row.optionalInt64(4), detail: row.data(5))
-            }
-        }
-        let details = try decodeDetails(rows, runId: runId)
-        return try zip(rows, details).map { row, detail in
-            guard let kind = JournalKind(rawValue: row.kind) else {
-                throw StateStoreError(.corrupt, "\(path): journal of run \(runId), entry \(row.sequence): unknown kind \(row.kind)")
-            }
-            return JournalEntry(runId: runId, sequence: row.sequence, at: Date(timeIntervalSince1970: row.at), kind: kind,
-                                stepId: row.stepId, attempt: row.attempt.map { Int($0) }, detail: detail)
-        }
-    }
-
-    /// Decodes the details with the fast reader of the synthesized `RunValue` shape; if any is not
-    /// in that shape, with `JSONDecoder` — all in one call over `[d1,d2,…]`, and failing that one
-    /// by one, to name the bad entry.
-    private func decodeDetails(_ rows: [JournalRow], runId: String) throws -> [[String: RunValue]] {
-        if let details = JournalDetailDecoder.decode(rows.map(\.detail)) { return details }
-        let decoder = Self.makeDecoder()
-        var array = Data(capacity: rows.reduce(2) { $0 + $1.detail.count + 1 })
-        array.append(UInt8(ascii: "["))
-        for (index, row) in rows.enumerated() {
-            if index > 0 { array.append(UInt8(ascii: ",")) }
-            array.append(row.detail)
-        }
-        array.append(UInt8(ascii: "]"))
-        if let details = try? decoder.decode([[String: RunValue]].self, from: array), details.count == rows.count {
-            return details
-        }
-        return try rows.map { row in
-            do {
-                return try decoder.decode([String: RunValue].self, from: row.detail)
-            } catch {
-                throw StateStoreError(.corrupt, "\(path): journal of run \(runId), entry \(row.sequence): detail is not valid JSON of run values")
-            }
-        }
-    }
-
-    // MARK: Leases
-
-    /// Takes `scope` for `ttl` seconds from `now` (the holder's own dates are ignored). Succeeds when
-    /// nobody holds it, the holder's lease has expired, or the holder is the same run in the same
-    /// process (run, host and pid) — then it is a renewal, which keeps the first `acquiredAt`.
-    public func acquireLease(scope: String, holder: LeaseHolder, ttl: Double, now: Date) async throws -> LeaseAcquisition {
-        try await perform("acquire lease \(scope)") { connection in
-            try connection.writeTransaction {
-                let current = try connection.queryFirst("SELECT \(LeaseColumns.list) FROM leases WHERE scope = ?",
-                                                        [.text(scope)], row: LeaseColumns.holder)
-                // Only the process that holds the lease renews it: a `drctl resume` of the same run
-                // from another process (or host) waits for it to expire like anyone else.
-                let renewing = current.map { $0.runId == holder.runId && $0.host == holder.host && $0.pid == holder.pid } ?? false
-                if let current, !renewing, current.expiresAt > now {
-                    return .heldBy(current)
-                }
-                let acquiredAt = renewing ? current?.acquiredAt ?? now : now
-                try connection.execute(
-                    """
-                    INSERT INTO leases (scope, run_id, holder, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (scope) DO UPDATE SET run_id = excluded.run_id, holder = excluded.holder, host = excluded.host,
-                        pid = excluded.pid, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
-                    """,
-                    [.text(scope), .text(holder.runId), .text(holder.holder), .text(holder.host), .integer(Int64(holder.pid)),
-                     .real(acquiredAt.timeIntervalSince1970), .real(now.addingTimeInterval(ttl).timeIntervalSince1970)])
-                return .acquired
-            }
-        }
-    }
-
-    /// Releases `scope` if `runId` holds it; someone else's lease is left alone.
-    public func releaseLease(scope: String, runId: String) async throws {
-        try await perform("release lease \(scope)") { connection in
-            try connection.execute("DELETE FROM leases WHERE scope = ? AND run_id = ?", [.text(scope), .text(runId)])
-        }
-    }
-
-    /// The lease row for `scope`, expired or not (compare `expiresAt` with the clock).
-    public func lease(scope: String) async throws -> LeaseHolder? {
-        try await perform("read lease \(scope)") { connection in
-            try connection.queryFirst("SELECT \(LeaseColumns.list) FROM leases WHERE scope = ?", [.text(scope)],
-                                      row: LeaseColumns.holder)
-        }
+        guard found else { throw StateStoreError(.notFound, "\(path): update run \(id): no such run") }
     }
 
     // MARK: Inspection
 
-    /// The schema version of the file (`PRAGMA user_version`).
+    /// The schema version of the file (`PRAGMA user_version`; 0 for a read-only store without one).
     public func schemaVersion() async throws -> Int {
-        try await perform("read schema version") { try SQLiteSchema.version($0) }
+        try await read("read schema version", empty: 0) { try SQLiteSchema.version($0) }
     }
 
     /// The newest schema version this build knows.
@@ -305,15 +179,46 @@ public final class SQLiteStateStore: StateStore {
 
     // MARK: Plumbing
 
-    private func perform<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    /// A read, retried through transient failures; `empty` when there is nothing to read yet.
+    func read<T: Sendable>(_ operation: String, empty: T, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        guard hasSchema, let connection else { return empty }
+        return try await retried(operation) { _ in try await connection.perform(body) }
+    }
+
+    /// A write (with its attempt number, 1, 2 …), retried through transient failures.
+    func write<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (SQLiteConnection, Int) throws -> T) async throws -> T {
+        let connection = try writableConnection(operation)
+        return try await retried(operation) { attempt in try await connection.perform { try body($0, attempt) } }
+    }
+
+    func writableConnection(_ operation: String) throws -> SQLiteConnection {
+        guard !isReadOnly, let connection else {
+            throw StateStoreError(.readOnly, "\(path): \(operation): the store was opened read-only (this command only reads)")
+        }
+        return connection
+    }
+
+    /// `attempt` until it succeeds or fails for good; SQLite errors become `StateStoreError`s.
+    func retried<T: Sendable>(_ operation: String, _ attempt: @escaping @Sendable (Int) async throws -> T) async throws -> T {
+        let path = path
         do {
-            return try await connection.perform(body)
+            return try await retry.run(isTransient: Self.isTransient, outage: { error, waited in
+                let cause = Self.storeError(error, path: path, operation: operation).message
+                return StateStoreError(.unavailable, "\(cause) (still failing after \(DurationText.format(waited.rounded(.up))) of retries)")
+            }, attempt)
         } catch {
             throw Self.storeError(error, path: path, operation: operation)
         }
     }
 
-    private static func storeError(_ error: any Error, path: String, operation: String) -> StateStoreError {
+    /// Failures that another try may not see: a lock held past the busy timeout, a transient I/O
+    /// error, a WAL index another process is rebuilding (https://www.sqlite.org/rescode.html).
+    static func isTransient(_ error: any Error) -> Bool {
+        guard let error = error as? SQLiteError else { return false }
+        return [SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_PROTOCOL].contains(error.primaryCode)
+    }
+
+    static func storeError(_ error: any Error, path: String, operation: String) -> StateStoreError {
         if let error = error as? StateStoreError { return error }
         guard let error = error as? SQLiteError else {
             return StateStoreError(.query, "\(path): \(operation): \(error)")
@@ -326,7 +231,8 @@ public final class SQLiteStateStore: StateStore {
         } else {
             switch error.primaryCode {
             case SQLITE_NOTADB, SQLITE_CORRUPT: kind = .corrupt
-            case SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_READONLY, SQLITE_AUTH: kind = .open
+            case SQLITE_READONLY: kind = .readOnly
+            case SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_AUTH: kind = .open
             default: kind = .query
             }
         }
@@ -334,27 +240,41 @@ public final class SQLiteStateStore: StateStore {
         switch kind {
         case .corrupt: explanation += " — the file is not a drctl state store or is damaged"
         case .notFound: explanation += " — no such run"
+        case .readOnly:
+            explanation += error.code == SQLiteError.readOnlyDatabaseMoved
+                ? " — the file was moved, deleted or replaced while drctl had it open"
+                : " — the file (or its directory) is not writable"
         default:
             if error.primaryCode == SQLITE_BUSY { explanation += " — another process held the store's write lock too long" }
         }
         return StateStoreError(kind, "\(path): \(operation): \(explanation)")
     }
 
-    private static func encode(_ values: [String: RunValue], path: String, what: String) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+    static func encode(_ values: [String: RunValue], path: String, what: String) throws -> String {
         do {
-            return String(decoding: try encoder.encode(values), as: UTF8.self)
+            return try RunValueJSON.encode(values)
         } catch {
             throw StateStoreError(.query, "\(path): cannot encode the \(what) as JSON")
         }
     }
+}
 
-    fileprivate static func makeDecoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return decoder
+/// Retries the statements of opening a store that SQLite can refuse at once with SQLITE_BUSY while
+/// another process creates or converts the same file. The store's initializer is synchronous (and
+/// runs on the connection's queue), so this waits on the thread as SQLite's own busy handler does,
+/// with jittered backoff, for at most the busy timeout.
+enum SQLiteOpenRetry {
+    static func run<T>(for timeout: Duration, _ body: () throws -> T) throws -> T {
+        let deadline = ContinuousClock.now + max(timeout, .seconds(1))
+        var delay = 0.005
+        while true {
+            do {
+                return try body()
+            } catch let error as SQLiteError where [SQLITE_BUSY, SQLITE_LOCKED].contains(error.primaryCode) && ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: delay * Double.random(in: 0.5...1))
+                delay = min(delay * 2, 0.1)
+            }
+        }
     }
 }
 
@@ -381,7 +301,7 @@ private struct RunColumns: Sendable {
         }
         let inputs: [String: RunValue]
         do {
-            inputs = try SQLiteStateStore.makeDecoder().decode([String: RunValue].self, from: self.inputs)
+            inputs = try RunValueJSON.makeDecoder().decode([String: RunValue].self, from: self.inputs)
         } catch {
             throw StateStoreError(.corrupt, "\(path): run \(id): inputs are not valid JSON of run values")
         }
@@ -389,23 +309,5 @@ private struct RunColumns: Sendable {
                          runbookText: runbookText, inputs: inputs, status: status,
                          createdAt: Date(timeIntervalSince1970: createdAt), updatedAt: Date(timeIntervalSince1970: updatedAt),
                          startedBy: startedBy, host: host, mode: mode, lockScope: lockScope)
-    }
-}
-
-private struct JournalRow: Sendable {
-    let sequence: Int64
-    let at: Double
-    let kind: String
-    let stepId: String?
-    let attempt: Int64?
-    let detail: Data
-}
-
-private enum LeaseColumns {
-    static let list = "run_id, holder, host, pid, acquired_at, expires_at"
-
-    static func holder(_ row: SQLiteRow) -> LeaseHolder {
-        LeaseHolder(runId: row.text(0), holder: row.text(1), host: row.text(2), pid: Int32(truncatingIfNeeded: row.int64(3)),
-                    acquiredAt: Date(timeIntervalSince1970: row.double(4)), expiresAt: Date(timeIntervalSince1970: row.double(5)))
     }
 }

@@ -28,6 +28,15 @@ public protocol StateStore: Sendable {
     func acquireLease(scope: String, holder: LeaseHolder, ttl: Double, now: Date) async throws -> LeaseAcquisition
     func releaseLease(scope: String, runId: String) async throws
     func lease(scope: String) async throws -> LeaseHolder?
+
+    /// For a store opened only to read: a note saying it has no drctl schema yet (a file or a
+    /// database nothing has run with), so that reading nothing is not mistaken for an error.
+    /// Nil when the store has its tables.
+    func missingSchemaNote() async throws -> String?
+}
+
+extension StateStore {
+    public func missingSchemaNote() async throws -> String? { nil }
 }
 
 extension StateStore {
@@ -178,6 +187,13 @@ public enum LeaseAcquisition: Sendable, Equatable {
 public struct StateStoreError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case open, schema, query, notFound, conflict, corrupt
+        /// A store outage: the store kept failing transiently (connection lost, server restarting,
+        /// lock held, I/O error) until the retry deadline passed. What the call meant to write
+        /// may or may not have landed: a journal write that ends so leaves its step in doubt.
+        case unavailable
+        /// The store refuses writes: a read-only or replaced SQLite file, a PostgreSQL hot standby
+        /// or `default_transaction_read_only`, or a store opened only to read.
+        case readOnly
     }
     public let kind: Kind
     public let message: String
@@ -186,4 +202,7 @@ public struct StateStoreError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
     public var description: String { "state store: \(message)" }
+
+    /// The store could not be reached or written for a while: the caller's write may have landed.
+    public var isOutage: Bool { kind == .unavailable }
 }
