@@ -14,7 +14,7 @@ struct LeaseLivenessTests {
             let zombie = try SpawnedProcess(["/bin/true"])
             defer { zombie.reap() }
             // Not reaped: the process stays a zombie until `reap`.
-            #expect(poll { ProcessState.read(zombie.pid)?.hasExited == true }, "pid \(zombie.pid) never became a zombie")
+            #expect(await poll { ProcessState.read(zombie.pid)?.hasExited == true }, "pid \(zombie.pid) never became a zombie")
             let now = Date()
             try await take(store, pid: zombie.pid, acquiredAt: now)
             #expect(try await store.liveLeaseHolder(scope: "failover", host: "this-host", now: now) == nil)
@@ -26,7 +26,7 @@ struct LeaseLivenessTests {
     func liveHolderIsAlive() async throws {
         try await TemporaryDirectory.with { dir in
             let store = try SQLiteStateStore(path: dir.path("state.db"))
-            let sleeper = try SpawnedProcess(["/bin/sleep", "30"])
+            let sleeper = try SpawnedProcess(["/bin/sleep", "600"])
             defer { sleeper.kill() }
             let now = Date().addingTimeInterval(1)
             try await take(store, pid: sleeper.pid, acquiredAt: now)
@@ -38,7 +38,7 @@ struct LeaseLivenessTests {
     func reusedPidIsDead() async throws {
         try await TemporaryDirectory.with { dir in
             let store = try SQLiteStateStore(path: dir.path("state.db"))
-            let newcomer = try SpawnedProcess(["/bin/sleep", "30"])
+            let newcomer = try SpawnedProcess(["/bin/sleep", "600"])
             defer { newcomer.kill() }
             // The lease was taken an hour before this process existed.
             let now = Date()
@@ -54,10 +54,10 @@ struct LeaseLivenessTests {
         #expect(try await store.acquireLease(scope: "failover", holder: holder, ttl: 7200, now: acquiredAt) == .acquired)
     }
 
-    private func poll(_ condition: () -> Bool) -> Bool {
+    private func poll(_ condition: () -> Bool) async -> Bool {
         for _ in 0..<500 {
             if condition() { return true }
-            usleep(10_000)
+            try? await Task.sleep(for: .milliseconds(10))
         }
         return false
     }

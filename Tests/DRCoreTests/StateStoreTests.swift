@@ -320,7 +320,7 @@ struct StateStoreTests {
             let start = ContinuousClock.now
             let sequence = try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .intent, stepId: "promote"))
             let waited = ContinuousClock.now - start
-            #expect(other.finish() == 0)
+            #expect(try await onOwnThread { other.finish() } == 0)
             #expect(waited >= .milliseconds(1000), "append did not wait for the other writer: \(waited)")
             #expect(sequence == 2)
             let journal = try await store.journal(runId: "run-1")
@@ -337,7 +337,7 @@ struct StateStoreTests {
             try await store.createRun(makeRun("run-1"))
             let other = try LockingProcess(path: path, runId: "run-1", holdSeconds: 1.5)
             let sequence = try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .note))
-            #expect(other.finish() == 0)
+            #expect(try await onOwnThread { other.finish() } == 0)
             #expect(sequence == 2)
             #expect(try await store.journal(runId: "run-1").map(\.sequence) == [1, 2])
         }
@@ -349,11 +349,11 @@ struct StateStoreTests {
             let path = dir.path("state.db")
             let store = try SQLiteStateStore(path: path, busyTimeout: .milliseconds(200), retry: StoreRetry(outageTolerance: 0.5))
             try await store.createRun(makeRun("run-1"))
-            let other = try LockingProcess(path: path, runId: "run-1", holdSeconds: 2)
+            let other = try LockingProcess(path: path, runId: "run-1", holdSeconds: 4)
             let error = await #expect(throws: StateStoreError.self) {
                 try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .note))
             }
-            #expect(other.finish() == 0)
+            #expect(try await onOwnThread { other.finish() } == 0)
             #expect(error?.kind == .unavailable)
             #expect(error?.description.contains("write lock") == true, "\(String(describing: error))")
             #expect(try await store.journal(runId: "run-1").map(\.sequence) == [1])
@@ -367,9 +367,9 @@ struct StateStoreTests {
             // An empty file in rollback-journal mode under another process's write lock: what a
             // second process sees while the first creates the store. SQLite answers the WAL switch
             // with SQLITE_BUSY at once there, without its busy handler.
-            let other = try LockingProcess(path: path, runId: nil, holdSeconds: 0.8)
+            let other = try LockingProcess(path: path, runId: nil, holdSeconds: 1.5)
             let store = try SQLiteStateStore(path: path)
-            #expect(other.finish() == 0)
+            #expect(try await onOwnThread { other.finish() } == 0)
             #expect(try await store.schemaVersion() == SQLiteStateStore.latestSchemaVersion)
         }
     }
@@ -398,46 +398,4 @@ private func sqlite(_ path: String, _ sql: String) throws -> String {
     let (status, output) = try runTool(["sqlite3", path, sql])
     guard status == 0 else { throw ToolFailure(command: ["sqlite3", path, sql], output: output) }
     return output.trimmingCharacters(in: .whitespacesAndNewlines)
-}
-
-/// A python3 process that opens the store's file with its own SQLite, begins a write transaction,
-/// journals one entry in it (when given a run), says "locked", holds the lock for `holdSeconds`,
-/// then commits.
-private final class LockingProcess {
-    private let process = Process()
-
-    private static let script = """
-    import sqlite3, sys, time
-    path, run, hold = sys.argv[1], sys.argv[2], float(sys.argv[3])
-    con = sqlite3.connect(path, isolation_level=None, timeout=10)
-    con.execute("BEGIN IMMEDIATE")
-    if run:
-        con.execute("INSERT INTO journal (run_id, seq, at, kind, step_id, attempt, detail) "
-                    "VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE run_id = ?), ?, 'run.note', NULL, NULL, ?)",
-                    (run, run, time.time(), '{"by":{"string":{"_0":"python"}}}'))
-    print("locked", flush=True)
-    time.sleep(hold)
-    con.execute("COMMIT")
-    """
-
-    init(path: String, runId: String?, holdSeconds: Double) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.script, path, runId ?? "", String(holdSeconds)]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Wait until the transaction is open; availableData blocks until python writes or exits.
-        var seen = ""
-        while !seen.contains("locked") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { throw ToolFailure(command: ["python3"], output: "exited before taking the lock: \(seen)") }
-            seen += String(decoding: chunk, as: UTF8.self)
-        }
-    }
-
-    func finish() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
 }

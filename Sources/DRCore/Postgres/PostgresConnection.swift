@@ -296,10 +296,14 @@ struct ConnectionTarget {
         guard let options = PQconninfoParse(text, &message) else {
             let reason = message.map { String(cString: $0) } ?? "out of memory"
             if let message { PQfreemem(message) }
-            // The rejected text may hold the password; only its redacted URL form is shown.
+            // The rejected text may hold the password; only its redacted URL form is shown, and of
+            // a conninfo libpq's reason keeps only quoted keywords (it may quote a piece of a
+            // password: `missing "=" after "…"`).
             let redactor = SecretRedactor(secrets: environmentSecrets + (urlPassword(text) ?? []))
-            let display = text.contains("://") ? RedactedURL.describe(text) : "(conninfo)"
-            throw PostgresError(kind: .invalidTarget, message: redactor.redact(RedactedURL.scrub(cleanReason(reason))), target: redactor.redact(display))
+            let isURL = text.contains("://")
+            let display = isURL ? RedactedURL.describe(text) : "(conninfo)"
+            let shown = isURL ? RedactedURL.scrub(cleanReason(reason)) : keepingOnlyQuotedKeywords(cleanReason(reason))
+            throw PostgresError(kind: .invalidTarget, message: redactor.redact(shown), target: redactor.redact(display))
         }
         defer { PQconninfoFree(options) }
         var settings: [String: String] = [:]
@@ -313,6 +317,27 @@ struct ConnectionTarget {
         let port = settings["port"] ?? environment["PGPORT"] ?? "5432"
         let database = settings["dbname"] ?? environment["PGDATABASE"] ?? settings["user"] ?? ""
         return ConnectionTarget(conninfo: text, display: "postgres://\(host):\(port)/\(database)", redactor: SecretRedactor(secrets: secrets))
+    }
+
+    /// Every keyword libpq knows (`PQconndefaults`), from the linked libpq itself.
+    static let libpqKeywords: Set<String> = {
+        guard let options = PQconndefaults() else { return [] }
+        defer { PQconninfoFree(options) }
+        var keywords: Set<String> = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            keywords.insert(String(cString: keyword))
+            option += 1
+        }
+        return keywords
+    }()
+
+    /// `"text"` in a libpq message becomes `"…"` unless it is a keyword or `=`.
+    private static func keepingOnlyQuotedKeywords(_ message: String) -> String {
+        let parts = message.split(separator: "\"", omittingEmptySubsequences: false)
+        return parts.enumerated().map { index, part in
+            index.isMultiple(of: 2) || part == "=" || libpqKeywords.contains(String(part)) ? String(part) : "…"
+        }.joined(separator: "\"")
     }
 
     private static func cleanReason(_ reason: String) -> String {

@@ -43,7 +43,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         var text = "PostgreSQL \(target): "
         switch kind {
-        case .invalidTarget: text += "invalid connection URL: "
+        case .invalidTarget: text += "invalid connection URL or conninfo: "
         case .authenticationFailed: text += "authentication failed: "
         case .connectionFailed: text += "cannot connect: "
         case .timeout: text += "connection timed out: "

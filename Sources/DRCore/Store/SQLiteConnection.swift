@@ -197,7 +197,7 @@ final class SQLiteConnection: @unchecked Sendable {
             var moved: Int32 = 0
             if sqlite3_file_control(handle, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK, moved != 0 {
                 throw SQLiteError(code: SQLiteError.readOnlyDatabaseMoved, operation: "BEGIN IMMEDIATE",
-                                  message: "the database file was moved, deleted or replaced")
+                                  message: "the file is not the one this connection opened")
             }
             let result = try body()
             try execute("COMMIT")

@@ -59,7 +59,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
-        let store = try state.openStore()
+        let store = try await state.openStoreForReading()
         if history { return try await printHistory(store: store) }
         guard let runId else { return }
         let record = try await store.requireRun(runId)

@@ -32,7 +32,7 @@ struct RunsCommand: AsyncParsableCommand {
             }
             filter = parsed
         }
-        let store = try state.openStore()
+        let store = try await state.openStoreForReading()
         let formatter = ISO8601DateFormatter()
         var rows: [Row] = []
         for record in try await store.runs(status: filter, limit: limit) {

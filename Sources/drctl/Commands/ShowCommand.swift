@@ -34,12 +34,38 @@ struct ShowCommand: AsyncParsableCommand {
         let runbookDigest: String
         let inputs: [String: String]
         let steps: [StepLine]
+        /// How many journal entries the run has.
         let entries: Int
+        /// With `--journal`: every entry, in order.
+        let journal: [JournalLine]?
+    }
+
+    /// One journal entry in `--journal --output json`: every key always present (`null` when it
+    /// does not apply); `detail` holds the entry's values as plain JSON (durations in seconds).
+    struct JournalLine: Encodable {
+        let sequence: Int64
+        let at: String
+        let kind: String
+        let step: String?
+        let attempt: Int?
+        let detail: [String: PlainJSONValue]
+
+        enum CodingKeys: String, CodingKey { case sequence, at, kind, step, attempt, detail }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(sequence, forKey: .sequence)
+            try container.encode(at, forKey: .at)
+            try container.encode(kind, forKey: .kind)
+            try container.encode(step, forKey: .step)
+            try container.encode(attempt, forKey: .attempt)
+            try container.encode(detail, forKey: .detail)
+        }
     }
 
     func run() async throws {
         try global.bootstrapLogging()
-        let store = try state.openStore()
+        let store = try await state.openStoreForReading()
         let record = try await store.requireRun(runId)
         let entries = try await store.journal(runId: runId)
         let runbook = try? EngineSession.runbook(for: record, allowChanged: true)
@@ -55,7 +81,11 @@ struct ShowCommand: AsyncParsableCommand {
         }
         let timeline = Timeline(id: record.id, runbook: record.runbookName, status: record.status.rawValue, startedBy: record.startedBy,
                                 host: record.host, runbookDigest: record.runbookDigest, inputs: record.inputs.mapValues(\.description),
-                                steps: steps, entries: entries.count)
+                                steps: steps, entries: entries.count,
+                                journal: journal ? entries.map { entry in
+                                    JournalLine(sequence: entry.sequence, at: formatter.string(from: entry.at), kind: entry.kind.rawValue,
+                                                step: entry.stepId, attempt: entry.attempt, detail: entry.detail.mapValues(PlainJSONValue.init))
+                                } : nil)
         switch global.output {
         case .json:
             try JSONOutput.print(timeline)

@@ -4,18 +4,42 @@ import Foundation
 
 /// `--state`: where runs are journaled.
 struct StateOptions: ParsableArguments {
-    @Option(name: .long, help: "State store: a SQLite file path or a postgres:// URL shared by a team (default: $XDG_STATE_HOME/drctl/state.db; env DRCTL_STATE_URL). Keep it outside the region you fail over from.")
+    @Option(name: .long, help: "State store: a SQLite file path, or PostgreSQL shared by a team as a postgres:// URL or a libpq conninfo ('host=… dbname=…') (default: $XDG_STATE_HOME/drctl/state.db; env DRCTL_STATE_URL). Keep it outside the region you fail over from.")
     var state: String?
 
+    @Option(name: .long, help: "Seconds a state-store outage (a PostgreSQL restart, a lock held too long, an I/O error) is ridden through before a write fails (default 30).")
+    var stateRetry: Double = 30
+
+    func validate() throws {
+        guard stateRetry.isFinite, (0...3600).contains(stateRetry) else { throw ValidationError("--state-retry must be between 0 and 3600 seconds") }
+    }
+
+    /// The store to record runs in: created and migrated if needed.
     func openStore() throws -> any StateStore {
-        let environment = ProcessInfo.processInfo.environment
-        let location = state ?? environment["DRCTL_STATE_URL"] ?? SQLiteStateStore.defaultPath(environment: environment)
-        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            // Connects on first use; the password may come from the URL, PGPASSWORD or PGPASSFILE.
-            return try PostgresStateStore(url: location)
+        try open(readOnly: false)
+    }
+
+    /// The store as it is, for commands that only read: no file created, no DDL, no lock, so that
+    /// a read-only replica or file serves. A store without drctl's tables reads as empty, with a
+    /// note on stderr.
+    func openStoreForReading() async throws -> any StateStore {
+        let store = try open(readOnly: true)
+        if let note = try await store.missingSchemaNote() {
+            FileHandle.standardError.write(Data("drctl: note: \(note)\n".utf8))
         }
-        let path = location.hasPrefix("sqlite://") ? String(location.dropFirst("sqlite://".count)) : location
-        return try SQLiteStateStore(path: path)
+        return store
+    }
+
+    private func open(readOnly: Bool) throws -> any StateStore {
+        let environment = ProcessInfo.processInfo.environment
+        let retry = StoreRetry(outageTolerance: stateRetry)
+        switch try StateLocation.parse(state ?? environment["DRCTL_STATE_URL"] ?? SQLiteStateStore.defaultPath(environment: environment)) {
+        case .postgres(let target):
+            // Connects on first use; the password may come from the URL/conninfo, PGPASSWORD or PGPASSFILE.
+            return try PostgresStateStore(url: target, retry: retry, readOnly: readOnly)
+        case .sqlite(let path):
+            return try SQLiteStateStore(path: path, retry: retry, readOnly: readOnly)
+        }
     }
 }
 

@@ -44,11 +44,24 @@ struct ErrorReport {
         case let error as LeaseHeldError:
             (status, message, hint) = (.lockHeld, error.description, "wait for that run, or `drctl runs` to see it")
         case let error as StateStoreError:
-            (status, message, hint) = (error.kind == .schema || error.kind == .corrupt || error.kind == .open ? .invalidConfiguration : .internalError,
-                                       error.description, nil)
+            // The store is local configuration drctl depends on: an unreachable, read-only, newer
+            // or damaged store is exit 10 with what to do, never an internal error. Only a broken
+            // invariant (a duplicate or vanished run) is one.
+            switch error.kind {
+            case .unavailable:
+                (status, message, hint) = (.invalidConfiguration, error.description,
+                                           "the state store stayed unreachable (raise --state-retry for longer outages); once it is back, `drctl resume RUN` re-observes what was in doubt")
+            case .readOnly:
+                (status, message, hint) = (.invalidConfiguration, error.description,
+                                           "point --state (or DRCTL_STATE_URL) at a store that takes writes: the PostgreSQL primary, or a SQLite file this user can write; `drctl resume RUN` then continues a run this stopped")
+            case .open, .schema, .corrupt, .query:
+                (status, message, hint) = (.invalidConfiguration, error.description, nil)
+            case .notFound, .conflict:
+                (status, message, hint) = (.internalError, error.description, nil)
+            }
         case let error as PostgresError:
             switch error.kind {
-            case .invalidTarget: (status, message, hint) = (.invalidConfiguration, error.description, "check the postgres:// URL")
+            case .invalidTarget: (status, message, hint) = (.invalidConfiguration, error.description, "check the postgres:// URL or the conninfo (key=value pairs; quote values with spaces)")
             case .authenticationFailed: (status, message, hint) = (.authenticationFailed, error.description, "check the user and its password (URL, PGPASSWORD or PGPASSFILE)")
             default: (status, message, hint) = (.cloudError, error.description, nil)
             }

@@ -44,3 +44,11 @@ func runToolChecked(_ arguments: [String], in directory: TemporaryDirectory? = n
     let (status, output) = try runTool(arguments, in: directory)
     guard status == 0 else { throw ToolFailure(command: arguments, output: output) }
 }
+
+/// Runs blocking work (waiting for a process, many threads at once) on a thread of its own, so that
+/// it does not hold one of the few threads every test's async code shares.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}

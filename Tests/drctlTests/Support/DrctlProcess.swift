@@ -21,10 +21,11 @@ struct DrctlProcess {
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/drctl")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], home: URL? = nil) throws -> Result {
+    static func run(_ arguments: [String], environment: [String: String] = [:], home: URL? = nil, directory: URL? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         var env: [String: String] = ["PATH": "/usr/bin:/bin", "NO_COLOR": "1",
                                      "AWS_EC2_METADATA_DISABLED": "true"]
         if let home { env["HOME"] = home.path }
