@@ -111,7 +111,7 @@ public actor PostgresStateStore: StateStore {
     }
 
     public func runs(lockScope: String, limit: Int) async throws -> [RunRecord] {
-        let rows = try await perform("list runs of \(lockScope)") { session in
+        let rows = try await read("list runs of \(lockScope)", empty: []) { session in
             try session.query("SELECT \(RunColumns.list) FROM runs WHERE lock_scope = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
                               [.text(lockScope), .int(Int64(max(limit, 0)))]).rows
         }

@@ -150,7 +150,7 @@ public final class SQLiteStateStore: StateStore {
     }
 
     public func runs(lockScope: String, limit: Int) async throws -> [RunRecord] {
-        let rows = try await perform("list runs of \(lockScope)") { connection in
+        let rows = try await read("list runs of \(lockScope)", empty: []) { connection in
             try connection.query(
                 "SELECT \(RunColumns.list) FROM runs WHERE lock_scope = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2",
                 [.text(lockScope), .integer(Int64(max(limit, 0)))], row: RunColumns.init)
