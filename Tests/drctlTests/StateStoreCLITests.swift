@@ -135,7 +135,7 @@ struct StateStoreCLITests {
         defer { pair.stopPrivate() }
         let workspace = try RunbookWorkspace()
         let file = try workspace.write("outage.yaml", Self.runbook(running: "sleep 3"))
-        let run = try DrctlChild(["run", file, "--yes", "--state", pair.primaryURL], home: workspace.directory)
+        let run = try DrctlChild(["run", file, "--yes", "--state", pair.primaryURL, "--state-retry", "300"], home: workspace.directory)
         // Restart once the step has journaled its intent: its outcome is written after the restart.
         // (From here, not from the step: a server started by a step would keep the step's
         // process-exit notification open.)
@@ -164,7 +164,7 @@ struct StateStoreCLITests {
         let workspace = try RunbookWorkspace()
         let terminate = bed.superuserPSQL("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(application)'")
         let file = try workspace.write("outage.yaml", Self.runbook(running: terminate.replacingOccurrences(of: "\"", with: "\\\"")))
-        let result = try DrctlProcess.run(["run", file, "--yes", "--state", url], home: workspace.directory)
+        let result = try DrctlProcess.run(["run", file, "--yes", "--state", url, "--state-retry", "300"], home: workspace.directory)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(!result.stdout.contains(bed.password) && !result.stderr.contains(bed.password))
     }
