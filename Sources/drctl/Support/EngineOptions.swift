@@ -16,7 +16,17 @@ struct StateOptions: ParsableArguments {
 
     /// The store to record runs in: created and migrated if needed.
     func openStore() throws -> any StateStore {
-        try open(readOnly: false)
+        let store = try open(readOnly: false)
+        #if DEBUG
+        // Test builds: DRCTL_CRASH_AT=N … stops drctl at its N-th journal append (CrashPointStore).
+        do {
+            return try CrashPointStore.wrap(store, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw RunEnded(status: .usage, message: "\(error)")
+        }
+        #else
+        return store
+        #endif
     }
 
     /// The store as it is, for commands that only read: no file created, no DDL, no lock, so that

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+/// The kill -9 sweep of a failover (issue 11): `drctl failover --to us-west-2 --yes` of the
+/// reference plan, SIGKILLed at a journal append, then `drctl resume RUN --yes`. Each point gets a
+/// fresh copy of the reference topology (its own name prefix, seeded ahead in a private moto) and
+/// must end as the uninterrupted failover did: the same exit code, run and step statuses, the same
+/// summary (times aside), with StopDBInstance and PromoteReadReplica each sent exactly once.
+///
+/// CI sweeps a deterministic sample (every `stride`-th point, the first and the last two);
+/// `DRCTL_CRASH_SWEEP=full` (scripts/bench-crash-sweep.sh) sweeps every point.
+@Suite("Crash-point sweep of a failover", .serialized)
+struct FailoverCrashSweepTests {
+    static func plan(prefix: String) -> String {
+        """
+        name: \(prefix)
+        regions: { primary: us-east-1, dr: us-west-2 }
+        budgets: { rpo: 1h, rto: 4h }
+        aws:
+          databases:
+            - name: db1
+              primary: { region: us-east-1, instance: \(prefix)-primary }
+              replicas: [ { region: us-west-2, instance: \(prefix)-replica } ]
+              fence: stop
+              backup_retention_days: 30
+          buckets:
+            - { source: \(prefix)-docs, source_region: us-east-1, destination: \(prefix)-docs-dr, destination_region: us-west-2, storage_class: STANDARD_IA }
+          secrets:
+            - { name: \(prefix)/db-credentials, region: us-east-1, promote_on_failover: true }
+          dns:
+            - { zone_name: \(prefix).example.com., name: app.\(prefix).example.com., type: CNAME, ttl: 60,
+                values: { us-east-1: [app-use1.\(prefix).example.com.], us-west-2: [app-usw2.\(prefix).example.com.] } }
+          standby:
+            us-west-2:
+              eks_nodegroups: [ { cluster: \(prefix)-dr, nodegroup: workers, min: 2, max: 20, desired: 6 } ]
+        """
+    }
+
+    /// The calls that change the world, and how often an uninterrupted failover makes each.
+    static let mutatingCalls = ["rds:StopDBInstance", "rds:PromoteReadReplica", "route53:ChangeResourceRecordSets",
+                                "secretsmanager:StopReplicationToReplica", "eks:UpdateNodegroupConfig"]
+
+    struct Ending: Equatable, CustomStringConvertible {
+        var run: RunEnding
+        var summary: [String]
+        var calls: [String: Int]
+        var description: String { "\(run)\nsummary: \(summary.joined(separator: " | "))\ncalls: \(calls.sorted { $0.key < $1.key })" }
+    }
+
+    /// The summary block a move prints last, with its run id and measured durations masked.
+    static func summary(_ stdout: String) -> [String] {
+        guard let start = stdout.range(of: "\nSummary of ", options: .backwards) else { return [] }
+        return stdout[start.lowerBound...].split(separator: "\n").map { line in
+            line.replacingOccurrences(of: #"run-[0-9]{8}-[0-9]{6}-[0-9a-f]+"#, with: "RUN", options: .regularExpression)
+                .replacingOccurrences(of: #"RTO measured: [0-9hms.]+"#, with: "RTO measured: T", options: .regularExpression)
+        }
+    }
+
+    /// Runs one failover of a seeded prefix under `extra` (a crash point, or the append counter)
+    /// and resumes it until it stops.
+    static func failover(_ bed: PrivateAWSBed, prefix: String, extra: [String: String]) throws -> (CrashSweepRun.Result, Ending?) {
+        let home = try TemporaryHome()
+        try home.write("drplan.yaml", plan(prefix: prefix))
+        let run = CrashSweepRun(state: home.url.appendingPathComponent("state.db").path, home: home.url,
+                                environment: bed.drctlEnvironment, effectsPath: nil)
+        guard bed.waitUntilSeeded(prefix) else { throw CancellationError() }
+        try bed.resetCounts()
+        let result = try withExtendedLifetime(home) {
+            try run.execute(["failover", "--to", "us-west-2", "--plan", home.url.appendingPathComponent("drplan.yaml").path, "--yes"], extra: extra)
+        }
+        let calls = try bed.counts().filter { mutatingCalls.contains($0.key) }
+        let last = result.resumes.last ?? result.first
+        return (result, result.ending.map { Ending(run: $0, summary: summary(last.stdout), calls: calls) })
+    }
+
+    @Test("killed at journal appends, a failover resumed ends as an uninterrupted one, Stop and Promote sent once")
+    func failoverKilledAtEachPointResumesToTheSameEnd() throws {
+        let bed = try PrivateAWSBed()
+        // Seeding runs ahead of the points, in its own process; the reference is seeded first.
+        let maximumPoints = 200
+        try bed.seed((0..<(CrashSweepScale.full ? maximumPoints + 1 : 16)).map { "cs\($0)" })
+
+        let countFile = bed.directory.appendingPathComponent("appends").path
+        let (first, reference) = try Self.failover(bed, prefix: "cs0", extra: ["DRCTL_CRASH_COUNT_FILE": countFile])
+        let expected = try #require(reference, "the uninterrupted failover: \(first.first.stdout)\n\(first.first.stderr)")
+        let appends = Int((try? String(contentsOfFile: countFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        #expect(expected.run.exitStatus == 0 && expected.run.runStatus == "succeeded", "\(expected)")
+        #expect(expected.calls["rds:StopDBInstance"] == 1 && expected.calls["rds:PromoteReadReplica"] == 1, "\(expected)")
+        #expect(!expected.summary.isEmpty, "no summary: \(first.first.stdout)")
+        #expect(appends >= 20, "an uninterrupted failover made \(appends) journal appends")
+
+        let points = CrashSweepScale.full ? CrashPoint.all(total: appends) : CrashPoint.sample(total: appends, stride: 9)
+        #expect(points.count <= (CrashSweepScale.full ? maximumPoints : 15), "more points than topologies seeded")
+        let started = Date()
+        var wrong: [String] = []
+        for (index, point) in points.enumerated() {
+            let (result, ending) = try Self.failover(bed, prefix: "cs\(index + 1)", extra: point.environment)
+            #expect(result.first.killedBySignal && result.first.stderr.contains("crash point \(point.append)"),
+                    "\(point): drctl was not stopped there\n\(describe(point, result))")
+            guard let ending else { Issue.record("\(point): no ending\n\(describe(point, result))"); continue }
+            for call in ["rds:StopDBInstance", "rds:PromoteReadReplica"] {
+                #expect(ending.calls[call] == 1, "\(point): \(call) sent \(ending.calls[call] ?? 0) times\n\(describe(point, result))")
+            }
+            if ending != expected {
+                wrong.append(point.description)
+                Issue.record("\(point): expected \(expected)\ngot \(ending)\n\(describe(point, result))")
+            }
+        }
+        print("crash sweep (failover, \(CrashSweepScale.full ? "every point" : "CI sample")): \(appends) appends, \(points.count) of "
+              + "\(CrashPoint.all(total: appends).count) points, \(String(format: "%.1f", Date().timeIntervalSince(started))) s; "
+              + "\(wrong.isEmpty ? "every point ended as the uninterrupted failover" : "wrong at \(wrong.joined(separator: ", "))")")
+    }
+}
