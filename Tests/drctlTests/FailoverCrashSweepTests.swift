@@ -47,13 +47,19 @@ struct FailoverCrashSweepTests {
         var description: String { "\(run)\nsummary: \(summary.joined(separator: " | "))\ncalls: \(calls.sorted { $0.key < $1.key })" }
     }
 
-    /// The summary block a move prints last, with its run id and measured durations masked.
+    /// The summary block a move prints last, with its run id, measured durations and the
+    /// topology's prefix masked.
     static func summary(_ stdout: String) -> [String] {
         guard let start = stdout.range(of: "\nSummary of ", options: .backwards) else { return [] }
         return stdout[start.lowerBound...].split(separator: "\n").map { line in
-            line.replacingOccurrences(of: #"run-[0-9]{8}-[0-9]{6}-[0-9a-f]+"#, with: "RUN", options: .regularExpression)
-                .replacingOccurrences(of: #"RTO measured: [0-9hms.]+"#, with: "RTO measured: T", options: .regularExpression)
+            masked(line.replacingOccurrences(of: #"run-[0-9]{8}-[0-9]{6}-[0-9a-f]+"#, with: "RUN", options: .regularExpression)
+                .replacingOccurrences(of: #"RTO measured: [0-9hms.]+"#, with: "RTO measured: T", options: .regularExpression))
         }
+    }
+
+    /// Each point's topology has its own prefix (cs0, cs1 …), which step ids carry.
+    static func masked(_ text: some StringProtocol) -> String {
+        String(text).replacingOccurrences(of: #"\bcs[0-9]+\b"#, with: "PREFIX", options: .regularExpression)
     }
 
     /// Runs one failover of a seeded prefix under `extra` (a crash point, or the append counter)
@@ -70,7 +76,11 @@ struct FailoverCrashSweepTests {
         }
         let calls = try bed.counts().filter { mutatingCalls.contains($0.key) }
         let last = result.resumes.last ?? result.first
-        return (result, result.ending.map { Ending(run: $0, summary: summary(last.stdout), calls: calls) })
+        return (result, result.ending.map { ending in
+            var run = ending
+            run.steps = Dictionary(ending.steps.map { (masked($0.key), $0.value) }, uniquingKeysWith: { first, _ in first })
+            return Ending(run: run, summary: summary(last.stdout), calls: calls)
+        })
     }
 
     @Test("killed at journal appends, a failover resumed ends as an uninterrupted one, Stop and Promote sent once")

@@ -133,7 +133,8 @@ struct CrashSweepRun {
     /// store (each sweep run has its own store, so: the run).
     func runId(printedIn output: String) throws -> String? {
         if let line = output.split(separator: "\n").first(where: { $0.hasPrefix("run run-") }) {
-            return String(line.dropFirst("run ".count)).trimmingCharacters(in: .whitespaces)
+            // `run ID` (run) or `run ID (failover of … to …)` (moves).
+            return line.split(separator: " ").dropFirst().first.map(String.init)
         }
         let listed = try drctl(["runs", "--output", "json"])
         let rows = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8))) as? [[String: Any]] ?? []
@@ -180,8 +181,9 @@ func describe(_ point: CrashPoint, _ result: CrashSweepRun.Result) -> String {
     let resumes = result.resumes.enumerated().map { index, resume in
         "resume \(index + 1): exit \(resume.status)\(resume.killedBySignal ? " (signal)" : "")\n\(resume.stdout.suffix(1500))\(resume.stderr.suffix(800))"
     }.joined(separator: "\n")
+    let first = result.first.killedBySignal ? "signal \(result.first.status)" : "exit \(result.first.status): \(result.first.stderr.suffix(600))"
     return """
-        killed \(point) (first process: \(result.first.killedBySignal ? "signal \(result.first.status)" : "exit \(result.first.status)"))
+        stopped \(point) (first process: \(first))
         ended: \(result.ending.map(String.init(describing:)) ?? "unreadable")
         \(resumes)
         journal:

@@ -40,7 +40,7 @@ final class PrivateAWSBed: @unchecked Sendable {
                 }
                 usleep(100_000)
             }
-            for process in started { process.terminate(); process.waitUntilExit() }
+            for process in started { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
             Issue.record("the sweep's private \(file) did not start: \((try? String(contentsOfFile: directory.appendingPathComponent("bed.log").path, encoding: .utf8)) ?? "")")
             throw CancellationError()
         }
@@ -59,8 +59,10 @@ final class PrivateAWSBed: @unchecked Sendable {
     }
 
     deinit {
+        // SIGKILL: children of the test runner inherit its blocked signal mask, SIGTERM included,
+        // so a polite stop would wait forever. Nothing of theirs needs a clean shutdown.
         for process in processes where process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)
