@@ -5,7 +5,8 @@ import Testing
 /// reference plan, SIGKILLed at a journal append, then `drctl resume RUN --yes`. Each point gets a
 /// fresh copy of the reference topology (its own name prefix, seeded ahead in a private moto) and
 /// must end as the uninterrupted failover did: the same exit code, run and step statuses, the same
-/// summary (times aside), with StopDBInstance and PromoteReadReplica each sent exactly once.
+/// summary (times aside), with the fence (ModifyDBInstance: the reference plan isolates the old
+/// primary, since RDS refuses to stop a primary with read replicas) and PromoteReadReplica each sent once.
 ///
 /// CI sweeps a deterministic sample (every `stride`-th point, the first and the last two);
 /// `DRCTL_CRASH_SWEEP=full` (scripts/bench-crash-sweep.sh) sweeps every point.
@@ -21,7 +22,8 @@ struct FailoverCrashSweepTests {
             - name: db1
               primary: { region: us-east-1, instance: \(prefix)-primary }
               replicas: [ { region: us-west-2, instance: \(prefix)-replica } ]
-              fence: stop
+              fence: security-group
+              fence_security_groups: [ sg-0isolate ]
               backup_retention_days: 30
           buckets:
             - { source: \(prefix)-docs, source_region: us-east-1, destination: \(prefix)-docs-dr, destination_region: us-west-2, storage_class: STANDARD_IA }
@@ -37,7 +39,7 @@ struct FailoverCrashSweepTests {
     }
 
     /// The calls that change the world, and how often an uninterrupted failover makes each.
-    static let mutatingCalls = ["rds:StopDBInstance", "rds:PromoteReadReplica", "route53:ChangeResourceRecordSets",
+    static let mutatingCalls = ["rds:ModifyDBInstance", "rds:StopDBInstance", "rds:PromoteReadReplica", "route53:ChangeResourceRecordSets",
                                 "secretsmanager:StopReplicationToReplica", "eks:UpdateNodegroupConfig"]
 
     struct Ending: Equatable, CustomStringConvertible {
@@ -83,7 +85,7 @@ struct FailoverCrashSweepTests {
         })
     }
 
-    @Test("killed at journal appends, a failover resumed ends as an uninterrupted one, Stop and Promote sent once")
+    @Test("killed at journal appends, a failover resumed ends as an uninterrupted one, the fence and Promote sent once")
     func failoverKilledAtEachPointResumesToTheSameEnd() throws {
         let bed = try PrivateAWSBed()
         // Seeding runs ahead of the points, in its own process; the reference is seeded first.
@@ -95,7 +97,7 @@ struct FailoverCrashSweepTests {
         let expected = try #require(reference, "the uninterrupted failover: \(first.first.stdout)\n\(first.first.stderr)")
         let appends = Int((try? String(contentsOfFile: countFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
         #expect(expected.run.exitStatus == 0 && expected.run.runStatus == "succeeded", "\(expected)")
-        #expect(expected.calls["rds:StopDBInstance"] == 1 && expected.calls["rds:PromoteReadReplica"] == 1, "\(expected)")
+        #expect(expected.calls["rds:ModifyDBInstance"] == 1 && expected.calls["rds:PromoteReadReplica"] == 1, "\(expected)")
         #expect(!expected.summary.isEmpty, "no summary: \(first.first.stdout)")
         #expect(appends >= 20, "an uninterrupted failover made \(appends) journal appends")
 
@@ -108,7 +110,8 @@ struct FailoverCrashSweepTests {
             #expect(result.first.killedBySignal && result.first.stderr.contains("crash point \(point.append)"),
                     "\(point): drctl was not stopped there\n\(describe(point, result))")
             guard let ending else { Issue.record("\(point): no ending\n\(describe(point, result))"); continue }
-            for call in ["rds:StopDBInstance", "rds:PromoteReadReplica"] {
+            // The fence (security-group: ModifyDBInstance) and the promotion, each sent once.
+            for call in ["rds:ModifyDBInstance", "rds:PromoteReadReplica"] {
                 #expect(ending.calls[call] == 1, "\(point): \(call) sent \(ending.calls[call] ?? 0) times\n\(describe(point, result))")
             }
             if ending != expected {
