@@ -65,7 +65,8 @@ struct CrashPointSweepTests {
 
     /// The reference run's end is the expected one (degraded by `flaky`, each effect once); then
     /// every point, killed there and resumed, ends exactly as it did.
-    static func sweepTheReferenceRunbook(_ sweep: StoreSweep, label: String, extra: [String: String] = [:], killed: Bool = true) throws {
+    static func sweepTheReferenceRunbook(_ sweep: StoreSweep, label: String, extra: [String: String] = [:], killed: Bool = true,
+                                         ciStride: Int? = nil) throws {
         let reference = try sweep.reference()
         #expect(reference.ending.exitStatus == 13, "\(reference.ending)")
         #expect(reference.ending.runStatus == "degraded")
@@ -75,7 +76,7 @@ struct CrashPointSweepTests {
         #expect(reference.appends >= 20, "an uninterrupted run made \(reference.appends) journal appends")
 
         let started = Date()
-        let results = sweep.sweep(reference, extra: extra)
+        let results = sweep.sweep(reference, extra: extra, ciStride: ciStride)
         var wrong: [CrashPoint] = []
         for (point, result) in results {
             guard let result = try? result.get() else { Issue.record("\(point): \(result)"); continue }
@@ -88,7 +89,7 @@ struct CrashPointSweepTests {
                 Issue.record("\(point): expected \(reference.ending)\n\(describe(point, result))")
             }
         }
-        print("crash sweep (\(label), \(CrashSweepScale.full ? "bench" : "CI") runbook): \(reference.appends) appends, \(results.count) points, "
+        print("crash sweep (\(label), \(CrashSweepScale.full ? "bench" : "CI") runbook): \(reference.appends) appends, \(results.count) of \(2 * reference.appends) points, "
               + "\(String(format: "%.1f", Date().timeIntervalSince(started))) s at width \(CrashSweepScale.width); "
               + "\(wrong.isEmpty ? "every point ended as the uninterrupted run" : "wrong at \(wrong.map(\.description).joined(separator: ", "))")")
     }
@@ -146,9 +147,10 @@ struct StoreSweep: Sendable {
         }
     }
 
-    /// Every point of `reference`, `width` at a time.
-    func sweep(_ reference: Reference, extra: [String: String] = [:]) -> [(CrashPoint, Result<CrashSweepRun.Result, any Error>)] {
-        let points = CrashPoint.all(total: reference.appends)
+    /// Every point of `reference` (or, in CI with `ciStride`, a deterministic sample), `width` at a time.
+    func sweep(_ reference: Reference, extra: [String: String] = [:], ciStride: Int? = nil) -> [(CrashPoint, Result<CrashSweepRun.Result, any Error>)] {
+        let points = CrashSweepScale.full || ciStride == nil
+            ? CrashPoint.all(total: reference.appends) : CrashPoint.sample(total: reference.appends, stride: ciStride ?? 1)
         let results = SweepProcess.parallelMap(points, width: CrashSweepScale.width) { point in
             Result { try run(at: point, expected: reference.ending, extra: extra) }
         }
