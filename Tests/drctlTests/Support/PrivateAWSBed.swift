@@ -12,6 +12,7 @@ final class PrivateAWSBed: @unchecked Sendable {
     let accessKeyId: String
     let secretAccessKey: String
     private var processes: [Process] = []
+    private var seeder: FileHandle?
 
     static let fastTimings = #"{"rds":{"creating":0,"stopping":0.2,"promote":0.3,"modifying":0.2},"s3":{"replication_delay":0.2},"route53":{"insync":0.2}}"#
 
@@ -83,30 +84,37 @@ final class PrivateAWSBed: @unchecked Sendable {
         ["DRCTL_TESTBED_MOTO_URL": motoURL, "DRCTL_TESTBED_ACCESS_KEY_ID": accessKeyId, "DRCTL_TESTBED_SECRET_ACCESS_KEY": secretAccessKey]
     }
 
-    /// Creates the reference topology under each prefix, in order, in one Python process started
-    /// now (boto3 is imported once); `waitUntilSeeded(prefix)` returns once that prefix is ready.
+    /// Creates the reference topology under each prefix asked for, in order, in one Python process
+    /// (boto3 imported once) that reads prefixes on its stdin; `waitUntilSeeded(prefix)` returns
+    /// once a prefix is ready. Asking a few points ahead keeps seeding off the sweep's path.
     func seed(_ prefixes: [String]) throws {
-        let script = """
-            import sys, os
-            sys.path.insert(0, 'Tests/TestBed')
-            import reference_topology as topology
-            for prefix in sys.argv[1:]:
-                topology.databases(prefix, [''], 12.0)
-                topology.buckets(prefix)
-                topology.secret(prefix)
-                topology.dns(prefix + '.example.com.')
-                topology.eks(prefix)
-                open(os.path.join('\(directory.path)', 'seeded-' + prefix), 'w').close()
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + prefixes
-        process.environment = ProcessInfo.processInfo.environment.merging(testBedEnvironment) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle(forWritingAtPath: Self.touch(directory.appendingPathComponent("seed.log").path))
-        process.standardError = process.standardOutput
-        try process.run()
-        processes.append(process)
+        if seeder == nil {
+            let script = """
+                import sys, os
+                sys.path.insert(0, 'Tests/TestBed')
+                import reference_topology as topology
+                for line in sys.stdin:
+                    prefix = line.strip()
+                    topology.databases(prefix, [''], 12.0)
+                    topology.buckets(prefix)
+                    topology.secret(prefix)
+                    topology.dns(prefix + '.example.com.')
+                    topology.eks(prefix)
+                    open(os.path.join('\(directory.path)', 'seeded-' + prefix), 'w').close()
+                """
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", script]
+            process.environment = ProcessInfo.processInfo.environment.merging(testBedEnvironment) { $1 }
+            let input = Pipe()
+            process.standardInput = input
+            process.standardOutput = FileHandle(forWritingAtPath: Self.touch(directory.appendingPathComponent("seed.log").path))
+            process.standardError = process.standardOutput
+            try process.run()
+            processes.append(process)
+            seeder = input.fileHandleForWriting
+        }
+        seeder?.write(Data(prefixes.map { $0 + "\n" }.joined().utf8))
     }
 
     func waitUntilSeeded(_ prefix: String) -> Bool {
