@@ -9,7 +9,7 @@ struct CrashPointSweepPostgresTests {
     @Test("killed at every journal append, a run journaled in PostgreSQL resumes to the uninterrupted run's end")
     func everyPointResumesToTheSameEnd() throws {
         let database = try PostgresSweepDatabase.require()
-        let sweep = StoreSweep(runbook: { CrashPointSweepTests.referenceRunbook(effects: $0) },
+        let sweep = StoreSweep(runbook: { CrashPointSweepTests.referenceRunbook(effects: $0, branches: CrashSweepScale.full ? 4 : 1) },
                                makeStore: { _ in (try database.freshStore().url, [:]) })
         // CI: every third point (before and after alternate), the first and the last two; the
         // SQLite sweep covers every point of the same runbook, the bench every point of both.
