@@ -142,6 +142,7 @@ public final class CrashPointStore: StateStore {
     public func createRun(_ run: RunRecord) async throws { try await base.createRun(run) }
     public func run(_ id: String) async throws -> RunRecord? { try await base.run(id) }
     public func runs(status: RunStatus?, limit: Int) async throws -> [RunRecord] { try await base.runs(status: status, limit: limit) }
+    public func runs(lockScope: String, limit: Int) async throws -> [RunRecord] { try await base.runs(lockScope: lockScope, limit: limit) }
     public func updateRun(_ id: String, status: RunStatus, at: Date) async throws { try await base.updateRun(id, status: status, at: at) }
     public func journal(runId: String) async throws -> [JournalEntry] { try await base.journal(runId: runId) }
     public func acquireLease(scope: String, holder: LeaseHolder, ttl: Double, now: Date) async throws -> LeaseAcquisition {
