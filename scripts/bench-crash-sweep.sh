@@ -28,7 +28,7 @@ Tests/TestBed/testbed.sh start "$state" --ttl 3600 >/dev/null
 set -a; . "$state/testbed.env"; set +a
 start=$(date +%s)
 status=0
-DRCTL_CRASH_SWEEP=full DRCTL_CRASH_SWEEP_OUTAGES=1 DRCTL_CRASH_SWEEP_WIDTH=$width \
+DRCTL_CRASH_SWEEP=full DRCTL_CRASH_SWEEP_WIDTH=$width \
   swift test --skip-build --filter 'CrashPointSweepTests|CrashPointSweepPostgresTests|FailoverCrashSweepTests' >"$log" 2>&1 || status=$?
 grep -E '^crash sweep' "$log" || true
 grep -E '^(✔|✘) Test ' "$log" | sed 's/ recorded an issue.*//' | sort | uniq -c || true

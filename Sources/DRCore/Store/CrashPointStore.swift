@@ -150,6 +150,7 @@ public final class CrashPointStore: StateStore {
     }
     public func releaseLease(scope: String, runId: String) async throws { try await base.releaseLease(scope: scope, runId: runId) }
     public func lease(scope: String) async throws -> LeaseHolder? { try await base.lease(scope: scope) }
+    public func missingSchemaNote() async throws -> String? { try await base.missingSchemaNote() }
 }
 
 /// A `DRCTL_CRASH_*` variable holds something the crash hook cannot use.
