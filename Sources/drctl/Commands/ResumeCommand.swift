@@ -25,6 +25,13 @@ struct ResumeCommand: AsyncParsableCommand {
         if record.status == .succeeded || record.status == .aborted {
             // A process stopped after recording the end but before giving the lease back.
             try? await store.releaseLease(scope: record.lockScope, runId: record.id)
+            if Self.isMove(record) {
+                // Nothing to continue, but a move killed around its summary still owes it: print it
+                // (journaling it if it never was) and end as the move ended.
+                let runbook = try EngineSession.runbook(for: record, allowChanged: true)
+                try await MoveSummary.conclude(store: store, record: record, runbook: runbook, format: global.output, onlyIfMissing: true)
+                try await EngineSession(store: store, global: global, execution: execution).finish(record.status, record: record)
+            }
         }
         try record.requireUnfinished("resume")
         let runbook = try EngineSession.runbook(for: record, allowChanged: allowChanged)
@@ -39,7 +46,7 @@ struct ResumeCommand: AsyncParsableCommand {
             let status = try await session.run(runbook: runbook, record: record, tolerate: Set(tolerate))
             try await DrillSummary.conclude(store: store, runId: record.id, format: global.output)
             try await session.finish(status, record: record)
-        case FailoverRunbookGenerator.Kind.failover.rawValue, FailoverRunbookGenerator.Kind.switchover.rawValue:
+        case _ where Self.isMove(record):
             // A move ends with the same summary (journaled again) as if it had not been interrupted.
             let status = try await session.run(runbook: runbook, record: record, tolerate: Set(tolerate))
             try await MoveSummary.conclude(store: store, record: record, runbook: runbook, format: global.output)
@@ -47,5 +54,9 @@ struct ResumeCommand: AsyncParsableCommand {
         default:
             try await session.execute(runbook: runbook, record: record, tolerate: Set(tolerate))
         }
+    }
+
+    static func isMove(_ record: RunRecord) -> Bool {
+        [FailoverRunbookGenerator.Kind.failover.rawValue, FailoverRunbookGenerator.Kind.switchover.rawValue].contains(record.mode)
     }
 }

@@ -88,13 +88,20 @@ enum MoveSummary {
     static let movingActions: Set<String> = ["aws.rds.promote-read-replica", "aws.route53.upsert-record", "aws.arc.set-routing-control"]
 
     /// Builds the summary, journals it, and prints it (text, or one JSON line).
-    static func conclude(store: any StateStore, record: RunRecord, runbook: Runbook, format: OutputFormat) async throws {
-        let summary = make(record: record, runbook: runbook, entries: try await store.journal(runId: record.id))
-        try await store.append(JournalEntry(runId: record.id, at: Date(), kind: .note, detail: [
-            "event": .string("summary"), "status": .string(summary.status), "moved": .bool(summary.moved),
-            "rto": summary.rtoSeconds.map { .duration($0) } ?? .null,
-            "expected_data_loss": summary.expectedDataLossSeconds.map { .duration($0) } ?? .null,
-        ]))
+    /// `onlyIfMissing`: print it, but journal it only if the run has no summary yet (a resume of a
+    /// move that finished and was killed around its summary).
+    static func conclude(store: any StateStore, record: RunRecord, runbook: Runbook, format: OutputFormat,
+                         onlyIfMissing: Bool = false) async throws {
+        let entries = try await store.journal(runId: record.id)
+        let summary = make(record: record, runbook: runbook, entries: entries)
+        let journaled = entries.contains { $0.kind == .note && $0.detail["event"]?.stringValue == "summary" }
+        if !(onlyIfMissing && journaled) {
+            try await store.append(JournalEntry(runId: record.id, at: Date(), kind: .note, detail: [
+                "event": .string("summary"), "status": .string(summary.status), "moved": .bool(summary.moved),
+                "rto": summary.rtoSeconds.map { .duration($0) } ?? .null,
+                "expected_data_loss": summary.expectedDataLossSeconds.map { .duration($0) } ?? .null,
+            ]))
+        }
         if format == .json {
             try JSONOutput.line(summary)
         } else {
