@@ -65,9 +65,26 @@ static void close_inherited_descriptors(void) {
     }
 }
 
+// Closes every descriptor from 3 up but those in `keep`. A child held at its gate must not keep
+// copies of other children's pipes: a sibling's release waits for its report pipe to close (at its
+// exec), and its output readers for end of file — held copies made two commands started at once
+// wait on each other (and on drctl's task pool) for minutes.
+static void close_all_but(const int *keep, int count) {
+    struct rlimit limit;
+    long highest = 4096;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < 65536) highest = (long)limit.rlim_cur;
+    for (int fd = 3; fd < highest; fd++) {
+        int kept = 0;
+        for (int index = 0; index < count; index++) if (keep[index] == fd) kept = 1;
+        if (!kept) close(fd);
+    }
+}
+
 static void run_child(const drctl_spawn_request *request, pid_t parent, int gate_fd, int gate_parent_end, int report_fd) {
     // The parent's end of the gate: without closing our copy, the parent's death would not show.
     close(gate_parent_end);
+    int keep[5] = { gate_fd, report_fd, request->stdin_fd, request->stdout_fd, request->stderr_fd };
+    close_all_but(keep, 5);
     // Held here until drctl has journaled this pid: a crash before that point must not leave a
     // command running that no journal knows of. End of file means drctl gave up or died. First of
     // all, so that nothing can end the child before drctl writes to the gate.

@@ -15,6 +15,7 @@ struct JournalDetailDecoderTests {
         #"{"a":{"double":{"_0":-}}}"#,
         "{\"a\":{\"string\":{\"_0\":\"tab\tinside\"}}}",
         "{\"a\":{\"string\":{\"_0\":\"nul\u{0}inside\"}}}",
+        #"{"b":{"double":{"_0":1.5e-001000000000000000}}}"#,
     ])
     func refusedLikeJSONDecoder(json: String) {
         let data = Data(json.utf8)

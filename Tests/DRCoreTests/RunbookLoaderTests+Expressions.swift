@@ -81,7 +81,7 @@ extension RunbookLoaderTests {
 
     @Test("a string literal prints as the lexer reads it back, quotes and escapes included (fuzz finding)")
     func stringLiteralsRoundTrip() throws {
-        for text in ["'", "it's", "back\\slash", "line\nbreak\ttab\rcr", "crlf\r\n", "\"double\"", ""] {
+        for text in ["'", "'\u{653}", "a\\\u{301}", "it's", "back\\slash", "line\nbreak\ttab\rcr", "crlf\r\n", "\"double\"", ""] {
             let expression = Expression.literal(.string(text))
             #expect(try ExpressionParser.parse(expression.description) == expression, "\(expression.description)")
         }

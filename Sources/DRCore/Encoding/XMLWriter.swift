@@ -22,18 +22,20 @@ public enum XMLWriter {
     }
 
     public static func escape(_ text: String, attribute: Bool) -> String {
-        guard text.contains(where: { "<>&\"'\r".contains($0) }) else { return text }
+        // By Unicode scalar, not Character: "<" followed by a combining mark is one Character, and
+        // would otherwise go out unescaped (a fuzz finding).
+        guard text.unicodeScalars.contains(where: { "<>&\"'\r".unicodeScalars.contains($0) }) else { return text }
         var out = ""
-        out.reserveCapacity(text.count + 16)
-        for c in text {
-            switch c {
+        out.reserveCapacity(text.utf8.count + 16)
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "&": out += "&amp;"
             case "\"" where attribute: out += "&quot;"
             case "'" where attribute: out += "&apos;"
             case "\r": out += "&#13;"
-            default: out.append(c)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out

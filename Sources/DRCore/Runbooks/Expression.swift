@@ -31,16 +31,17 @@ public indirect enum Expression: Sendable, Equatable, CustomStringConvertible {
 
     /// A string literal as the lexer reads it back (its escapes: \\ \' \n \t \r).
     static func quoted(_ text: String) -> String {
+        // By Unicode scalar, as the lexer reads: a quote followed by a combining mark is one
+        // Character, and would otherwise go out unescaped (a fuzz finding).
         var out = "'"
-        for character in text {
-            switch character {
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "\\": out += "\\\\"
             case "'": out += "\\'"
             case "\n": out += "\\n"
             case "\t": out += "\\t"
             case "\r": out += "\\r"
-            case "\r\n": out += "\\r\\n"   // one Character in Swift
-            default: out.append(character)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out + "'"

@@ -25,7 +25,7 @@ struct ResumeCommand: AsyncParsableCommand {
         if record.status == .succeeded || record.status == .aborted {
             // A process stopped after recording the end but before giving the lease back.
             try? await store.releaseLease(scope: record.lockScope, runId: record.id)
-            if Self.isMove(record) {
+            if Self.isMove(record), record.status == .succeeded {
                 // Nothing to continue, but a move killed around its summary still owes it: print it
                 // (journaling it if it never was) and end as the move ended.
                 let runbook = try EngineSession.runbook(for: record, allowChanged: true)
