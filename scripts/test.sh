@@ -27,7 +27,11 @@ fi
 # real drctl processes and waits for them, and on a 2-core machine a dozen of those at once would
 # starve the other tests' timers (a 0.5 s timeout firing after a minute).
 status=0
-swift test --skip-build --filter '^(DRCoreTests|AWSProviderTests)\.' || status=$?
+# DRCoreTests run one at a time too: run in parallel on 2 cores, since this session's merges
+# every test of the target stalls for ~2 minutes (the test process's two pool threads are blocked;
+# the cause is not found yet), while one at a time they pass in under a minute.
+swift test --skip-build --filter '^AWSProviderTests\.' || status=$?
+swift test --skip-build --filter '^DRCoreTests\.' --no-parallel || status=$?
 swift test --skip-build --filter '^drctlTests\.' --no-parallel || status=$?
 [ $fuzz_status -eq 0 ] || { echo "test: the fuzz run failed (see above)" >&2; status=1; }
 exit $status
