@@ -166,16 +166,5 @@ extension FailoverCommandTests {
 
 extension FailoverCommandTests.Bed {
     /// One value from this bed's state store (sqlite3, as an operator would look).
-    func query(_ sql: String) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = ["-cmd", ".timeout 2000", statePath, sql]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return "" }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func query(_ sql: String) -> String { sqliteQuery(statePath, sql) }
 }

@@ -62,18 +62,7 @@ final class RunbookWorkspace: @unchecked Sendable {
     }
 
     /// SQL against the state store through the `sqlite3` CLI (independent of the code under test).
-    func query(_ sql: String) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = ["-cmd", ".timeout 2000", statePath, sql]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return "" }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func query(_ sql: String) -> String { sqliteQuery(statePath, sql) }
 
     /// Number of `step.status` journal entries so far (0 while the store does not exist yet).
     func stepTransitions() -> Int {
@@ -173,4 +162,19 @@ func poll(for seconds: Double = 30, _ what: String, _ condition: () -> Bool) -> 
     }
     Issue.record("timed out after \(seconds)s waiting until \(what)")
     return false
+}
+
+/// One value from a SQLite state store through the `sqlite3` CLI, as an operator would look
+/// (independent of the code under test); "" when it cannot run.
+func sqliteQuery(_ path: String, _ sql: String) -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    process.arguments = ["-cmd", ".timeout 2000", path, sql]
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return "" }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
