@@ -43,7 +43,7 @@ enum AWSConfigFuzzTarget {
                 // No space after "=": a value may start with ";" or "#", which after a space would be a comment.
                 out += "\(key) =\(value.replacingOccurrences(of: "\n", with: "\n  "))\n"
                 for (subKey, subValue) in (section.subProperties[key] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    out += "  \(subKey) = \(subValue)\n"
+                    out += "  \(subKey) =\(subValue)\n"
                 }
             }
         }
