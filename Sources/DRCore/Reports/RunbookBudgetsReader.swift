@@ -6,7 +6,7 @@ import Yams
 /// in, a renamed action). Anything unreadable is simply no budget.
 public enum RunbookBudgetsReader {
     public static func budgets(inText text: String) -> RunbookBudgets {
-        guard text.utf8.count <= RunbookLoader.maximumFileSize,
+        guard text.utf8.count <= RunbookLoader.Limits.stored.maximumBytes,
               SourceText.firstPositionDeeperThan(RunbookLoader.maximumNesting, in: text) == nil,
               let root = try? Yams.compose(yaml: text, Resolver.basic),
               case .mapping(let top) = root,

@@ -1,6 +1,6 @@
 /// A validated runbook. Produced only by `RunbookLoader` (which reports every problem with its
 /// file, line and column); the engine trusts it.
-public struct Runbook: Sendable {
+public struct Runbook: Sendable, Equatable {
     public var name: String
     public var description: String
     public var inputs: [RunbookInput]

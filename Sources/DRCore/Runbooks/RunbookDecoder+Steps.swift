@@ -24,8 +24,8 @@ extension RunbookDecoder {
             problem(node, "found an empty list of steps, expected at least one step")
             return []
         }
-        guard sequence.count <= RunbookLoader.maximumSteps else {
-            problem(node, "found \(sequence.count) steps, expected at most \(RunbookLoader.maximumSteps)")
+        guard sequence.count <= limits.maximumSteps else {
+            problem(node, "found \(sequence.count) steps, expected at most \(limits.maximumSteps)")
             return []
         }
         var steps: [DecodedStep] = []

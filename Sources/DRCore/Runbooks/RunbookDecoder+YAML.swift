@@ -7,12 +7,15 @@ protocol LocatedYAMLDecoding {
     var problems: [RunbookProblem] { get set }
     var visitedNodes: Int { get set }
     var nodeBudgetExceeded: Bool { get set }
+    /// YAML values this decoder walks at most; `maximumNodes` unless the decoder says otherwise.
+    var nodeLimit: Int { get }
 }
 
 extension LocatedYAMLDecoding {
     /// Bounds the work on a tree that anchors and aliases blow up (a "billion laughs" file is small
     /// on disk and exponential once expanded).
     static var maximumNodes: Int { 500_000 }
+    var nodeLimit: Int { Self.maximumNodes }
 }
 
 /// Reading YAML nodes into values, each failure recorded as a located "found X, expected Y".
@@ -33,10 +36,10 @@ extension LocatedYAMLDecoding {
     /// True while the tree is small enough to keep walking (see `maximumNodes`).
     mutating func visit(_ node: Node) -> Bool {
         visitedNodes += 1
-        guard visitedNodes <= Self.maximumNodes else {
+        guard visitedNodes <= nodeLimit else {
             if !nodeBudgetExceeded {
                 nodeBudgetExceeded = true
-                problem(node, "found more than \(Self.maximumNodes) YAML values (anchors and aliases expand to this), expected a smaller file")
+                problem(node, "found more than \(nodeLimit) YAML values (anchors and aliases expand to this), expected a smaller file")
             }
             return false
         }

@@ -20,6 +20,8 @@ struct RunbookDecoder: LocatedYAMLDecoding {
 
     let path: String
     let catalog: ActionCatalog
+    let limits: RunbookLoader.Limits
+    var nodeLimit: Int { limits.maximumNodes }
     var problems: [RunbookProblem] = []
     var inputTypes: [String: RunValueType] = [:]
     var pending: [PendingExpression] = []
@@ -29,9 +31,10 @@ struct RunbookDecoder: LocatedYAMLDecoding {
     var ancestors: [[UInt64]]?
     var nodeBudgetExceeded = false
 
-    init(path: String, catalog: ActionCatalog) {
+    init(path: String, catalog: ActionCatalog, limits: RunbookLoader.Limits = .file) {
         self.path = path
         self.catalog = catalog
+        self.limits = limits
     }
 
     // MARK: Top level

@@ -6,8 +6,8 @@ import Yams
 /// every action call against the `ActionCatalog`. All problems are reported together, each at its
 /// file, line and column.
 public enum RunbookLoader {
-    public static let maximumFileSize = 1 << 20
-    public static let maximumSteps = 5000
+    public static let maximumFileSize = Limits.file.maximumBytes
+    public static let maximumSteps = Limits.file.maximumSteps
     /// Nesting of YAML collections; runbooks need about six. The bound keeps the recursive YAML
     /// composer far from the end of the stack whatever the input.
     public static let maximumNesting = 64
@@ -16,25 +16,29 @@ public enum RunbookLoader {
         try parse(bytes: try readFile(path: path, what: "a runbook file"), path: path, catalog: catalog)
     }
 
-    public static func parse(text: String, path: String, catalog: ActionCatalog = .builtIns) throws(RunbookValidationError) -> Runbook {
-        try parse(bytes: Array(text.utf8), path: path, catalog: catalog)
+    /// `limits`: `.file` for what people give drctl; `.stored` only for text drctl rendered itself
+    /// and pinned in a run (`RunRecord.runbookText`, read again by `drctl resume`).
+    public static func parse(text: String, path: String, catalog: ActionCatalog = .builtIns,
+                             limits: Limits = .file) throws(RunbookValidationError) -> Runbook {
+        try parse(bytes: Array(text.utf8), path: path, catalog: catalog, limits: limits)
     }
 
-    public static func parse(bytes: [UInt8], path: String, catalog: ActionCatalog = .builtIns) throws(RunbookValidationError) -> Runbook {
-        let root = try compose(bytes: bytes, path: path, what: "a runbook mapping with name and steps")
+    public static func parse(bytes: [UInt8], path: String, catalog: ActionCatalog = .builtIns,
+                             limits: Limits = .file) throws(RunbookValidationError) -> Runbook {
+        let root = try compose(bytes: bytes, path: path, what: "a runbook mapping with name and steps", maximumBytes: limits.maximumBytes)
         let source = RunbookSource(path: path, digest: Hex.encode(SHA256Digest.hash(bytes)))
-        var decoder = RunbookDecoder(path: path, catalog: catalog)
+        var decoder = RunbookDecoder(path: path, catalog: catalog, limits: limits)
         let runbook = decoder.decode(root, source: source)
         if let runbook, decoder.problems.isEmpty { return runbook }
         throw RunbookValidationError(problems: decoder.problems)
     }
 
     /// Bytes → YAML tree, with the checks every drctl YAML file gets: size, UTF-8, nesting, syntax.
-    static func compose(bytes: [UInt8], path: String, what: String) throws(RunbookValidationError) -> Node {
+    static func compose(bytes: [UInt8], path: String, what: String, maximumBytes: Int = maximumFileSize) throws(RunbookValidationError) -> Node {
         func fail(_ line: Int, _ column: Int, _ message: String) -> RunbookValidationError {
             RunbookValidationError(problems: [RunbookProblem(location: FileLocation(file: path, line: line, column: column), message: message)])
         }
-        guard bytes.count <= maximumFileSize else { throw tooLarge(bytes.count, path: path) }
+        guard bytes.count <= maximumBytes else { throw tooLarge(bytes.count, path: path, maximumBytes: maximumBytes) }
         // Editors on Windows start UTF-8 files with a byte order mark; it is not text (libyaml, handed
         // a decoded string, would take it for content), and dropping it keeps line 1, column 1 where it was.
         let bytes = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
@@ -70,10 +74,10 @@ public enum RunbookLoader {
         return [UInt8](data)
     }
 
-    private static func tooLarge(_ size: Int, path: String) -> RunbookValidationError {
+    private static func tooLarge(_ size: Int, path: String, maximumBytes: Int = maximumFileSize) -> RunbookValidationError {
         RunbookValidationError(problems: [RunbookProblem(
             location: FileLocation(file: path, line: 1, column: 1),
-            message: "found a file of \(size) bytes, expected at most \(maximumFileSize) bytes (1 MiB)")])
+            message: "found a file of \(size) bytes, expected at most \(maximumBytes) bytes (\(maximumBytes >> 20) MiB)")])
     }
 
     /// Yams' errors carry libyaml's 1-based mark; keep libyaml's wording of the problem.

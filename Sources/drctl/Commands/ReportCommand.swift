@@ -90,7 +90,8 @@ struct ReportCommand: AsyncParsableCommand {
     /// The runbook exactly as the run pinned it, with every action this build knows; nil when it
     /// no longer validates (the evidence then reads steps from the journal, budgets leniently).
     static func pinnedRunbook(of record: RunRecord) -> Runbook? {
-        try? RunbookLoader.parse(text: record.runbookText, path: record.runbookPath, catalog: EngineSession.defaultRegistry().catalog)
+        try? RunbookLoader.parse(text: record.runbookText, path: record.runbookPath, catalog: EngineSession.defaultRegistry().catalog,
+                                 limits: .stored)
     }
 
     /// Run ids are generated ("run-20261126-…"), but a file name must never escape `--out`.

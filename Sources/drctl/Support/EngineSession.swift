@@ -137,7 +137,7 @@ struct EngineSession {
     /// `allowChanged`) the changed file, else the text pinned in the run.
     static func runbook(for record: RunRecord, allowChanged: Bool, registry: ActionRegistry = defaultRegistry()) throws -> Runbook {
         let pinned = { () throws -> Runbook in
-            do { return try RunbookLoader.parse(text: record.runbookText, path: record.runbookPath, catalog: registry.catalog) }
+            do { return try RunbookLoader.parse(text: record.runbookText, path: record.runbookPath, catalog: registry.catalog, limits: .stored) }
             catch { throw RunEnded(status: .invalidRunbook, message: "the runbook pinned in run \(record.id) no longer validates:\n\(error)") }
         }
         guard FileManager.default.fileExists(atPath: record.runbookPath) else { return try pinned() }
