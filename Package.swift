@@ -35,15 +35,17 @@ let package = Package(
         ),
         .target(
             name: "AWSProvider",
-            dependencies: ["DRCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DRCore", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
             path: "Sources/Providers/AWS"
         ),
-        .target(name: "GCPProvider", dependencies: ["DRCore"], path: "Sources/Providers/GCP"),
-        .target(name: "AzureProvider", dependencies: ["DRCore"], path: "Sources/Providers/Azure"),
+        // Self-managed PostgreSQL (VMs, on-premises, any server libpq reaches) as a provider of plans.
+        .target(name: "PostgresProvider", dependencies: ["DRCore", .product(name: "Yams", package: "Yams")], path: "Sources/Providers/Postgres"),
+        .target(name: "GCPProvider", dependencies: ["DRCore", .product(name: "Yams", package: "Yams")], path: "Sources/Providers/GCP"),
+        .target(name: "AzureProvider", dependencies: ["DRCore", .product(name: "Yams", package: "Yams")], path: "Sources/Providers/Azure"),
         .executableTarget(
             name: "drctl",
             dependencies: [
-                "DRCore", "AWSProvider",
+                "DRCore", "AWSProvider", "PostgresProvider", "GCPProvider", "AzureProvider",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -63,8 +65,9 @@ let package = Package(
             dependencies: ["DRCore"],
             path: "Benchmarks/drctl-engine-bench"
         ),
-        .testTarget(name: "DRCoreTests", dependencies: ["DRCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AWSProviderTests", dependencies: ["AWSProvider", "DRCore", .product(name: "Yams", package: "Yams")],
+        // Plan-loading tests read real provider sections (aws:, postgres:) through the one seam.
+        .testTarget(name: "DRCoreTests", dependencies: ["DRCore", "AWSProvider", "PostgresProvider", "GCPProvider", "AzureProvider"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AWSProviderTests", dependencies: ["AWSProvider", "PostgresProvider", "GCPProvider", "AzureProvider", "DRCore", .product(name: "Yams", package: "Yams")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "drctlTests", dependencies: ["DRCore", "drctl"]),
     ]
@@ -75,7 +78,7 @@ let package = Package(
 if Context.environment["DRCTL_FUZZ"] != nil {
     package.targets.append(.executableTarget(
         name: "drctl-fuzz",
-        dependencies: ["DRCore", "AWSProvider"],
+        dependencies: ["DRCore", "AWSProvider", "PostgresProvider", "GCPProvider", "AzureProvider"],
         path: "Fuzz/drctl-fuzz"
     ))
 }

@@ -1,19 +1,20 @@
 import AWSProvider
 import DRCore
+import PostgresProvider
 
 /// The catalogue drctl validates runbooks against: the built-in actions, AWS's and self-managed
 /// PostgreSQL's (as `EngineSession.registry` builds it). Nothing here is ever called: the fuzz
 /// targets only validate.
 enum ActionCatalogs {
+    /// The providers drctl registers, with clients that never call anything.
+    static let providers: [any DRProvider] = [
+        AWSCloudProvider(client: AWSClient(transport: NoTransport(), credentials: NoCredentials(), endpoints: StaticEndpointResolver())),
+        PostgresProvider(),
+    ]
+
     static let full: ActionCatalog = {
         var registry = ActionRegistry.builtIns
-        let client = AWSClient(transport: NoTransport(), credentials: NoCredentials(), endpoints: StaticEndpointResolver())
-        for action in AWSActions.all(client: client) { registry.register(action) }
-        for action: any RunbookAction in [PostgresReplicationLagAction(), PostgresPromoteAction(), PostgresFenceAction(),
-                                          PostgresTimelineAction(), PostgresCheckRowsAction(), PostgresCheckFreshnessAction(),
-                                          PostgresCheckChecksumAction(), PostgresCheckSQLAction(), PostgresHeartbeatRPOAction()] {
-            registry.register(action)
-        }
+        for provider in providers { provider.actions().forEach { registry.register($0) } }
         return registry.catalog
     }()
 

@@ -1,12 +1,16 @@
+import AWSProvider
+import AzureProvider
 import DRCore
+import GCPProvider
+import PostgresProvider
 
 /// The DR plan loader. An error is located like a runbook's; an accepted plan has values in range
 /// and real region names, and every runbook drctl generates from it (failover, switchover, drill)
-/// is itself a valid runbook — or the generator refuses with a message, never a trap.
+/// is itself a valid runbook — composed as a value, rendered, and read back by the loader — — or the generator refuses with a message, never a trap.
 enum PlanFuzzTarget {
     static let target = FuzzTarget(name: "plan") { bytes in
         do throws(RunbookValidationError) {
-            let plan = try DRPlanLoader.parse(bytes: bytes, path: "drplan.yaml")
+            let plan = try DRPlanLoader.parse(bytes: bytes, path: "drplan.yaml", sections: sections)
             checkAccepted(plan)
         } catch {
             requireLocated(error, in: bytes)
@@ -17,31 +21,37 @@ enum PlanFuzzTarget {
         requireDurationInRange(plan.budgets.rpo, "budgets.rpo")
         requireDurationInRange(plan.budgets.rto, "budgets.rto")
         requireDurationInRange(plan.drill.maxRuntime, "drills.max_runtime")
-        for region in plan.regions { require(isRegionName(region), "accepted the region name '\(region)'") }
-        for database in plan.databases {
+        for site in plan.sites where site.cloud == "aws" { require(isRegionName(site.region), "accepted the region name '\(site.region)'") }
+        for database in plan.aws.databases {
             require(database.backupRetentionDays >= 0 && database.backupRetentionDays <= 35,
                     "accepted backup_retention_days \(database.backupRetentionDays)")
         }
-        for record in plan.records {
+        for record in plan.aws.records {
             require(record.ttl >= 0 && record.ttl <= 2_147_483_647, "accepted ttl \(record.ttl)")
         }
-        for standby in plan.standby.values {
+        for standby in plan.aws.standby.values {
             for group in standby.eksNodegroups {
                 require(group.min >= 0 && group.min <= group.desired && group.desired <= group.max,
                         "accepted nodegroup sizes min \(group.min) desired \(group.desired) max \(group.max)")
             }
         }
 
-        for kind in [FailoverRunbookGenerator.Kind.failover, .switchover] {
-            guard let text = try? FailoverRunbookGenerator.yaml(plan: plan, kind: kind, from: plan.primaryRegion, to: plan.drRegion) else { continue }
-            requireValidGeneratedRunbook(text, "\(kind.rawValue) runbook")
+        for kind in [Move.Kind.failover, .switchover] {
+            for to in plan.drSites {
+                let move = Move(kind: kind, from: plan.primarySite, to: to)
+                guard let runbook = try? composer.runbook(plan: plan, move: move, catalog: ActionCatalogs.full) else { continue }
+                requireValidGeneratedRunbook(RunbookRenderer.render(runbook), "\(kind.rawValue) runbook to \(to)")
+            }
         }
-        if let drill = try? DrillRunbookGenerator.make(plan: plan, region: plan.drRegion, runId: "run-fuzz",
+        if plan.drSite?.cloud == "aws", let drill = try? DrillRunbookGenerator.make(plan: plan, region: plan.drRegion, runId: "run-fuzz",
                                                        available: ActionCatalogs.fullNames) {
             requireValidGeneratedRunbook(drill.text, "drill runbook")
             require(drill.estimate.isFinite && drill.estimate >= 0, "drill estimate \(drill.estimate)")
         }
     }
+
+    static let sections: [any PlanSectionKind] = [AWSPlanSectionKind(), PostgresPlanSectionKind(), GCPPlanSectionKind(), AzurePlanSectionKind()]
+    static let composer = MoveComposer(providers: ActionCatalogs.providers)
 
     private static func requireValidGeneratedRunbook(_ text: String, _ what: String) {
         do {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AWSProvider
+import PostgresProvider
 @testable import DRCore
 
 /// The generated failover and switchover runbooks of the reference plan and the test plans, step
@@ -13,7 +14,7 @@ import Testing
 @Suite struct GeneratedRunbookGoldenTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let plan: String
-        let kind: FailoverRunbookGenerator.Kind
+        let kind: Move.Kind
         let from: String
         let to: String
         var golden: String { "\(plan).\(kind.rawValue).\(from)-to-\(to).json" }
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test(arguments: cases) func generatedMoveMatchesItsGoldenFile(_ move: Case) throws {
-        let plan = try DRPlanLoader.load(path: Self.planPath(move.plan))
+        let plan = try DRPlanLoader.load(path: Self.planPath(move.plan), sections: PlanSections.all)
         let runbook = try Self.generate(plan, move)
         let dump = try Self.canonical(runbook)
         let file = Self.directory.appendingPathComponent(move.golden)
@@ -54,8 +55,8 @@ import Testing
     }
 
     static func generate(_ plan: DRPlan, _ move: Case) throws -> Runbook {
-        let text = try FailoverRunbookGenerator.yaml(plan: plan, kind: move.kind, from: move.from, to: move.to)
-        return try RunbookLoader.parse(text: text, path: "generated", catalog: FailoverRunbookTests.registry.catalog)
+        try FailoverRunbookTests.composer.runbook(plan: plan, move: Move(kind: move.kind, from: Site(parsing: move.from)!, to: Site(parsing: move.to)!),
+                                                  catalog: FailoverRunbookTests.registry.catalog)
     }
 
     /// The runbook as sorted-key JSON, one step per element: everything the engine acts on, nothing

@@ -9,7 +9,7 @@ struct NumericRangeTests {
         do {
             switch field.kind {
             case .runbook: _ = try RunbookLoader.parse(text: text, path: "numbers.yaml")
-            case .plan: _ = try DRPlanLoader.parse(bytes: Array(text.utf8), path: "numbers.yaml")
+            case .plan: _ = try DRPlanLoader.parse(bytes: Array(text.utf8), path: "numbers.yaml", sections: PlanSections.all)
             }
             return nil
         } catch {

@@ -9,7 +9,7 @@ struct PlanValidationTests {
 
     static func problems(_ text: String) -> [RunbookProblem] {
         do {
-            _ = try DRPlanLoader.parse(bytes: Array(text.utf8), path: "plan.yaml")
+            _ = try DRPlanLoader.parse(bytes: Array(text.utf8), path: "plan.yaml", sections: PlanSections.all)
             return []
         } catch {
             return error.problems
@@ -36,10 +36,10 @@ struct PlanValidationTests {
 
     @Test func theReferencePlanLoads() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let plan = try DRPlanLoader.load(path: root.appendingPathComponent("Runbooks/drplan.yaml").path)
+        let plan = try DRPlanLoader.load(path: root.appendingPathComponent("Runbooks/drplan.yaml").path, sections: PlanSections.all)
         #expect(plan.name == "reference")
         #expect(plan.description == "orders platform, warm standby in us-west-2")
-        #expect(plan.records.first?.values.keys.sorted() == ["us-east-1", "us-west-2"])
+        #expect(plan.aws.records.first?.values.keys.sorted() == ["us-east-1", "us-west-2"])
     }
 
     @Test func descriptionMustBeText() {
@@ -93,27 +93,27 @@ struct PlanValidationTests {
 
     @Test func aPlanWithNothingToMoveIsLocatedAtItsAWSSection() throws {
         let text = Self.head + "aws:\n  buckets: []\n"
-        let plan = try DRPlanLoader.parse(bytes: Array(text.utf8), path: "plan.yaml")
+        let plan = try DRPlanLoader.parse(bytes: Array(text.utf8), path: "plan.yaml", sections: PlanSections.all)
         let error = try #require(plan.nothingToMove(from: "us-east-1", to: "us-west-2"))
         #expect(error.problems.map(\.location) == [FileLocation(file: "plan.yaml", line: 3, column: 1)])
         #expect(error.description.contains("plan.yaml:3:1: found a plan that protects nothing that can move from us-east-1 to us-west-2"))
     }
 
     @Test func aPlanWithoutAWSSectionIsLocatedAtItsTop() throws {
-        let plan = try DRPlanLoader.parse(bytes: Array((Self.head + "drills: { schedule: \"0 6 * * *\" }\n").utf8), path: "plan.yaml")
+        let plan = try DRPlanLoader.parse(bytes: Array((Self.head + "drills: { schedule: \"0 6 * * *\" }\n").utf8), path: "plan.yaml", sections: PlanSections.all)
         let error = try #require(plan.nothingToMove(from: "us-east-1", to: "us-west-2"))
         #expect(error.problems.map(\.location) == [FileLocation(file: "plan.yaml", line: 1, column: 1)])
     }
 
     @Test func aPlanThatProtectsSomethingHasSomethingToMove() throws {
-        let plan = try DRPlanLoader.parse(bytes: Array((Self.head + "aws:\n  databases:\n" + Self.database).utf8), path: "plan.yaml")
+        let plan = try DRPlanLoader.parse(bytes: Array((Self.head + "aws:\n  databases:\n" + Self.database).utf8), path: "plan.yaml", sections: PlanSections.all)
         #expect(plan.nothingToMove(from: "us-east-1", to: "us-west-2") == nil)
         #expect(plan.nothingToMove(from: "us-west-2", to: "us-east-1") != nil)
     }
 
     @Test func aByteOrderMarkIsAcceptedAndLinesStayRight() throws {
         let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
-        let plan = try DRPlanLoader.parse(bytes: bom + Array((Self.head + "aws:\n  databases:\n" + Self.database).utf8), path: "plan.yaml")
+        let plan = try DRPlanLoader.parse(bytes: bom + Array((Self.head + "aws:\n  databases:\n" + Self.database).utf8), path: "plan.yaml", sections: PlanSections.all)
         #expect(plan.name == "demo")
         let runbook = try RunbookLoader.parse(bytes: bom + Array("name: demo\nsteps:\n  - { id: a, action: wait, with: { duration: 1s } }\n".utf8),
                                               path: "rb.yaml")

@@ -5,7 +5,7 @@ import Yams
 ///
 /// ```yaml
 /// name: reference
-/// regions: { primary: us-east-1, dr: us-west-2 }
+/// sites: { primary: us-east-1, dr: [us-west-2, gcp:us-central1, azure:eastus] }   # or regions: (the old name)
 /// budgets: { rpo: 1h, rto: 4h }
 /// drills:
 ///   schedule: "0 6 1 1,4,7,10 *"
@@ -40,22 +40,23 @@ import Yams
 /// runbooks: { failover: { us-west-2: failover-to-us-west-2.yaml } }
 /// ```
 public enum DRPlanLoader {
-    public static func load(path: String) throws(RunbookValidationError) -> DRPlan {
+    /// Reads a plan whose provider sections are those of `sections` (one per registered provider).
+    public static func load(path: String, sections: [any PlanSectionKind]) throws(RunbookValidationError) -> DRPlan {
         let bytes = try RunbookLoader.readFile(path: path, what: "a DR plan file")
-        return try parse(bytes: bytes, path: path)
+        return try parse(bytes: bytes, path: path, sections: sections)
     }
 
-    /// Whether `drctl validate` should read the file as a DR plan: a mapping with `regions` and no
-    /// `steps`. Anything else is read as a runbook, whose errors say what a runbook needs.
+    /// Whether `drctl validate` should read the file as a DR plan: a mapping with `sites` or
+    /// `regions` and no `steps`. Anything else is read as a runbook, whose errors say what a runbook needs.
     public static func isPlan(bytes: [UInt8]) -> Bool {
         guard let root = try? RunbookLoader.compose(bytes: bytes, path: "", what: ""), case .mapping(let top) = root else { return false }
         let keys = Set(top.keys.compactMap(\.string))
-        return keys.contains("regions") && !keys.contains("steps")
+        return (keys.contains("regions") || keys.contains("sites")) && !keys.contains("steps")
     }
 
-    public static func parse(bytes: [UInt8], path: String) throws(RunbookValidationError) -> DRPlan {
-        let root = try RunbookLoader.compose(bytes: bytes, path: path, what: "a DR plan mapping with name, regions and aws")
-        var decoder = DRPlanDecoder(path: path)
+    public static func parse(bytes: [UInt8], path: String, sections: [any PlanSectionKind]) throws(RunbookValidationError) -> DRPlan {
+        let root = try RunbookLoader.compose(bytes: bytes, path: path, what: "a DR plan mapping with name, sites and a provider section such as aws")
+        var decoder = DRPlanDecoder(path: path, kinds: sections)
         let plan = decoder.decode(root, source: RunbookSource(path: path, digest: Hex.encode(SHA256Digest.hash(bytes))))
         if let plan, decoder.problems.isEmpty { return plan }
         throw RunbookValidationError(problems: decoder.problems)
@@ -63,41 +64,41 @@ public enum DRPlanLoader {
 }
 
 struct DRPlanDecoder: LocatedYAMLDecoding {
-    static let topLevelKeys = ["name", "description", "regions", "budgets", "drills", "aws", "runbooks"]
-    /// Sections a plan may grow into, refused by name until this build can act on them: a failover
-    /// that silently ignored half the plan would report a success that did not happen.
+    static let commonKeys = ["name", "description", "sites", "regions", "budgets", "drills", "runbooks"]
+    /// Sections a plan may grow into, refused by name: a failover that silently ignored part of
+    /// the plan would report a success that did not happen.
     static let unsupportedSections = [
-        "gcp": "this drctl has no GCP provider yet and would ignore these resources",
-        "azure": "this drctl has no Azure provider yet and would ignore these resources",
         "state": "a plan does not name its state store: pass --state or set DRCTL_STATE_URL",
     ]
 
     let path: String
+    let kinds: [any PlanSectionKind]
+    let clouds: [String: SiteCloud]
     var problems: [RunbookProblem] = []
     var visitedNodes = 0
     var nodeBudgetExceeded = false
-    /// Keys that must name one of the plan's regions (DNS values, standby, runbooks), checked once
-    /// every section is read: (the key, its node, the mapping it is in).
-    var regionKeys: [(name: String, node: Node, within: String)] = []
+    /// Keys that must name one of the plan's sites (runbooks), checked once every section is read:
+    /// (the key, its node, the mapping it is in).
+    var siteKeys: [(name: String, node: Node, within: String)] = []
 
-    init(path: String) { self.path = path }
+    init(path: String, kinds: [any PlanSectionKind]) {
+        self.path = path
+        self.kinds = kinds
+        clouds = Dictionary(kinds.flatMap(\.clouds).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 
     mutating func decode(_ root: Node, source: RunbookSource) -> DRPlan? {
-        guard let top = mapping(root, keys: Self.topLevelKeys + Self.unsupportedSections.keys.sorted(), required: ["name", "regions"],
+        let sectionKeys = kinds.map(\.key)
+        guard let top = mapping(root, keys: Self.commonKeys + sectionKeys + Self.unsupportedSections.keys.sorted(), required: ["name"],
                                 what: "the DR plan") else { return nil }
         for (section, reason) in Self.unsupportedSections.sorted(by: { $0.key < $1.key }) {
-            if let entry = top[section] { problem(entry.key, "found the section '\(section)', expected only aws: \(reason)") }
+            if let entry = top[section] { problem(entry.key, "found the section '\(section)', expected only \(sectionKeys.joined(separator: ", ")): \(reason)") }
         }
         let name = top["name"].flatMap { string($0.value, what: "name") } ?? ""
         if !name.isEmpty && !RunbookDecoder.isName(name, allowUnderscore: false) {
             problem(top["name"]?.value, "found the name '\(name)', expected lower-case letters, digits and '-'")
         }
-        var primary = "", dr = ""
-        if let regions = top["regions"].flatMap({ mapping($0.value, keys: ["primary", "dr"], required: ["primary", "dr"], what: "regions") }) {
-            primary = regions["primary"].flatMap { region($0.value, what: "regions.primary") } ?? ""
-            dr = regions["dr"].flatMap { region($0.value, what: "regions.dr") } ?? ""
-            if !primary.isEmpty && primary == dr { problem(regions["dr"]?.value, "found the primary region again, expected a different DR region") }
-        }
+        let (primary, dr) = decodeSites(top, root: root)
         var budgets = RunbookBudgets(rpo: 3600, rto: 4 * 3600)
         if let node = top["budgets"]?.value, let entries = mapping(node, keys: ["rpo", "rto"], required: [], what: "budgets") {
             if let rpo = entries["rpo"] { budgets.rpo = duration(rpo.value, what: "budgets.rpo", allowZero: false) }
@@ -116,71 +117,86 @@ struct DRPlanDecoder: LocatedYAMLDecoding {
                 schedule = text
             }
         }
-        var plan = DRPlan(name: name, primaryRegion: primary, drRegion: dr, budgets: budgets, drillSchedule: schedule, databases: [],
-                          buckets: [], records: [], routingControls: [], standby: [:], runbooks: [:], source: source)
+        var plan = DRPlan(name: name, primarySite: primary ?? Site(cloud: "", region: ""), drSites: dr, budgets: budgets,
+                          drillSchedule: schedule, source: source)
         plan.description = top["description"].flatMap { string($0.value, what: "description") } ?? ""
         plan.drill = drill
-        // Where "protects nothing" is reported: the aws section, or the whole plan without one.
-        plan.resourcesLocation = location(top["aws"]?.key ?? root)
-        if let aws = top["aws"]?.value { decodeAWS(aws, into: &plan) }
-        if let runbooks = top["runbooks"]?.value, let kinds = mapping(runbooks, keys: ["failover", "switchover"], required: [], what: "runbooks") {
-            for (kind, entry) in kinds {
-                guard let byRegion = mapping(entry.value, keys: nil, required: [], what: "runbooks.\(kind)") else { continue }
-                for (target, file) in byRegion {
-                    regionKeys.append((target, file.key, "runbooks.\(kind)"))
-                    if let path = string(file.value, what: "runbooks.\(kind).\(target)") { plan.runbooks[kind, default: [:]][target] = path }
+        // Where "protects nothing" is reported: the first provider section, or the whole plan without one.
+        plan.resourcesLocation = location(kinds.lazy.compactMap { top[$0.key]?.key }.first ?? root)
+        var context = PlanContext(declaredSites: (primary.map { [$0] } ?? []) + dr, clouds: clouds)
+        for kind in kinds {
+            guard let entry = top[kind.key] else { continue }
+            let node = entry.value
+            context.sectionLocation = location(entry.key)
+            var sectionDecoder = PlanSectionDecoder(path: path, visitedNodes: visitedNodes, nodeBudgetExceeded: nodeBudgetExceeded, clouds: clouds)
+            let section = kind.decode(node, context: context, decoder: &sectionDecoder)
+            problems += sectionDecoder.problems
+            visitedNodes = sectionDecoder.visitedNodes
+            nodeBudgetExceeded = sectionDecoder.nodeBudgetExceeded
+            if let section { plan.setSection(kind.key, section) }
+        }
+        if let runbooks = top["runbooks"]?.value, let byKind = mapping(runbooks, keys: ["failover", "switchover"], required: [], what: "runbooks") {
+            for (kind, entry) in byKind {
+                guard let bySite = mapping(entry.value, keys: nil, required: [], what: "runbooks.\(kind)") else { continue }
+                for (target, file) in bySite {
+                    siteKeys.append((target, file.key, "runbooks.\(kind)"))
+                    if let path = string(file.value, what: "runbooks.\(kind).\(target)") {
+                        plan.runbooks[kind, default: [:]][Site(parsing: target)?.description ?? target] = path
+                    }
                 }
             }
         }
-        checkRegionKeys(of: plan)
+        checkSiteKeys(of: plan)
         return plan
     }
 
-    /// A DNS value, a standby capacity or a runbook for a region the plan does not protect would
-    /// never be used: most likely a typo of one it does.
-    private mutating func checkRegionKeys(of plan: DRPlan) {
-        let known = plan.protectedRegions.filter { !$0.isEmpty }.sorted()
-        for key in regionKeys where !known.contains(key.name) {
-            problem(key.node, "found unknown key '\(key.name)' in \(key.within), expected one of the plan's regions \(known.joined(separator: ", "))"
+    /// `sites: { primary: SITE, dr: SITE or [SITE, …] }`, or the same under its old name `regions`.
+    private mutating func decodeSites(_ top: [String: (key: Node, value: Node)], root: Node) -> (Site?, [Site]) {
+        if let sites = top["sites"], let regions = top["regions"] {
+            problem(regions.key, "found both sites and regions, expected sites only (regions is its old name)")
+            _ = sites
+        }
+        guard let entry = top["sites"] ?? top["regions"] else {
+            problem(root, "found no sites, expected sites: { primary: SITE, dr: [SITE, …] } (e.g. primary: us-east-1, dr: [us-west-2, gcp:us-central1])")
+            return (nil, [])
+        }
+        let what = entry.key.string ?? "sites"
+        guard let fields = mapping(entry.value, keys: ["primary", "dr"], required: ["primary", "dr"], what: what) else { return (nil, []) }
+        let primary = fields["primary"].flatMap { site($0.value, what: "\(what).primary") }
+        var dr: [Site] = []
+        if let node = fields["dr"]?.value {
+            let nodes: [Node]
+            if case .sequence(let sequence) = node { nodes = Array(sequence) } else { nodes = [node] }
+            if nodes.isEmpty { problem(node, "found an empty list, expected at least one DR site for \(what).dr") }
+            for item in nodes {
+                guard let site = site(item, what: "\(what).dr") else { continue }
+                if site == primary {
+                    problem(item, "found the primary site again, expected a different DR site")
+                } else if dr.contains(site) {
+                    problem(item, "found the DR site \(site) twice, expected each once")
+                } else {
+                    dr.append(site)
+                }
+            }
+        }
+        return (primary, dr)
+    }
+
+    mutating func site(_ node: Node, what: String) -> Site? {
+        guard let text = string(node, what: what) else { return nil }
+        let clouds = self.clouds
+        var found: String?
+        let site = PlanSectionDecoder.site(text, node: node, what: what, cloud: nil, clouds: clouds, report: { found = $0 })
+        if let found { problem(node, found) }
+        return site
+    }
+
+    /// A runbook for a site the plan does not name would never be used: most likely a typo of one it does.
+    private mutating func checkSiteKeys(of plan: DRPlan) {
+        let known = plan.regions.filter { !$0.isEmpty }.sorted()
+        for key in siteKeys where !known.contains(Site(parsing: key.name)?.description ?? key.name) {
+            problem(key.node, "found unknown key '\(key.name)' in \(key.within), expected one of the plan's sites \(known.joined(separator: ", "))"
                     + NameSuggestions.hint(for: key.name, among: known))
         }
-    }
-
-    mutating func list(_ node: Node?, what: String) -> [Node] {
-        guard let node else { return [] }
-        guard visit(node) else { return [] }
-        guard case .sequence(let sequence) = node else {
-            problem(node, "found \(describe(node)), expected a list for \(what)")
-            return []
-        }
-        return Array(sequence)
-    }
-
-    mutating func endpoint(_ node: Node, what: String) -> DRPlan.Endpoint? {
-        guard let fields = mapping(node, keys: ["region", "instance"], required: ["region", "instance"], what: what),
-              let regionName = fields["region"].flatMap({ region($0.value, what: "region") }),
-              let instance = fields["instance"].flatMap({ string($0.value, what: "instance") }) else { return nil }
-        return .init(region: regionName, instance: instance)
-    }
-
-    /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `us-isob-east-1`: the shape of every AWS
-    /// region's name (partition prefix, optional gov/iso infix, direction, number).
-    mutating func region(_ node: Node, what: String) -> String? {
-        guard let text = string(node, what: what) else { return nil }
-        guard Self.isRegionName(text) else {
-            problem(node, "found '\(text)', expected an AWS region such as us-east-1 for \(what)")
-            return nil
-        }
-        return text
-    }
-
-    /// `^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$`
-    static func isRegionName(_ text: String) -> Bool {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        func letters(_ part: Substring) -> Bool { !part.isEmpty && part.allSatisfy { ("a"..."z").contains($0) } }
-        guard parts.count == 3 || parts.count == 4, parts[0].count == 2, letters(parts[0]),
-              let number = parts.last, !number.isEmpty, number.allSatisfy({ ("0"..."9").contains($0) }),
-              letters(parts[parts.count - 2]) else { return false }
-        return parts.count == 3 || parts[1] == "gov" || (parts[1].hasPrefix("iso") && letters(parts[1]))
     }
 }

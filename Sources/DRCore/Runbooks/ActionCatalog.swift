@@ -56,7 +56,7 @@ public struct ActionCatalog: Sendable {
 }
 
 /// "Did you mean …" for keys, actions, inputs and steps.
-enum NameSuggestions {
+public enum NameSuggestions {
     static func closest<Names: Sequence>(to name: String, among names: Names, limit: Int = 3) -> [String] where Names.Element == String {
         let target = Array(name.lowercased().unicodeScalars)
         let threshold = max(2, target.count / 3)
@@ -71,7 +71,7 @@ enum NameSuggestions {
     }
 
     /// " (did you mean x?)" or "".
-    static func hint<Names: Sequence>(for name: String, among names: Names) -> String where Names.Element == String {
+    public static func hint<Names: Sequence>(for name: String, among names: Names) -> String where Names.Element == String {
         let matches = closest(to: name, among: names)
         guard !matches.isEmpty else { return "" }
         return " (did you mean \(matches.map { "'\($0)'" }.joined(separator: " or "))?)"

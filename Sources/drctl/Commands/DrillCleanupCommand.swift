@@ -37,8 +37,8 @@ struct DrillCleanupCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
-        let plan = try DRPlanLoader.load(path: planPath)
-        let regions = region.map { [$0] } ?? plan.regions.sorted()
+        let plan = try DRPlanLoader.load(path: planPath, sections: ProviderRegistration.sections)
+        let regions = region.map { [$0] } ?? plan.aws.regions.union(plan.sites.filter { $0.cloud == "aws" }.map(\.region)).sorted()
         let aws = try AWSContext(profile: profile, region: nil)
         let rds = RDSClient(client: aws.client)
 

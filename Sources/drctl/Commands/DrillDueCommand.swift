@@ -43,7 +43,7 @@ struct DrillDueCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
-        let plan = try DRPlanLoader.load(path: planOption.path)
+        let plan = try DRPlanLoader.load(path: planOption.path, sections: ProviderRegistration.sections)
         let schedule = try CronSchedule(parsing: plan.drillSchedule)
         let store = try state.openStore()
         let instant = now.flatMap(Self.parseInstant) ?? Date()

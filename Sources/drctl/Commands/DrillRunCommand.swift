@@ -27,7 +27,7 @@ struct DrillRunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
-        let plan = try DRPlanLoader.load(path: planPath)
+        let plan = try DRPlanLoader.load(path: planPath, sections: ProviderRegistration.sections)
         let region = self.region ?? plan.drRegion
         let aws = try AWSContext(profile: profile, region: nil)
         let registry = EngineSession.registry(for: aws)

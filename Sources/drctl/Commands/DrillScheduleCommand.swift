@@ -20,7 +20,7 @@ struct DrillScheduleCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Kubernetes service account (IRSA).") var serviceAccount = "drctl-drill"
 
     func run() async throws {
-        let plan = try DRPlanLoader.load(path: planOption.path)
+        let plan = try DRPlanLoader.load(path: planOption.path, sections: ProviderRegistration.sections)
         let schedule = try CronSchedule(parsing: plan.drillSchedule)
         let path = URL(fileURLWithPath: planOption.path).standardizedFileURL.path
         let text = try String(contentsOfFile: path, encoding: .utf8)

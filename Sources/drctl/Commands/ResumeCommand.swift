@@ -57,6 +57,6 @@ struct ResumeCommand: AsyncParsableCommand {
     }
 
     static func isMove(_ record: RunRecord) -> Bool {
-        [FailoverRunbookGenerator.Kind.failover.rawValue, FailoverRunbookGenerator.Kind.switchover.rawValue].contains(record.mode)
+        [Move.Kind.failover.rawValue, Move.Kind.switchover.rawValue].contains(record.mode)
     }
 }

@@ -39,12 +39,21 @@ struct StatusCommand: AsyncParsableCommand {
         var global = GlobalOptions()
         global.logLevel = logLevel
         try global.bootstrapLogging()
-        let plan = try DRPlanLoader.load(path: self.plan ?? ProcessInfo.processInfo.environment["DRCTL_PLAN"] ?? "drplan.yaml")
+        let plan = try DRPlanLoader.load(path: self.plan ?? ProcessInfo.processInfo.environment["DRCTL_PLAN"] ?? "drplan.yaml",
+                                         sections: ProviderRegistration.sections)
         let store = try state.openStore()
-        let aws = try AWSContext(profile: self.aws.profile, region: self.aws.region ?? plan.primaryRegion)
+        let awsRegion = self.aws.region ?? (plan.primarySite.cloud == "aws" ? plan.primarySite.region : nil)
+        let aws = try AWSContext(profile: self.aws.profile, region: awsRegion)
         let now = Date()
 
-        let resources = await RecoveryPointProbe(plan: plan, aws: aws, registry: EngineSession.registry(for: aws), now: now).measure()
+        // Every provider's probes at once; resources in provider order.
+        let providers = ProviderRegistration.providers(ProviderContext(aws: aws))
+        let resources = await withTaskGroup(of: (Int, [ProtectedResourcePosture]).self) { group in
+            for (index, provider) in providers.enumerated() { group.addTask { (index, await provider.posture(plan: plan, now: now)) } }
+            var found: [Int: [ProtectedResourcePosture]] = [:]
+            for await (index, resources) in group { found[index] = resources }
+            return providers.indices.flatMap { found[$0] ?? [] }
+        }
         let drills = try await DrillHistory.latest(in: store, plan: plan.name)
         let lease = try await store.lease(scope: "plan:\(plan.name)").flatMap { $0.expiresAt > now ? $0 : nil }
         let posture = RPOPosture(plan: plan.name, budgetSeconds: plan.budgets.rpo ?? 3600, generatedAt: now, resources: resources,

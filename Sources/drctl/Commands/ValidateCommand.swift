@@ -17,7 +17,7 @@ struct ValidateCommand: AsyncParsableCommand {
             do {
                 let bytes = try RunbookLoader.readFile(path: file, what: "a runbook or DR plan file")
                 if DRPlanLoader.isPlan(bytes: bytes) {
-                    let plan = try DRPlanLoader.parse(bytes: bytes, path: file)
+                    let plan = try DRPlanLoader.parse(bytes: bytes, path: file, sections: ProviderRegistration.sections)
                     results.append(["file": file, "status": "ok", "plan": plan.name])
                     if global.output == .text { print("\(file): ok (DR plan \(plan.name))") }
                 } else {

@@ -1,3 +1,4 @@
+import AWSProvider
 import DRCore
 import Foundation
 

@@ -22,22 +22,20 @@ struct EngineSession {
         !global.noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil && isatty(STDOUT_FILENO) == 1
     }
 
-    /// The built-in actions plus the cloud providers' (AWS with the default credential chain and
+    /// The built-in actions plus every provider's (AWS with the default credential chain and
     /// configuration; if those are broken, AWS actions still validate and fail clearly when used).
     static func defaultRegistry() -> ActionRegistry {
-        registry(for: try? AWSContext(profile: nil, region: nil))
+        registry(for: ProviderRegistration.providers(.declarationsOnly))
     }
 
     static func registry(for aws: AWSContext?) -> ActionRegistry {
+        registry(for: ProviderRegistration.providers(aws.map(ProviderContext.init(aws:)) ?? .declarationsOnly))
+    }
+
+    static func registry(for providers: [any DRProvider]) -> ActionRegistry {
         var registry = ActionRegistry.builtIns
-        let client = aws?.client ?? AWSClient(transport: CurlTransport(), credentials: UnavailableCredentials(),
-                                               endpoints: StaticEndpointResolver())
-        for action in AWSActions.all(client: client) { registry.register(action) }
-        // Self-managed PostgreSQL (VMs, on-premises, any replica libpq reaches).
-        for action: any RunbookAction in [PostgresReplicationLagAction(), PostgresPromoteAction(), PostgresFenceAction(),
-                                          PostgresTimelineAction(), PostgresCheckRowsAction(), PostgresCheckFreshnessAction(),
-                                          PostgresCheckChecksumAction(), PostgresCheckSQLAction(), PostgresHeartbeatRPOAction()] {
-            registry.register(action)
+        for provider in providers {
+            for action in provider.actions() { registry.register(action) }
         }
         return registry
     }

@@ -60,10 +60,19 @@ enum MoveOutput {
         let reason: String
     }
 
-    static func preflight(_ report: Preflight.Report, plan: DRPlan, kind: FailoverRunbookGenerator.Kind, from: String, to: String,
+    static func preflight(_ report: MovePreflight.Report, plan: DRPlan, kind: Move.Kind, from: String, to: String,
                           format: OutputFormat) {
         guard format == .json else {
-            report.render(format: .text)
+            print("Preflight")
+            for check in report.checks {
+                let mark = check.ok ? "ok  " : (check.blocking ? "FAIL" : "warn")
+                print("  [\(mark)] \(check.name): \(check.detail)")
+            }
+            if let loss = report.expectedDataLoss {
+                print("  expected data loss: \(DurationText.format(loss))")
+            } else {
+                print("  expected data loss: unknown (\(report.unknownLossReasons.joined(separator: "; ")))")
+            }
             return
         }
         try? JSONOutput.line(PreflightLine(

@@ -6,30 +6,24 @@ import Foundation
 /// What `failover` and `switchover` share: plan, preflight, gate, confirmation, run, summary.
 struct RegionMove {
     let options: RegionMoveOptions
-    let kind: FailoverRunbookGenerator.Kind
+    let kind: Move.Kind
     /// `--accept-data-loss`, in seconds.
     let acceptedLoss: Double?
 
     func perform() async throws {
         try options.global.bootstrapLogging()
         let format = options.global.output
-        let plan = try DRPlanLoader.load(path: options.planPath)
-        let to = options.to
-        let from = options.from ?? (to == plan.drRegion ? plan.primaryRegion : plan.drRegion)
-        guard plan.regions.contains(to) else {
-            throw ValidationError("plan \(plan.name) has nothing in \(to) (its regions: \(plan.regions.sorted().joined(separator: ", ")))")
-        }
-        guard from != to else { throw ValidationError("--from and --to are both \(to)") }
+        let plan = try DRPlanLoader.load(path: options.planPath, sections: ProviderRegistration.sections)
+        let (from, to) = try sites(of: plan)
+        let move = Move(kind: kind, from: from, to: to)
 
-        let aws = try AWSContext(options: options.aws)
-        let registry = EngineSession.registry(for: aws)
-        // Record names → hosted-zone ids (Route 53's control plane, us-east-1) only for a generated
-        // runbook that cuts over through DNS: routing controls need no zone, a runbook file names its
-        // own, and us-east-1 may be the region that is down.
-        let cutoverByDNS = runbookFile(plan, to: to) == nil && plan.cutsOverByDNS(to: to)
+        let context = ProviderContext(aws: try AWSContext(options: options.aws))
+        let providers = ProviderRegistration.providers(context)
+        let registry = EngineSession.registry(for: providers)
+        let file = runbookFile(plan, to: to)
         if options.printRunbook {
-            let resolvedPlan = cutoverByDNS ? try await Preflight.resolveZones(plan, aws: aws).plan : plan
-            print(try loadRunbook(resolvedPlan, from: from, to: to, registry: registry).1, terminator: "")
+            let prepared = file == nil ? try await prepare(move, plan: plan, providers: providers).0 : plan
+            print(try loadRunbook(prepared, move: move, file: file, providers: providers, registry: registry).text, terminator: "")
             return
         }
         // Before reading the cloud: an unfinished move of this plan is resumed, not started over,
@@ -38,36 +32,34 @@ struct RegionMove {
         var history: MoveHistory?
         if !options.dryRun {
             let moves = MoveHistory(store: try options.state.openStore(), scope: scope)
-            if case .alreadyThere(let last) = try await moves.check(to: to, abandoning: Set(options.abandon)) {
-                try MoveOutput.nothingToDo(plan: plan, to: to, last: last, format: format)
+            if case .alreadyThere(let last) = try await moves.check(to: to.description, abandoning: Set(options.abandon)) {
+                try MoveOutput.nothingToDo(plan: plan, to: to.description, last: last, format: format)
                 return
             }
             history = moves
         }
-        // The zone lookup goes out with the preflight's reads: the same round trip.
-        async let zonesResolved = Result.catching {
-            cutoverByDNS ? try await Preflight.resolveZones(plan, aws: aws) : (plan: plan, unresolved: nil)
-        }
-        var report = try await Preflight(plan: plan, from: from, to: to, kind: kind, aws: aws, registry: registry).run()
-        let resolvedPlan: DRPlan, unresolved: String?
+        // What providers look up before a runbook can be written goes out with the preflight's
+        // reads: the same round trip. A runbook file names its own (nothing to look up).
+        async let preparedPlan = Result.catching { file == nil ? try await prepare(move, plan: plan, providers: providers) : (plan, []) }
+        var report = await MovePreflight.run(move, plan: plan, providers: providers)
+        let prepared: DRPlan
         do {
-            (resolvedPlan, unresolved) = try await zonesResolved.get()
+            let warnings: [PreflightCheck]
+            (prepared, warnings) = try await preparedPlan.get()
+            report.checks += warnings
         } catch {
             // What was checked, before the error that stops the move.
-            MoveOutput.preflight(report, plan: plan, kind: kind, from: from, to: to, format: format)
+            MoveOutput.preflight(report, plan: plan, kind: kind, from: from.description, to: to.description, format: format)
             throw error
         }
-        if let unresolved {
-            report.checks.append(.init(name: "traffic cutover", ok: false, detail: unresolved, blocking: false))
-        }
-        let (runbook, text, path) = try loadRunbook(resolvedPlan, from: from, to: to, registry: registry)
-        MoveOutput.preflight(report, plan: plan, kind: kind, from: from, to: to, format: format)
+        let (runbook, text, path) = try loadRunbook(prepared, move: move, file: file, providers: providers, registry: registry)
+        MoveOutput.preflight(report, plan: plan, kind: kind, from: from.description, to: to.description, format: format)
         guard let history else {
             try MoveOutput.dryRun(PlanCommand.make(runbook, inputs: [:], registry: registry), format: format)
             return
         }
         let acceptance = try gate(report, budget: plan.budgets.rpo ?? 3600)
-        try await confirm(to: to, format: format)
+        try await confirm(to: to.description, format: format)
 
         let store = history.store
         let now = Date()
@@ -98,6 +90,37 @@ struct RegionMove {
         try await session.finish(status, record: record)
     }
 
+    /// `--to` (any site of the plan) and `--from` (default: the primary, or the first DR site when
+    /// going back to the primary; a region only the plan's resources name is left from the first DR site, as before sites).
+    private func sites(of plan: DRPlan) throws -> (from: Site, to: Site) {
+        let known = plan.regions.sorted().joined(separator: ", ")
+        guard let to = plan.site(named: options.to) else {
+            throw ValidationError("plan \(plan.name) has nothing in \(options.to) (its sites: \(known))")
+        }
+        let from: Site
+        if let named = options.from {
+            guard let site = plan.site(named: named) else { throw ValidationError("plan \(plan.name) has nothing in \(named) (its sites: \(known))") }
+            from = site
+        } else if plan.drSites.contains(to) {
+            from = plan.primarySite
+        } else {
+            from = plan.drSite ?? plan.primarySite   // back to the primary, or a region only the resources name
+        }
+        guard from != to else { throw ValidationError("--from and --to are both \(to)") }
+        return (from, to)
+    }
+
+    /// Every provider's look-ups before a runbook can be written, in turn (each may change the plan).
+    private func prepare(_ move: Move, plan: DRPlan, providers: [any DRProvider]) async throws -> (DRPlan, [PreflightCheck]) {
+        var prepared = plan, warnings: [PreflightCheck] = []
+        for provider in providers {
+            let (next, more) = try await provider.prepare(move, plan: prepared)
+            prepared = next
+            warnings += more
+        }
+        return (prepared, warnings)
+    }
+
     /// Anything irreversible is confirmed by typing the target region, unless --yes. With
     /// `--output json` the prompt goes to stderr: stdout stays JSON Lines.
     private func confirm(to: String, format: OutputFormat) async throws {
@@ -114,31 +137,32 @@ struct RegionMove {
     }
 
     /// The runbook file this move runs (`--runbook`, or the plan's `runbooks:`); nil: generated.
-    private func runbookFile(_ plan: DRPlan, to: String) -> String? {
+    private func runbookFile(_ plan: DRPlan, to: Site) -> String? {
         let base = URL(fileURLWithPath: plan.source.path).deletingLastPathComponent()
-        return options.runbook ?? plan.runbooks[kind.rawValue]?[to].map { $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path }
+        return options.runbook ?? plan.runbooks[kind.rawValue]?[to.description].map { $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path }
     }
 
-    private func loadRunbook(_ plan: DRPlan, from: String, to: String, registry: ActionRegistry) throws -> (Runbook, String, String) {
-        if let file = runbookFile(plan, to: to) {
+    private func loadRunbook(_ plan: DRPlan, move: Move, file: String?, providers: [any DRProvider],
+                             registry: ActionRegistry) throws -> (runbook: Runbook, text: String, path: String) {
+        if let file {
             let runbook = try RunbookLoader.load(path: file, catalog: registry.catalog)
             return (runbook, (try? String(contentsOfFile: file, encoding: .utf8)) ?? "", URL(fileURLWithPath: file).standardizedFileURL.path)
         }
-        // A plan error, located in the plan (the generator's own refusal names no place).
-        if let nothing = plan.nothingToMove(from: from, to: to) { throw nothing }
-        let text: String
+        // A plan error, located in the plan (the composer's own refusal names no place).
+        if let nothing = plan.nothingToMove(from: move.from, to: move.to) { throw nothing }
+        let composed: Runbook
         do {
-            text = try FailoverRunbookGenerator.yaml(plan: plan, kind: kind, from: from, to: to)
+            composed = try MoveComposer(providers: providers).runbook(plan: plan, move: move, catalog: registry.catalog)
         } catch {
             throw RunEnded(status: .invalidRunbook, message: "\(error)")
         }
-        let path = "generated:\(kind.rawValue)-\(plan.name)-to-\(to).yaml"
-        return (try RunbookLoader.parse(text: text, path: path, catalog: registry.catalog), text, path)
+        let (text, runbook) = RunbookRenderer.pinned(composed, path: composed.source.path)
+        return (runbook, text, runbook.source.path)
     }
 
     /// The RPO gate: above the budget (or unknown), refuse unless the operator accepted at least
     /// that much loss. Returns the acceptance to journal.
-    private func gate(_ report: Preflight.Report, budget: Double) throws -> [String: RunValue]? {
+    private func gate(_ report: MovePreflight.Report, budget: Double) throws -> [String: RunValue]? {
         if !report.blockers.isEmpty {
             throw RunEnded(status: .runFailed, message: "preflight failed:\n  " + report.blockers.joined(separator: "\n  "))
         }

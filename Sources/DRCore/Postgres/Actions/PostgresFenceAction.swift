@@ -88,9 +88,13 @@ public struct PostgresFenceAction: RunbookAction {
     public func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
         let method = try method(invocation)
         var outputs: [String: RunValue] = ["method": .string(method.rawValue), "terminated_sessions": acted["terminated_sessions"] ?? .int(0)]
+        // An unconfirmed fence is a degradation of the run, never a silent success (the old
+        // primary may come back and take writes): the engine reads `degraded`.
+        let unconfirmed = "\(PostgresActionTarget.describe("url", invocation.arguments)) did not answer: not fenced by drctl, fence it at the network"
         if acted["reachable"] == .bool(false) {
             outputs["confirmed"] = .bool(false)
             outputs["reachable"] = .bool(false)
+            outputs["degraded"] = .string(unconfirmed)
             return outputs
         }
         let target = try PostgresActionTarget.resolve("url", in: invocation.arguments)
@@ -111,6 +115,7 @@ public struct PostgresFenceAction: RunbookAction {
         if case .unreachable = outcome, method == .readOnly {
             outputs["reachable"] = .bool(false)
             outputs["confirmed"] = .bool(false)
+            outputs["degraded"] = .string(unconfirmed)
         } else {
             outputs["reachable"] = .bool(true)
             outputs["confirmed"] = .bool(true)

@@ -6,13 +6,13 @@ import Foundation
 /// reads; a resource that does not exist (a typo in the plan) blocks the move before anything
 /// changes, since the step that would meet it runs only after the old primary is fenced. A read
 /// that fails (throttled, the region slow) is a warning: it proves nothing is wrong.
-extension Preflight {
+extension AWSPreflight {
     typealias Call = (key: String, action: String, arguments: [String: RunValue])
 
     /// One read per resource the move will change, with the name its check is reported under.
     func targetCalls() -> [(call: Call, name: String)] {
         var calls: [(call: Call, name: String)] = []
-        if let standby = plan.standby[to] {
+        if let standby = aws.standby[to] {
             for group in standby.eksNodegroups {
                 calls.append((("eks:\(group.cluster)/\(group.nodegroup)", "aws.eks.check-nodegroup",
                                ["region": .string(to), "cluster": .string(group.cluster), "nodegroup": .string(group.nodegroup)]),
@@ -30,8 +30,8 @@ extension Preflight {
         }
         // The generator sets the routing controls of both regions when the target has some, else
         // it changes the records that have values for the target.
-        let controls = plan.routingControls.filter { $0.region == to }.isEmpty
-            ? [] : plan.routingControls.filter { $0.region == to || $0.region == from }
+        let controls = aws.routingControls.filter { $0.region == to }.isEmpty
+            ? [] : aws.routingControls.filter { $0.region == to || $0.region == from }
         for control in controls {
             let endpoints = control.clusterEndpoints.map { RunValue.map(["endpoint": .string($0.endpoint), "region": .string($0.region)]) }
             calls.append((("arc:\(control.arn)", "aws.arc.check-routing-control",
@@ -41,7 +41,7 @@ extension Preflight {
         // A zone named by name is checked by the zone lookup that goes out in the same round
         // (`resolveZones`, a plan error when missing): reading its record too would take a second
         // round trip after the listing, for a record the UPSERT creates anyway if it is missing.
-        for record in plan.records where controls.isEmpty && !(record.values[to] ?? []).isEmpty && !record.zoneId.isEmpty {
+        for record in aws.records where controls.isEmpty && !(record.values[to] ?? []).isEmpty && !record.zoneId.isEmpty {
             let arguments: [String: RunValue] = ["zone_id": .string(record.zoneId), "name": .string(record.name), "type": .string(record.type)]
             calls.append((("record:\(record.name):\(record.type)", "aws.route53.check-record", arguments),
                           "DNS record \(record.name) \(record.type) (→ \((record.values[to] ?? []).joined(separator: ", ")))"))

@@ -1,4 +1,3 @@
-import AWSProvider
 import DRCore
 import Foundation
 
@@ -8,35 +7,35 @@ import Foundation
 /// failover preflight reads it). Read-only. A measurement that fails is unknown, never zero.
 /// Every measurement goes out at once (the replicas' lags of a region in one GetMetricData): one
 /// round trip for the whole plan, however many resources it protects.
-struct RecoveryPointProbe {
+struct AWSRecoveryPointProbe {
     let plan: DRPlan
-    let aws: AWSContext
-    let registry: ActionRegistry
+    let backlogAction: (any RunbookAction)?
     let now: Date
+    /// The plan's first AWS DR site: where AWS resources' restorable points must be.
+    var drRegion: String { plan.drSites.first { $0.cloud == AWSPlanSectionKind.cloud }?.region ?? "" }
     private let lag: RDSReplicaLag
     private let rds: RDSClient
 
-    init(plan: DRPlan, aws: AWSContext, registry: ActionRegistry, now: Date) {
+    init(plan: DRPlan, client: AWSClient, backlogAction: (any RunbookAction)?, now: Date) {
         self.plan = plan
-        self.aws = aws
-        self.registry = registry
+        self.backlogAction = backlogAction
         self.now = now
-        lag = RDSReplicaLag(client: aws.client)
-        rds = RDSClient(client: aws.client)
+        lag = RDSReplicaLag(client: client)
+        rds = RDSClient(client: client)
     }
 
     func measure() async -> [ProtectedResourcePosture] {
         // One job per recovery point, in plan order, each with its resource's index; run at once.
         var jobs: [(resource: Int, measure: @Sendable () async -> RecoveryPointAge)] = []
-        for (index, database) in plan.databases.enumerated() {
-            for replica in database.replicas where replica.region == plan.drRegion {
+        for (index, database) in plan.aws.databases.enumerated() {
+            for replica in database.replicas where replica.region == drRegion {
                 jobs.append((index, { await replicaLag(replica) }))
             }
             jobs.append((index, { await snapshotCopy(of: database) }))
         }
-        let buckets = plan.buckets.filter { $0.destinationRegion == plan.drRegion }
+        let buckets = plan.aws.buckets.filter { $0.destinationRegion == drRegion }
         for (offset, bucket) in buckets.enumerated() {
-            jobs.append((plan.databases.count + offset, { await backlog(bucket) }))
+            jobs.append((plan.aws.databases.count + offset, { await backlog(bucket) }))
         }
         let ages = await withTaskGroup(of: (Int, RecoveryPointAge).self) { group in
             for (position, job) in jobs.enumerated() { group.addTask { (position, await job.measure()) } }
@@ -47,14 +46,14 @@ struct RecoveryPointProbe {
         func points(_ resource: Int) -> [RecoveryPointAge] {
             jobs.indices.filter { jobs[$0].resource == resource }.compactMap { ages[$0] }
         }
-        return plan.databases.enumerated().map { index, database in
+        return plan.aws.databases.enumerated().map { index, database in
             ProtectedResourcePosture(name: database.name, type: "database", recoveryPoints: points(index))
         } + buckets.enumerated().map { offset, bucket in
-            ProtectedResourcePosture(name: bucket.source, type: "bucket", recoveryPoints: points(plan.databases.count + offset))
+            ProtectedResourcePosture(name: bucket.source, type: "bucket", recoveryPoints: points(plan.aws.databases.count + offset))
         }
     }
 
-    func replicaLag(_ replica: DRPlan.Endpoint) async -> RecoveryPointAge {
+    func replicaLag(_ replica: AWSPlanSection.Endpoint) async -> RecoveryPointAge {
         let source = "\(replica.instance) (\(replica.region))"
         do {
             guard let point = try await lag.latest(region: replica.region, instance: replica.instance, now: now) else {
@@ -71,8 +70,8 @@ struct RecoveryPointProbe {
     /// The newest *available* snapshot of the primary that exists in the DR region. A copy keeps
     /// the primary's instance identifier and the original snapshot time, which is the point the
     /// data is from (the copy's own create time is when it was copied).
-    func snapshotCopy(of database: DRPlan.Database) async -> RecoveryPointAge {
-        let region = plan.drRegion
+    func snapshotCopy(of database: AWSPlanSection.Database) async -> RecoveryPointAge {
+        let region = drRegion
         do {
             let snapshots = try await rds.describeDBSnapshots(region: region, instance: database.primary.instance)
             let dated = snapshots.filter { $0.status == "available" }.compactMap { snapshot -> (DBSnapshot, Date)? in
@@ -91,9 +90,9 @@ struct RecoveryPointProbe {
         }
     }
 
-    func backlog(_ bucket: DRPlan.BucketPair) async -> RecoveryPointAge {
+    func backlog(_ bucket: AWSPlanSection.BucketPair) async -> RecoveryPointAge {
         let source = "\(bucket.source) → \(bucket.destination)"
-        guard let action = registry.action("aws.s3.replication-backlog") else {
+        guard let action = backlogAction else {
             return RecoveryPointAge(kind: .replicationBacklog, source: source, seconds: nil, detail: "aws.s3.replication-backlog is not available")
         }
         let invocation = ActionInvocation(runId: "status", stepId: "replication-backlog", attempt: 1,

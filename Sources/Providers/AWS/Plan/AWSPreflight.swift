@@ -1,69 +1,28 @@
-import AWSProvider
 import DRCore
 import Foundation
 
 /// The read-only checks before a failover or switchover: can we act in the target region, do the
 /// replicas exist and replicate, how much data would be lost (replica lag, S3 backlog), and the
 /// cross-region prerequisites that break real failovers. Runs the plan's read-only actions.
-struct Preflight {
+struct AWSPreflight {
     let plan: DRPlan
-    let from: String
-    let to: String
-    let kind: FailoverRunbookGenerator.Kind
-    let aws: AWSContext
-    let registry: ActionRegistry
+    let move: Move
+    let client: AWSClient
+    let actions: [String: any RunbookAction]
+    typealias Check = PreflightCheck
 
-    struct Check: Encodable {
-        let name: String
-        let ok: Bool
-        let detail: String
-        /// A failed blocking check stops the move; others are warnings.
-        let blocking: Bool
-    }
+    var from: String { move.from.region }
+    var to: String { move.to.region }
+    var aws: AWSPlanSection { plan.aws }
 
-    struct Report: Encodable {
-        var checks: [Check] = []
-        /// Seconds of data the move would lose; nil when some source of loss is unknown.
-        var expectedDataLoss: Double?
-        var unknownLossReasons: [String] = []
-
-        var blockers: [String] { checks.filter { !$0.ok && $0.blocking }.map { "\($0.name): \($0.detail)" } }
-
-        func render(format: OutputFormat) {
-            guard format == .text else {
-                try? JSONOutput.print(self)
-                return
-            }
-            print("Preflight")
-            for check in checks {
-                let mark = check.ok ? "ok  " : (check.blocking ? "FAIL" : "warn")
-                print("  [\(mark)] \(check.name): \(check.detail)")
-            }
-            if let loss = expectedDataLoss {
-                print("  expected data loss: \(DurationText.format(loss))")
-            } else {
-                print("  expected data loss: unknown (\(unknownLossReasons.joined(separator: "; ")))")
-            }
-        }
-
-        func journalDetail(plan: DRPlan, from: String, to: String) -> [String: RunValue] {
-            [
-                "event": .string("preflight"), "plan": .string(plan.name), "plan_digest": .string(plan.source.digest),
-                "from": .string(from), "to": .string(to),
-                "expected_data_loss": expectedDataLoss.map { .duration($0) } ?? .null,
-                "checks": .list(checks.map { .map(["name": .string($0.name), "ok": .bool($0.ok), "detail": .string($0.detail)]) }),
-            ]
-        }
-    }
-
-    func run() async throws -> Report {
-        var report = Report()
+    func run() async -> PreflightFindings {
+        var report = PreflightFindings()
         var losses: [Double] = []
 
         // Every read at once, with the identity check: one round trip of latency, not one per
         // resource or per kind of check. The results are reported in plan order.
         var calls: [Call] = []
-        for database in plan.databases where database.primary.region == from {
+        for database in aws.databases where database.primary.region == from {
             guard let replica = database.replica(in: to) else { continue }
             var arguments: [String: RunValue] = ["region": .string(to), "instance": .string(replica.instance),
                                                  "source_instance": .string(database.primary.instance), "source_region": .string(from),
@@ -71,7 +30,7 @@ struct Preflight {
             if let group = database.fenceParameterGroup { arguments["fence_parameter_group"] = .string(group) }
             calls.append(("db:\(database.name)", "aws.rds.preflight", arguments))
         }
-        for bucket in plan.buckets where bucket.destinationRegion == to {
+        for bucket in aws.buckets where bucket.destinationRegion == to {
             var arguments: [String: RunValue] = ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source),
                                                  "destination_bucket": .string(bucket.destination),
                                                  "destination_region": .string(bucket.destinationRegion)]
@@ -80,13 +39,13 @@ struct Preflight {
             calls.append(("backlog:\(bucket.source)", "aws.s3.replication-backlog",
                           ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source)]))
         }
-        for secret in plan.secrets {
+        for secret in aws.secrets {
             calls.append(("secret:\(secret.region):\(secret.name)", "aws.secretsmanager.check-replica",
                           ["region": .string(to), "secret": .string(secret.name), "primary_region": .string(secret.region)]))
         }
         let targets = targetCalls()
         calls += targets.map(\.call)
-        let sts = STSClient(client: aws.client), target = to
+        let sts = STSClient(client: client), target = to
         async let identity = Result.catching { try await sts.getCallerIdentity(region: target).arn }
         let results = await invokeAll(calls)
 
@@ -96,10 +55,11 @@ struct Preflight {
             report.checks.append(Check(name: "identity in \(to)", ok: true, detail: arn, blocking: true))
         case .failure(let error):
             report.checks.append(Check(name: "identity in \(to)", ok: false, detail: "\(error)", blocking: true))
+            report.unknownLossReasons.append("AWS not readable in \(to)")
             return report
         }
 
-        for database in plan.databases where database.primary.region == from {
+        for database in aws.databases where database.primary.region == from {
             guard let replica = database.replica(in: to), let result = results["db:\(database.name)"] else { continue }
             let name = "database \(database.name)"
             switch result {
@@ -140,7 +100,7 @@ struct Preflight {
             }
         }
 
-        for bucket in plan.buckets where bucket.destinationRegion == to {
+        for bucket in aws.buckets where bucket.destinationRegion == to {
             guard let rule = results["rule:\(bucket.source)"], let backlog = results["backlog:\(bucket.source)"] else { continue }
             switch rule {
             case .success(let outputs):
@@ -164,7 +124,7 @@ struct Preflight {
             }
         }
 
-        for secret in plan.secrets {
+        for secret in aws.secrets {
             let name = "secret \(secret.name) in \(to)"
             switch results["secret:\(secret.region):\(secret.name)"] {
             case .success(let outputs)?:
@@ -182,12 +142,12 @@ struct Preflight {
             }
         }
         report.checks += targetChecks(targets, results: results)
-        if from == "us-east-1" && !plan.records.isEmpty && plan.cutsOverByDNS(to: to) {
+        if from == "us-east-1" && !aws.records.isEmpty && aws.cutsOverByDNS(to: to) {
             report.checks.append(Check(name: "traffic cutover", ok: false,
                                        detail: "DNS changes go through Route 53's control plane in us-east-1, the region being left; add Route 53 ARC routing controls to the plan to cut over through the data plane",
                                        blocking: false))
         }
-        report.expectedDataLoss = report.unknownLossReasons.isEmpty ? (losses.max() ?? 0) : nil
+        report.losses = losses
         return report
     }
 
@@ -210,7 +170,7 @@ struct Preflight {
 
     /// Runs a read-only action once, outside any run.
     private func invoke(_ name: String, _ arguments: [String: RunValue]) async -> Result<[String: RunValue], any Error> {
-        guard let action = registry.action(name) else { return .failure(ActionError(.permanent, "action \(name) is not available")) }
+        guard let action = actions[name] else { return .failure(ActionError(.permanent, "action \(name) is not available")) }
         let now = Date()
         let invocation = ActionInvocation(runId: "preflight", stepId: name, attempt: 1, arguments: arguments, firstStartedAt: now,
                                           deadline: now.addingTimeInterval(120), isResume: false, services: ActionServices(messages: { _ in }))
@@ -221,23 +181,23 @@ struct Preflight {
     /// a plan error; when Route 53 cannot be asked (its control plane is in us-east-1, perhaps the
     /// region being left), the records keep their names and the DNS step looks them up itself
     /// when it runs — the rest of the move does not wait for Route 53.
-    static func resolveZones(_ plan: DRPlan, aws: AWSContext) async throws -> (plan: DRPlan, unresolved: String?) {
-        guard plan.records.contains(where: { $0.zoneId.isEmpty }) else { return (plan, nil) }
+    static func resolveZones(_ plan: DRPlan, client: AWSClient) async throws -> (plan: DRPlan, unresolved: String?) {
+        guard plan.aws.records.contains(where: { $0.zoneId.isEmpty }) else { return (plan, nil) }
         let zones: [Route53Client.HostedZone]
         do {
-            zones = try await Route53Client(client: aws.client).listHostedZones()
+            zones = try await Route53Client(client: client).listHostedZones()
         } catch let error as AWSServiceError where !error.isRetryable && error.httpStatus < 500 {
             throw error   // denied, invalid: as any other call of this command
         } catch {
             return (plan, "hosted zones not listed now (\(error)): the DNS step will look its zone up when it runs")
         }
         var resolved = plan
-        for index in resolved.records.indices where resolved.records[index].zoneId.isEmpty {
-            let wanted = resolved.records[index].zoneName ?? ""
+        for index in resolved.aws.records.indices where resolved.aws.records[index].zoneId.isEmpty {
+            let wanted = resolved.aws.records[index].zoneName ?? ""
             guard let zone = Route53Client.zone(named: wanted, in: zones) else {
-                throw RunEnded(status: .invalidRunbook, message: "\(plan.source.path): no hosted zone named \(wanted) for \(resolved.records[index].name)")
+                throw RunbookValidationError(problems: [RunbookProblem(location: FileLocation(file: plan.source.path, line: 1, column: 1), message: "found no hosted zone named \(wanted) for \(resolved.aws.records[index].name), expected an existing Route 53 zone")])
             }
-            resolved.records[index].zoneId = zone.id
+            resolved.aws.records[index].zoneId = zone.id
         }
         return (resolved, nil)
     }

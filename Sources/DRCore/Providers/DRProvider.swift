@@ -1,0 +1,82 @@
+import Foundation
+
+/// One cloud (or self-managed system) behind drctl's one seam, with whatever it needs to call it
+/// (credentials, clients) already in hand. A provider brings:
+/// - its plan section (`PlanSectionKind`, decoded before any credentials are read);
+/// - its actions (`drctl actions` lists them; runbooks name them);
+/// - its read-only preflight for a move, with the data-loss signals the RPO gate weighs;
+/// - its steps of the generated failover / switchover runbooks, each in a shared `MovePhase`;
+/// - its posture probes for `drctl status`.
+/// DRCore composes them (`MoveComposer`, `MovePreflight`) and knows no cloud; the executable
+/// registers each provider in one line.
+public protocol DRProvider: Sendable {
+    /// The provider's plan key and action prefix (`aws`, `postgres`).
+    var name: String { get }
+    func actions() -> [any RunbookAction]
+    /// Fills in what the plan leaves to be looked up before a runbook can be written (AWS: hosted
+    /// zone ids of records named by zone name). Returns the plan and warnings for the preflight.
+    /// A lookup that cannot be made now must not stop the move when the step can make it later.
+    func prepare(_ move: Move, plan: DRPlan) async throws -> (plan: DRPlan, warnings: [PreflightCheck])
+    /// The read-only checks of a move: can it act where it is going, do the resources it will change
+    /// exist, how much data would be lost. Never changes anything.
+    func preflight(_ move: Move, plan: DRPlan) async -> PreflightFindings
+    /// This provider's steps of the generated runbook for `move` (ids unique through `ids`).
+    func moveSteps(_ move: Move, plan: DRPlan, ids: inout StepIdentifiers) throws -> [MoveStep]
+    /// How old the newest restorable point of each protected resource is, in the plan's first DR site.
+    func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture]
+}
+
+extension DRProvider {
+    public func prepare(_ move: Move, plan: DRPlan) async throws -> (plan: DRPlan, warnings: [PreflightCheck]) { (plan, []) }
+    public func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture] { [] }
+}
+
+/// A failover or switchover of a plan from one site to another.
+public struct Move: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// Unplanned: the old site may be gone; fencing is best effort, data loss is bounded by the RPO gate.
+        case failover
+        /// Planned, no data loss: fence first, wait until every replica has caught up, then promote.
+        case switchover
+    }
+
+    public let kind: Kind
+    public let from: Site
+    public let to: Site
+
+    public init(kind: Kind, from: Site, to: Site) {
+        self.kind = kind
+        self.from = from
+        self.to = to
+    }
+}
+
+/// One read-only check of a preflight, as the operator sees it.
+public struct PreflightCheck: Sendable, Equatable, Encodable {
+    public let name: String
+    public let ok: Bool
+    public let detail: String
+    /// A failed blocking check stops the move; others are warnings.
+    public let blocking: Bool
+
+    public init(name: String, ok: Bool, detail: String, blocking: Bool) {
+        self.name = name
+        self.ok = ok
+        self.detail = detail
+        self.blocking = blocking
+    }
+}
+
+/// What one provider's preflight found: its checks in plan order, and the data-loss signals the
+/// RPO gate weighs (seconds of data the move would lose, or why that is unknown).
+public struct PreflightFindings: Sendable, Equatable {
+    public var checks: [PreflightCheck] = []
+    public var losses: [Double] = []
+    public var unknownLossReasons: [String] = []
+
+    public init(checks: [PreflightCheck] = [], losses: [Double] = [], unknownLossReasons: [String] = []) {
+        self.checks = checks
+        self.losses = losses
+        self.unknownLossReasons = unknownLossReasons
+    }
+}

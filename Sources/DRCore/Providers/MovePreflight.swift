@@ -1,0 +1,51 @@
+/// The read-only checks before a failover or switchover, across every provider of the plan: each
+/// provider's preflight runs at once (one round trip of latency for the whole plan), the findings
+/// are merged in provider order, and the expected data loss is the largest loss any of them
+/// signals — unknown when any source of loss is unknown. Never changes anything.
+public enum MovePreflight {
+    public struct Report: Sendable, Encodable {
+        public var checks: [PreflightCheck] = []
+        /// Seconds of data the move would lose; nil when some source of loss is unknown.
+        public var expectedDataLoss: Double?
+        public var unknownLossReasons: [String] = []
+
+        public init(checks: [PreflightCheck] = [], expectedDataLoss: Double? = nil, unknownLossReasons: [String] = []) {
+            self.checks = checks
+            self.expectedDataLoss = expectedDataLoss
+            self.unknownLossReasons = unknownLossReasons
+        }
+
+        public var blockers: [String] { checks.filter { !$0.ok && $0.blocking }.map { "\($0.name): \($0.detail)" } }
+
+        /// The preflight as the journal keeps it (and `resume`'s summary reads it back).
+        public func journalDetail(plan: DRPlan, from: Site, to: Site) -> [String: RunValue] {
+            [
+                "event": .string("preflight"), "plan": .string(plan.name), "plan_digest": .string(plan.source.digest),
+                "from": .string(from.description), "to": .string(to.description),
+                "expected_data_loss": expectedDataLoss.map { .duration($0) } ?? .null,
+                "checks": .list(checks.map { .map(["name": .string($0.name), "ok": .bool($0.ok), "detail": .string($0.detail)]) }),
+            ]
+        }
+    }
+
+    public static func run(_ move: Move, plan: DRPlan, providers: [any DRProvider]) async -> Report {
+        let found = await withTaskGroup(of: (Int, PreflightFindings).self) { group in
+            for (index, provider) in providers.enumerated() {
+                group.addTask { (index, await provider.preflight(move, plan: plan)) }
+            }
+            var found: [Int: PreflightFindings] = [:]
+            for await (index, findings) in group { found[index] = findings }
+            return found
+        }
+        var report = Report()
+        var losses: [Double] = []
+        for index in providers.indices {
+            guard let findings = found[index] else { continue }
+            report.checks += findings.checks
+            report.unknownLossReasons += findings.unknownLossReasons
+            losses += findings.losses
+        }
+        report.expectedDataLoss = report.unknownLossReasons.isEmpty ? (losses.max() ?? 0) : nil
+        return report
+    }
+}

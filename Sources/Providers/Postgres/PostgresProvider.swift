@@ -1,0 +1,149 @@
+import DRCore
+import Foundation
+
+/// Self-managed PostgreSQL behind drctl's provider seam: a database's primary and streaming
+/// standbys, each in a site of the plan, reached by libpq at URLs held in environment variables.
+/// Its move: fence the old primary (`postgres.fence`), promote the standby in the target site
+/// (`postgres.promote`), then the database's own data checks on the promoted server, before
+/// traffic (any provider's) moves. Its data-loss signal is the standby's replication lag.
+public struct PostgresProvider: DRProvider {
+    private let registered: [any RunbookAction]
+
+    public init() {
+        registered = [PostgresReplicationLagAction(), PostgresPromoteAction(), PostgresFenceAction(), PostgresTimelineAction(),
+                      PostgresCheckRowsAction(), PostgresCheckFreshnessAction(), PostgresCheckChecksumAction(), PostgresCheckSQLAction(),
+                      PostgresHeartbeatRPOAction()]
+    }
+
+    public var name: String { PostgresPlanSectionKind.key }
+
+    public func actions() -> [any RunbookAction] { registered }
+
+    private func action(_ name: String) -> (any RunbookAction)? { registered.first { $0.name == name } }
+
+    public func moveSteps(_ move: Move, plan: DRPlan, ids: inout StepIdentifiers) throws -> [MoveStep] {
+        let moving = plan.postgres.moving(from: move.from, to: move.to)
+        guard move.kind == .failover || moving.isEmpty else {
+            // A switchover promises no data loss: it would have to wait, after the fence, until the
+            // standby has replayed everything — a wait drctl does not have for PostgreSQL yet.
+            throw MoveComposer.Problem(message: """
+                plan \(plan.name): a switchover of self-managed PostgreSQL (\(moving.map(\.database.name).joined(separator: ", "))) is not supported yet; \
+                use failover (its RPO gate weighs the standby's lag)
+                """)
+        }
+        var steps: [MoveStep] = []
+        let transient = StepRetryPolicy(attempts: 3, backoff: 5, on: ["transient", "timeout"])
+        for (database, standby) in moving {
+            let fence = ids.make("fence", database.name)
+            steps.append(MoveStep(RunbookStep(
+                id: fence, call: call("postgres.fence", ["url_env": .string(database.primary.urlEnv), "method": .string(database.fence)]),
+                timeout: 300, retry: transient, estimate: 30, onFailure: .ask,
+                description: "stop writes on the old PostgreSQL primary in \(database.primary.site) if it answers (best effort)"), phase: .fence))
+            let promote = ids.make("promote", database.name)
+            steps.append(MoveStep(RunbookStep(
+                id: promote, call: call("postgres.promote", ["url_env": .string(standby.urlEnv)]), needs: [fence],
+                timeout: 600, retry: transient, estimate: 30,
+                description: "promote the PostgreSQL standby in \(standby.site)"), phase: .promote))
+            for check in database.checks {
+                var arguments = check.with
+                arguments["url_env"] = .string(standby.urlEnv)
+                steps.append(MoveStep(RunbookStep(
+                    id: ids.make("check", database.name, check.name), call: call(check.action, arguments), needs: [promote],
+                    timeout: 300, retry: transient, estimate: 30,
+                    description: "data check \(check.name) on the promoted \(database.name)"), phase: .dataCheck))
+            }
+        }
+        return steps
+    }
+
+    private func call(_ action: String, _ arguments: [String: RunValue]) -> ActionCall {
+        ActionCall(action: action, with: arguments.mapValues { Template(constant: $0) })
+    }
+
+    /// Per database that moves: the standby answers and is still a standby (blocking), the old
+    /// primary answers (a warning in a failover: it may be the site that is down), and the
+    /// standby's lag behind it — the data the move would lose (unknown when the primary does not answer).
+    public func preflight(_ move: Move, plan: DRPlan) async -> PreflightFindings {
+        let moving = plan.postgres.moving(from: move.from, to: move.to)
+        let results = await withTaskGroup(of: (Int, PreflightFindings).self) { group in
+            for (index, pair) in moving.enumerated() {
+                group.addTask { (index, await check(pair.database, standby: pair.standby)) }
+            }
+            var results: [Int: PreflightFindings] = [:]
+            for await (index, findings) in group { results[index] = findings }
+            return results
+        }
+        var findings = PreflightFindings()
+        for index in moving.indices {
+            guard let found = results[index] else { continue }
+            findings.checks += found.checks
+            findings.losses += found.losses
+            findings.unknownLossReasons += found.unknownLossReasons
+        }
+        return findings
+    }
+
+    private func check(_ database: PostgresPlanSection.Database, standby: PostgresPlanSection.Server) async -> PreflightFindings {
+        var findings = PreflightFindings()
+        let name = "database \(database.name)"
+        async let standbyState = invoke("postgres.timeline", ["url_env": .string(standby.urlEnv)])
+        async let lag = invoke("postgres.replication-lag", ["url_env": .string(database.primary.urlEnv), "standby_url_env": .string(standby.urlEnv)])
+        switch await standbyState {
+        case .success(let outputs):
+            let inRecovery = outputs["in_recovery"]?.boolValue ?? false
+            findings.checks.append(PreflightCheck(name: "\(name) standby $\(standby.urlEnv) in \(standby.site)", ok: inRecovery,
+                                                  detail: inRecovery ? "a streaming standby on timeline \(outputs["timeline_id"]?.description ?? "?")"
+                                                                     : "not in recovery: it is already a primary (promoted outside drctl?)",
+                                                  blocking: true))
+        case .failure(let error):
+            findings.checks.append(PreflightCheck(name: "\(name) standby $\(standby.urlEnv) in \(standby.site)", ok: false,
+                                                  detail: "could not inspect: \(error)", blocking: true))
+        }
+        switch await lag {
+        case .success(let outputs):
+            let seconds = outputs["lag_seconds"]?.secondsValue ?? 0
+            findings.losses.append(seconds)
+            findings.checks.append(PreflightCheck(name: "\(name) replication lag", ok: true,
+                                                  detail: "\(DurationText.format(seconds)) (\(outputs["lag_bytes"]?.description ?? "?") bytes of WAL)", blocking: false))
+            findings.checks.append(PreflightCheck(name: "\(name) fence (\(database.fence)) of $\(database.primary.urlEnv) in \(database.primary.site)",
+                                                  ok: true, detail: "primary answers", blocking: true))
+        case .failure(let error):
+            findings.unknownLossReasons.append("\(database.name): lag not readable")
+            findings.checks.append(PreflightCheck(name: "\(name) replication lag", ok: false, detail: "unknown: \(error)", blocking: false))
+            findings.checks.append(PreflightCheck(name: "\(name) fence (\(database.fence)) of $\(database.primary.urlEnv) in \(database.primary.site)",
+                                                  ok: false, detail: "the primary or the standby does not answer: the fence may not be confirmed", blocking: false))
+        }
+        return findings
+    }
+
+    public func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture] {
+        guard let drSite = plan.drSites.first(where: { site in plan.postgres.databases.contains { $0.standby(in: site) != nil } }) else { return [] }
+        let databases = plan.postgres.databases
+        let ages = await withTaskGroup(of: (Int, RecoveryPointAge?).self) { group in
+            for (index, database) in databases.enumerated() {
+                guard let standby = database.standby(in: drSite) else { continue }
+                group.addTask {
+                    let source = "$\(standby.urlEnv) (\(standby.site))"
+                    switch await invoke("postgres.replication-lag", ["url_env": .string(database.primary.urlEnv), "standby_url_env": .string(standby.urlEnv)]) {
+                    case .success(let outputs):
+                        return (index, RecoveryPointAge(kind: .replicaLag, source: source, seconds: outputs["lag_seconds"]?.secondsValue,
+                                                        detail: "\(outputs["lag_bytes"]?.description ?? "?") bytes of WAL behind"))
+                    case .failure(let error):
+                        return (index, RecoveryPointAge(kind: .replicaLag, source: source, seconds: nil, detail: "not readable: \(error)"))
+                    }
+                }
+            }
+            var ages: [Int: RecoveryPointAge] = [:]
+            for await (index, age) in group { ages[index] = age }
+            return ages
+        }
+        return databases.enumerated().compactMap { index, database in
+            ages[index].map { ProtectedResourcePosture(name: database.name, type: "database", recoveryPoints: [$0]) }
+        }
+    }
+
+    private func invoke(_ name: String, _ arguments: [String: RunValue]) async -> Result<[String: RunValue], any Error> {
+        guard let action = action(name) else { return .failure(ActionError(.permanent, "action \(name) is not available")) }
+        return await ActionInvocation.readOnly(action, arguments: arguments, purpose: "preflight")
+    }
+}
