@@ -66,6 +66,8 @@ let package = Package(
             path: "Benchmarks/drctl-engine-bench"
         ),
         // Plan-loading tests read real provider sections (aws:, postgres:) through the one seam.
+        // `swift run -c release drctl-plan-bench N`: load, validate and generate the failover of a plan of N databases.
+        .executableTarget(name: "drctl-plan-bench", dependencies: ["DRCore", "AWSProvider", "PostgresProvider"], path: "Benchmarks/drctl-plan-bench"),
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore", "AWSProvider", "PostgresProvider", "GCPProvider", "AzureProvider"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AWSProviderTests", dependencies: ["AWSProvider", "PostgresProvider", "GCPProvider", "AzureProvider", "DRCore", .product(name: "Yams", package: "Yams")],
                     resources: [.copy("Fixtures")]),

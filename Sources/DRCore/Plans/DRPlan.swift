@@ -58,11 +58,25 @@ public struct DRPlan: Sendable, Equatable {
     /// Every site the plan names, as written (`us-west-2`, `gcp:us-central1`).
     public var regions: Set<String> { Set(sites.map(\.description)) }
 
+    /// "its regions: us-east-1, us-west-2" (a plan all in AWS, worded as before sites existed) or
+    /// "its sites: gcp:us-central1, us-east-1, …": for messages about a site the plan does not name.
+    public var siteListing: String {
+        let names = regions.sorted().joined(separator: ", ")
+        return sites.allSatisfy { $0.cloud == Site.defaultCloud } ? "its regions: \(names)" : "its sites: \(names)"
+    }
+
     /// The site a name on the command line or in the plan means (`us-west-2`, `aws:us-west-2`,
     /// `gcp:us-central1`), if the plan names it.
     public func site(named text: String) -> Site? {
         guard let site = Site(parsing: text) else { return nil }
         return sites.contains(site) ? site : nil
+    }
+
+    /// The site a move to `to` leaves when none is named: the primary, for a move to one of the
+    /// DR sites; the first DR site for a move back to the primary (or to a region only the plan's
+    /// resources name, as before sites existed).
+    public func defaultOrigin(movingTo to: Site) -> Site {
+        drSites.contains(to) ? primarySite : (drSite ?? primarySite)
     }
 
     /// Why a move from `from` to `to` has nothing to do — no provider section has work for it —

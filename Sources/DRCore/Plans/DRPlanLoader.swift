@@ -46,12 +46,14 @@ public enum DRPlanLoader {
         return try parse(bytes: bytes, path: path, sections: sections)
     }
 
-    /// Whether `drctl validate` should read the file as a DR plan: a mapping with `sites` or
-    /// `regions` and no `steps`. Anything else is read as a runbook, whose errors say what a runbook needs.
-    public static func isPlan(bytes: [UInt8]) -> Bool {
+    /// Whether `drctl validate` should read the file as a DR plan: a mapping without `steps` that
+    /// has a key only plans have (`sites`, `regions`, `drills`, `runbooks`, a provider's section).
+    /// Anything else is read as a runbook, whose errors say what a runbook needs.
+    public static func isPlan(bytes: [UInt8], sections: [any PlanSectionKind]) -> Bool {
         guard let root = try? RunbookLoader.compose(bytes: bytes, path: "", what: ""), case .mapping(let top) = root else { return false }
         let keys = Set(top.keys.compactMap(\.string))
-        return (keys.contains("regions") || keys.contains("sites")) && !keys.contains("steps")
+        let planOnly = Set(["sites", "regions", "drills", "runbooks"] + sections.map(\.key))
+        return !keys.contains("steps") && !keys.isDisjoint(with: planOnly)
     }
 
     public static func parse(bytes: [UInt8], path: String, sections: [any PlanSectionKind]) throws(RunbookValidationError) -> DRPlan {

@@ -80,3 +80,19 @@ public struct PreflightFindings: Sendable, Equatable {
         self.unknownLossReasons = unknownLossReasons
     }
 }
+
+/// A resource of the plan that a move needs cannot be reached with what this machine has: its
+/// provider's credentials (or the environment variable naming its URL) are missing. Found before
+/// anything changes; the CLI ends with exit 8 (authentication failed).
+public struct ProviderCredentialsMissing: Error, CustomStringConvertible, Sendable {
+    public let provider: String
+    /// What is missing, by name only (never a value).
+    public let missing: [String]
+
+    public init(provider: String, missing: [String]) {
+        self.provider = provider
+        self.missing = missing
+    }
+
+    public var description: String { "no credentials for \(provider) resources of this move: " + missing.joined(separator: "; ") }
+}

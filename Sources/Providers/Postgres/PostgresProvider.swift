@@ -8,8 +8,10 @@ import Foundation
 /// traffic (any provider's) moves. Its data-loss signal is the standby's replication lag.
 public struct PostgresProvider: DRProvider {
     private let registered: [any RunbookAction]
+    private let environment: [String: String]
 
-    public init() {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
         registered = [PostgresReplicationLagAction(), PostgresPromoteAction(), PostgresFenceAction(), PostgresTimelineAction(),
                       PostgresCheckRowsAction(), PostgresCheckFreshnessAction(), PostgresCheckChecksumAction(), PostgresCheckSQLAction(),
                       PostgresHeartbeatRPOAction()]
@@ -20,6 +22,20 @@ public struct PostgresProvider: DRProvider {
     public func actions() -> [any RunbookAction] { registered }
 
     private func action(_ name: String) -> (any RunbookAction)? { registered.first { $0.name == name } }
+
+    /// Every server the move touches must be reachable by name: the variables holding the old
+    /// primary's and the promoted standby's URLs are set (checked before anything changes; the
+    /// fence of a primary whose site is down still needs its URL to try).
+    public func prepare(_ move: Move, plan: DRPlan) async throws -> (plan: DRPlan, warnings: [PreflightCheck]) {
+        var missing: [String] = []
+        for (database, standby) in plan.postgres.moving(from: move.from, to: move.to) {
+            for (server, role) in [(database.primary, "primary"), (standby, "standby")] where (environment[server.urlEnv] ?? "").isEmpty {
+                missing.append("\(server.urlEnv) (the URL of database \(database.name)'s \(role) in \(server.site)) is not set")
+            }
+        }
+        guard missing.isEmpty else { throw ProviderCredentialsMissing(provider: name, missing: missing) }
+        return (plan, [])
+    }
 
     public func moveSteps(_ move: Move, plan: DRPlan, ids: inout StepIdentifiers) throws -> [MoveStep] {
         let moving = plan.postgres.moving(from: move.from, to: move.to)

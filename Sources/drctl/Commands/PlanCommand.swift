@@ -4,12 +4,32 @@ import Foundation
 
 /// `drctl plan RUNBOOK`: the dry run — order and parallel groups, what each step would do and
 /// whether it changes anything, estimates and the RTO forecast. Makes no call that changes anything.
+/// `drctl plan --plan drplan.yaml --failover-to SITE` (or `--switchover-to`) does the same for the
+/// runbook a move of the plan would generate — without reading the cloud: no preflight, and DNS
+/// zones named by name stay names (the step looks them up when it runs).
 struct PlanCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Show what a runbook would do, in which order, and how long it should take.")
+    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Show what a runbook, or a move of a DR plan, would do, in which order, and how long it should take.")
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Runbook file.") var file: String
+    @Argument(help: "Runbook file (or give --plan with --failover-to / --switchover-to).") var file: String?
     @Option(name: .customLong("input"), help: "An input, name=value (repeatable).") var inputs: [String] = []
+    @Option(name: .long, help: "The DR plan whose generated move to show.") var plan: String?
+    @Option(name: .customLong("failover-to"), help: "Show the failover of --plan to this site.") var failoverTo: String?
+    @Option(name: .customLong("switchover-to"), help: "Show the switchover of --plan to this site.") var switchoverTo: String?
+    @Option(name: .long, help: "The site the move leaves (default: as `drctl failover` chooses).") var from: String?
+    @Flag(name: .customLong("print-runbook"), help: "Print the generated runbook (YAML) instead of the plan of it.") var printRunbook = false
+
+    func validate() throws {
+        let targets = [failoverTo, switchoverTo].compactMap { $0 }
+        if plan != nil {
+            guard file == nil else { throw ValidationError("give a runbook file or --plan, not both") }
+            guard targets.count == 1 else { throw ValidationError("--plan needs one of --failover-to SITE or --switchover-to SITE") }
+            guard inputs.isEmpty else { throw ValidationError("--input is for runbook files; a generated move has no inputs") }
+        } else {
+            guard file != nil else { throw ValidationError("give a runbook file, or --plan with --failover-to SITE / --switchover-to SITE") }
+            guard targets.isEmpty, from == nil, !printRunbook else { throw ValidationError("--failover-to, --switchover-to, --from and --print-runbook need --plan") }
+        }
+    }
 
     struct PlannedStep: Encodable {
         let id: String
@@ -37,13 +57,48 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
-        let registry = EngineSession.defaultRegistry()
-        let runbook = try RunbookLoader.load(path: file, catalog: registry.catalog)
-        let values = try InputParser.parse(inputs, for: runbook)
+        let providers = ProviderRegistration.providers(.declarationsOnly)
+        let registry = EngineSession.registry(for: providers)
+        let runbook: Runbook, values: [String: RunValue]
+        if let planPath = plan {
+            runbook = try moveRunbook(planPath: planPath, providers: providers, registry: registry)
+            values = [:]
+            if printRunbook {
+                print(RunbookRenderer.render(runbook), terminator: "")
+                return
+            }
+        } else {
+            runbook = try RunbookLoader.load(path: file ?? "", catalog: registry.catalog)
+            values = try InputParser.parse(inputs, for: runbook)
+        }
         let plan = Self.make(runbook, inputs: values, registry: registry)
         switch global.output {
         case .json: try JSONOutput.print(plan)
         case .text: Self.render(plan)
+        }
+    }
+
+    /// The runbook `drctl failover` / `switchover` would generate for the plan, as a value.
+    private func moveRunbook(planPath: String, providers: [any DRProvider], registry: ActionRegistry) throws -> Runbook {
+        let drPlan = try DRPlanLoader.load(path: planPath, sections: ProviderRegistration.sections)
+        let kind: Move.Kind = failoverTo != nil ? .failover : .switchover
+        let target = failoverTo ?? switchoverTo ?? ""
+        let known = drPlan.siteListing
+        guard let to = drPlan.site(named: target) else { throw ValidationError("plan \(drPlan.name) has nothing in \(target) (\(known))") }
+        let origin: Site
+        if let from {
+            guard let site = drPlan.site(named: from) else { throw ValidationError("plan \(drPlan.name) has nothing in \(from) (\(known))") }
+            origin = site
+        } else {
+            origin = drPlan.defaultOrigin(movingTo: to)
+        }
+        guard origin != to else { throw ValidationError("the move would leave and reach \(to)") }
+        if let nothing = drPlan.nothingToMove(from: origin, to: to) { throw nothing }
+        do {
+            let composed = try MoveComposer(providers: providers).runbook(plan: drPlan, move: Move(kind: kind, from: origin, to: to), catalog: registry.catalog)
+            return RunbookRenderer.pinned(composed, path: composed.source.path).runbook
+        } catch let problem as MoveComposer.Problem {
+            throw RunEnded(status: .invalidRunbook, message: "\(problem)")
         }
     }
 

@@ -16,10 +16,14 @@ struct ValidateCommand: AsyncParsableCommand {
         for file in files {
             do {
                 let bytes = try RunbookLoader.readFile(path: file, what: "a runbook or DR plan file")
-                if DRPlanLoader.isPlan(bytes: bytes) {
+                if DRPlanLoader.isPlan(bytes: bytes, sections: ProviderRegistration.sections) {
                     let plan = try DRPlanLoader.parse(bytes: bytes, path: file, sections: ProviderRegistration.sections)
-                    results.append(["file": file, "status": "ok", "plan": plan.name])
-                    if global.output == .text { print("\(file): ok (DR plan \(plan.name))") }
+                    let sites = "primary \(plan.primarySite), DR \(plan.drSites.map(\.description).joined(separator: ", "))"
+                    results.append(["file": file, "status": "ok", "plan": plan.name, "sites": sites,
+                                    "sections": plan.sectionKeys.joined(separator: ",")])
+                    if global.output == .text {
+                        print("\(file): ok (DR plan \(plan.name): \(sites); \(plan.sectionKeys.isEmpty ? "no resources" : plan.sectionKeys.joined(separator: ", ")))")
+                    }
                 } else {
                     let runbook = try RunbookLoader.parse(bytes: bytes, path: file, catalog: EngineSession.defaultRegistry().catalog)
                     results.append(["file": file, "status": "ok", "runbook": runbook.name, "steps": String(runbook.steps.count)])

@@ -31,6 +31,9 @@ struct ErrorReport {
                 (status, message, hint) = (.authenticationFailed, "no usable AWS credentials: \(error)",
                                            "set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
             }
+        case let error as ProviderCredentialsMissing:
+            (status, message, hint) = (.authenticationFailed, error.description,
+                                       "export the variables the plan names (they hold connection URLs; the plan never does), then run the command again")
         case let error as ConfigurationError:
             (status, message, hint) = (.invalidConfiguration, "configuration: \(error)",
                                        error.kind == .missingRegion ? "pass --region or set AWS_REGION" : nil)

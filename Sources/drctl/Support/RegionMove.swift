@@ -93,18 +93,16 @@ struct RegionMove {
     /// `--to` (any site of the plan) and `--from` (default: the primary, or the first DR site when
     /// going back to the primary; a region only the plan's resources name is left from the first DR site, as before sites).
     private func sites(of plan: DRPlan) throws -> (from: Site, to: Site) {
-        let known = plan.regions.sorted().joined(separator: ", ")
+        let known = plan.siteListing
         guard let to = plan.site(named: options.to) else {
-            throw ValidationError("plan \(plan.name) has nothing in \(options.to) (its sites: \(known))")
+            throw ValidationError("plan \(plan.name) has nothing in \(options.to) (\(known))")
         }
         let from: Site
         if let named = options.from {
-            guard let site = plan.site(named: named) else { throw ValidationError("plan \(plan.name) has nothing in \(named) (its sites: \(known))") }
+            guard let site = plan.site(named: named) else { throw ValidationError("plan \(plan.name) has nothing in \(named) (\(known))") }
             from = site
-        } else if plan.drSites.contains(to) {
-            from = plan.primarySite
         } else {
-            from = plan.drSite ?? plan.primarySite   // back to the primary, or a region only the resources name
+            from = plan.defaultOrigin(movingTo: to)
         }
         guard from != to else { throw ValidationError("--from and --to are both \(to)") }
         return (from, to)
@@ -160,31 +158,13 @@ struct RegionMove {
         return (runbook, text, runbook.source.path)
     }
 
-    /// The RPO gate: above the budget (or unknown), refuse unless the operator accepted at least
-    /// that much loss. Returns the acceptance to journal.
+    /// The RPO gate (`RPOGate`): returns the acceptance to journal, or ends the command.
     private func gate(_ report: MovePreflight.Report, budget: Double) throws -> [String: RunValue]? {
-        if !report.blockers.isEmpty {
-            throw RunEnded(status: .runFailed, message: "preflight failed:\n  " + report.blockers.joined(separator: "\n  "))
+        switch RPOGate.judge(report, kind: kind, budget: budget, acceptedLoss: acceptedLoss, by: options.execution.resolvedOperator) {
+        case .proceed: return nil
+        case .accepted(let note): return note
+        case .blocked(let message): throw RunEnded(status: .runFailed, message: message)
+        case .refused(let message): throw RunEnded(status: .refusedByBudget, message: message)
         }
-        let expected = report.expectedDataLoss
-        if kind == .switchover {
-            guard expected != nil else {
-                throw RunEnded(status: .refusedByBudget, message: "switchover needs the replicas' lag to be known (it waits for them to catch up); use failover")
-            }
-            return nil
-        }
-        if let expected, expected <= budget { return nil }
-        let shown = expected.map { "expected data loss \(DurationText.format($0))" } ?? "expected data loss unknown (\(report.unknownLossReasons.joined(separator: "; ")))"
-        guard let accepted = acceptedLoss else {
-            throw RunEnded(status: .refusedByBudget, message: """
-                refusing: \(shown) is over the RPO budget of \(DurationText.format(budget)). \
-                Pass --accept-data-loss \(DurationText.format((expected ?? budget).rounded(.up) + 60)) (or more) to fail over anyway.
-                """)
-        }
-        if let expected, accepted < expected {
-            throw RunEnded(status: .refusedByBudget, message: "refusing: \(shown), more than the \(DurationText.format(accepted)) accepted")
-        }
-        return ["event": .string("data-loss-accepted"), "accepted": .duration(accepted), "expected": expected.map { .duration($0) } ?? .null,
-                "budget": .duration(budget), "by": .string(options.execution.resolvedOperator)]
     }
 }

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+/// `drctl plan --plan P --failover-to SITE` and `drctl validate` of plans with sites and several
+/// providers, through the real CLI: nothing is called (no credentials, no network), the generated
+/// move is shown, its printed YAML validates and plans the same, and bad sites or missing
+/// connection variables are refused before anything changes.
+@Suite("Plans with sites and providers through the CLI")
+struct PlanMoveCLITests {
+    static let mixed = """
+    name: mixed
+    sites: { primary: us-east-1, dr: [us-west-2, gcp:us-central1] }
+    budgets: { rpo: 15m, rto: 1h }
+    postgres:
+      databases:
+        - name: ledger
+          primary: { site: us-east-1, url_env: LEDGER_PRIMARY_URL }
+          standbys: [ { site: us-west-2, url_env: LEDGER_STANDBY_URL } ]
+    aws:
+      dns:
+        - { zone_name: example.com., name: app.example.com., values: { us-east-1: [a.example.com.], us-west-2: [b.example.com.] } }
+      standby:
+        us-west-2: { autoscaling_groups: [ { group: web-dr, desired: 4 } ] }
+    """
+
+    @Test func aMoveOfAMixedPlanIsShownWithoutCallingAnything() throws {
+        let workspace = try RunbookWorkspace()
+        let plan = try workspace.write("mixed.yaml", Self.mixed)
+        let shown = try workspace.drctl(["plan", "--plan", plan, "--failover-to", "us-west-2"])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        for id in ["fence-ledger", "promote-ledger", "dns-app-example-com", "scale-web-dr", "report"] {
+            #expect(shown.stdout.contains(id), "\(id) missing from \(shown.stdout)")
+        }
+        #expect(shown.stdout.contains("Plan for failover-mixed-to-us-west-2"), "\(shown.stdout)")
+
+        let printed = try workspace.drctl(["plan", "--plan", plan, "--failover-to", "aws:us-west-2", "--print-runbook"])
+        #expect(printed.status == 0, "\(printed.stderr)")
+        let file = try workspace.write("printed.yaml", printed.stdout)
+        let validated = try workspace.drctl(["validate", file])
+        #expect(validated.status == 0, "\(validated.stdout)\(validated.stderr)")
+        let replanned = try workspace.drctl(["plan", file])
+        #expect(replanned.status == 0, "\(replanned.stderr)")
+        // The same waves, the same steps: the printed runbook is the one that would run.
+        #expect(replanned.stdout.components(separatedBy: "\n").dropFirst().joined(separator: "\n")
+                == shown.stdout.components(separatedBy: "\n").dropFirst().joined(separator: "\n"))
+    }
+
+    @Test func validateNamesAPlansSitesAndProviders() throws {
+        let workspace = try RunbookWorkspace()
+        let plan = try workspace.write("mixed.yaml", Self.mixed)
+        let result = try workspace.drctl(["validate", plan])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("ok (DR plan mixed: primary us-east-1, DR us-west-2, gcp:us-central1; aws, postgres)"), "\(result.stdout)")
+        // A plan with a typo in its sites key is still read as a plan, and told what it lacks.
+        let typo = try workspace.write("typo.yaml", Self.mixed.replacingOccurrences(of: "sites:", with: "site:"))
+        let refused = try workspace.drctl(["validate", typo])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("\(typo):2:1: found unknown key 'site'"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("found no sites"), "\(refused.stderr)")
+    }
+
+    @Test func aSiteThePlanDoesNotNameIsAUsageErrorAndOneWithNothingToMoveIsLocated() throws {
+        let workspace = try RunbookWorkspace()
+        let plan = try workspace.write("mixed.yaml", Self.mixed)
+        let unknown = try workspace.drctl(["plan", "--plan", plan, "--failover-to", "azure:eastus"])
+        #expect(unknown.status == 2, "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("plan mixed has nothing in azure:eastus (its sites: gcp:us-central1, us-east-1, us-west-2)"), "\(unknown.stderr)")
+        let nothing = try workspace.drctl(["plan", "--plan", plan, "--failover-to", "gcp:us-central1"])
+        #expect(nothing.status == 3, "\(nothing.stderr)")
+        #expect(nothing.stderr.contains("found a plan that protects nothing that can move from us-east-1 to gcp:us-central1"), "\(nothing.stderr)")
+        let switchover = try workspace.drctl(["plan", "--plan", plan, "--switchover-to", "us-west-2"])
+        #expect(switchover.status == 3, "\(switchover.stderr)")
+        #expect(switchover.stderr.contains("a switchover of self-managed PostgreSQL (ledger) is not supported yet"), "\(switchover.stderr)")
+    }
+
+    @Test func aFailoverWhoseDatabaseURLIsNotSetEndsWithExitEightBeforeAnythingChanges() throws {
+        let workspace = try RunbookWorkspace()
+        let plan = try workspace.write("pg.yaml", """
+            name: pg
+            sites: { primary: us-east-1, dr: [us-west-2] }
+            postgres:
+              databases:
+                - name: ledger
+                  primary: { site: us-east-1, url_env: LEDGER_PRIMARY_URL }
+                  standbys: [ { site: us-west-2, url_env: LEDGER_STANDBY_URL } ]
+            """)
+        let result = try DrctlProcess.run(["failover", "--plan", plan, "--to", "us-west-2", "--yes", "--state", workspace.statePath],
+                                          environment: ["AWS_REGION": "us-east-1", "LEDGER_PRIMARY_URL": "postgres://drctl:hunter2@127.0.0.1:1/x"],
+                                          home: workspace.directory)
+        #expect(result.status == 8, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("LEDGER_STANDBY_URL (the URL of database ledger's standby in us-west-2) is not set"), "\(result.stderr)")
+        #expect(!(result.stdout + result.stderr).contains("hunter2"))
+        #expect(workspace.onlyRunId() == nil, "a run was started")
+    }
+}
