@@ -13,6 +13,7 @@ final class RecordingTransport: HTTPTransport, @unchecked Sendable {
 
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         lock.withLock { recorded.append(request) }
+        ActionCalls.current?.record(request)
         return try await inner.send(request)
     }
 
@@ -63,6 +64,13 @@ struct StepRun: Sendable {
     /// `resumed`: the attempt follows a crash (or is a retry): mutating actions observe first then.
     static func run(_ action: any RunbookAction, _ arguments: [String: RunValue], stepId: String = "step",
                     runId: String = TestBed.uniqueName("run"), timeout: Double = 60, resumed: Bool = false) async throws -> StepRun {
+        try await ActionCalls.checkingPermissions(of: action) {
+            try await runUnchecked(action, arguments, stepId: stepId, runId: runId, timeout: timeout, resumed: resumed)
+        }
+    }
+
+    private static func runUnchecked(_ action: any RunbookAction, _ arguments: [String: RunValue], stepId: String,
+                                     runId: String, timeout: Double, resumed: Bool) async throws -> StepRun {
         let invocation = ActionInvocation(runId: runId, stepId: stepId, attempt: 1, arguments: arguments, firstStartedAt: Date(),
                                           deadline: Date().addingTimeInterval(timeout), isResume: resumed,
                                           services: ActionServices(messages: { _ in }))
