@@ -25,14 +25,14 @@ final class ActionCalls: @unchecked Sendable {
         let calls = ActionCalls()
         let result: Result<T, any Error>
         do { result = .success(try await $current.withValue(calls) { try await body() }) } catch { result = .failure(error) }
-        try check(action, calls.recorded, sourceLocation: sourceLocation)
+        try await check(action, calls.recorded, sourceLocation: sourceLocation)
         return try result.get()
     }
 
-    static func check(_ action: any RunbookAction, _ requests: [HTTPRequest], sourceLocation: SourceLocation) throws {
+    static func check(_ action: any RunbookAction, _ requests: [HTTPRequest], sourceLocation: SourceLocation) async throws {
         guard !requests.isEmpty else { return }
         let declared = Set(action.permissions.compactMap(\.operation))
-        for verdict in try checkRequestShapes(requests) {
+        for verdict in try await RequestShapeServer.shared.verdicts(requests) {
             // botocore's model names are the IAM prefixes for every service drctl calls.
             guard let service = verdict.service, let operation = verdict.operation else {
                 Issue.record("\(action.name) sent a request that is no operation of botocore's models", sourceLocation: sourceLocation)
@@ -41,5 +41,48 @@ final class ActionCalls: @unchecked Sendable {
             #expect(declared.contains("\(service):\(operation)"),
                     "\(action.name) called \(service):\(operation) but does not declare it in `permissions`", sourceLocation: sourceLocation)
         }
+    }
+}
+
+/// One `check_request_shapes.py --serve` for the whole test process: a process per check (loading
+/// botocore's models each time) slowed the parallel suite enough to break its timing-sensitive tests.
+actor RequestShapeServer {
+    static let shared = RequestShapeServer()
+
+    private var process: Process?
+    private var input: FileHandle?
+    private var output: FileHandle?
+    private var buffered = Data()
+
+    func verdicts(_ requests: [HTTPRequest]) throws -> [RequestShapeVerdict] {
+        if process == nil { try start() }
+        guard let input, let output else { return [] }
+        var line = try JSONSerialization.data(withJSONObject: requests.map(requestShapeInput))
+        line.append(0x0A)
+        try input.write(contentsOf: line)
+        while !buffered.contains(0x0A) {
+            let more = output.availableData
+            guard !more.isEmpty else { throw TestBedMissing() }
+            buffered.append(more)
+        }
+        let end = buffered.firstIndex(of: 0x0A)!
+        let answer = buffered[buffered.startIndex..<end]
+        buffered = Data(buffered[(end + 1)...])
+        return try JSONDecoder().decode([RequestShapeVerdict].self, from: Data(answer))
+    }
+
+    private func start() throws {
+        guard let script = Bundle.module.url(forResource: "check_request_shapes", withExtension: "py", subdirectory: "Fixtures") else {
+            throw TestBedMissing()
+        }
+        let process = Process(), stdin = Pipe(), stdout = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, "--serve"]
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        self.process = process
+        input = stdin.fileHandleForWriting
+        output = stdout.fileHandleForReading
     }
 }

@@ -81,17 +81,20 @@ struct StepRun: Sendable {
     }
 }
 
+/// A recorded request as Fixtures/check_request_shapes.py reads it.
+func requestShapeInput(_ request: HTTPRequest) -> [String: Any] {
+    var headers: [String: String] = [:]
+    for (name, value) in request.headers { headers[name] = value }
+    return ["method": request.method, "url": request.url, "headers": headers, "body_base64": Data(request.body).base64EncodedString()]
+}
+
 /// Runs Fixtures/check_request_shapes.py over recorded requests.
 func checkRequestShapes(_ requests: [HTTPRequest]) throws -> [RequestShapeVerdict] {
     guard let script = Bundle.module.url(forResource: "check_request_shapes", withExtension: "py", subdirectory: "Fixtures") else {
         Issue.record("check_request_shapes.py missing from the bundle")
         return []
     }
-    let encoded = requests.map { request -> [String: Any] in
-        var headers: [String: String] = [:]
-        for (name, value) in request.headers { headers[name] = value }
-        return ["method": request.method, "url": request.url, "headers": headers, "body_base64": Data(request.body).base64EncodedString()]
-    }
+    let encoded = requests.map(requestShapeInput)
     let input = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-shapes-\(UUID().uuidString).json")
     try JSONSerialization.data(withJSONObject: encoded).write(to: input)
     defer { try? FileManager.default.removeItem(at: input) }
