@@ -8,11 +8,11 @@ struct DRCTL: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drctl",
         abstract: "Backup and disaster-recovery orchestrator: runbooks, failovers, drills, RPO/RTO.",
-        discussion: "Exit codes are listed in the README (\"Exit codes\"). Logs go to stderr, results to stdout.",
+        discussion: "Exit codes are listed in docs/exit-codes.md. Logs go to stderr, results to stdout.",
         version: DRCTLVersion.string,
         subcommands: [FailoverCommand.self, SwitchoverCommand.self, ValidateCommand.self, PlanCommand.self, RunCommand.self, ResumeCommand.self, ApproveCommand.self,
                       AbortCommand.self, RunsCommand.self, ShowCommand.self, ReportCommand.self, StatusCommand.self, DrillCommand.self,
-                      HeartbeatCommand.self, WhoamiCommand.self]
+                      HeartbeatCommand.self, WhoamiCommand.self, ActionsCommand.self]
     )
 }
 

@@ -53,9 +53,11 @@ enum RDSTestBed {
 
     /// What the step runner does for a mutating step: observe, else act then verify.
     static func run(_ action: any RunbookAction, _ invocation: ActionInvocation) async throws -> (observed: Bool, outputs: [String: RunValue]) {
-        if action.isMutating, let observed = try await action.observe(invocation) { return (true, observed) }
-        let acted = action.isMutating ? try await action.act(invocation) : [:]
-        return (false, try await action.verify(invocation, acted: acted))
+        try await ActionCalls.checkingPermissions(of: action) {
+            if action.isMutating, let observed = try await action.observe(invocation) { return (true, observed) }
+            let acted = action.isMutating ? try await action.act(invocation) : [:]
+            return (false, try await action.verify(invocation, acted: acted))
+        }
     }
 
     static func action(_ name: String, client: AWSClient) throws -> any RunbookAction {

@@ -13,6 +13,12 @@ public protocol RunbookAction: Sendable {
     var isMutating: Bool { get }
     /// The `with` arguments it takes; the runbook validator checks steps against them.
     var parameters: [ActionCatalog.Parameter] { get }
+    /// One sentence: what it does (`drctl actions`, docs/actions.md). Every registered action
+    /// declares one; a test fails on an empty summary (the default below only serves test doubles).
+    var summary: String { get }
+    /// What the caller needs for every call observe / act / verify may make (`drctl actions`, and
+    /// least-privilege policies). AWS actions declare theirs; a test fails on an AWS action with none.
+    var permissions: [ActionPermission] { get }
     /// What the step would do, for `drctl plan` and for the intent entry. No I/O.
     func describe(_ arguments: [String: RunValue]) -> String
     func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]?
@@ -35,6 +41,8 @@ public protocol RunbookAction: Sendable {
 }
 
 extension RunbookAction {
+    public var summary: String { "" }
+    public var permissions: [ActionPermission] { [] }
     public func observe(_ invocation: ActionInvocation) async throws -> [String: RunValue]? { nil }
     public func act(_ invocation: ActionInvocation) async throws -> [String: RunValue] { [:] }
     public func canObserve(_ arguments: [String: RunValue]) -> Bool { true }

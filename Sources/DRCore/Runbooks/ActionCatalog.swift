@@ -7,11 +7,14 @@ public struct ActionCatalog: Sendable {
         /// text and plain seconds.
         public var type: RunValueType
         public var required: Bool
+        /// What the argument means, for `drctl actions` (optional).
+        public var help: String?
 
-        public init(_ name: String, _ type: RunValueType, required: Bool = false) {
+        public init(_ name: String, _ type: RunValueType, required: Bool = false, help: String? = nil) {
             self.name = name
             self.type = type
             self.required = required
+            self.help = help
         }
     }
 

@@ -1,4 +1,4 @@
-/// drctl's exit codes: one table, one meaning each (documented in the README). The CLI maps
+/// drctl's exit codes: one table, one meaning each (documented in docs/exit-codes.md). The CLI maps
 /// errors to these at its edge and nowhere else.
 public enum ExitStatus: Int32, Sendable, CaseIterable {
     case success = 0

@@ -19,7 +19,7 @@ struct ErrorReport {
                                            "check the access key and secret (or the profile), and that this machine's clock is right")
             case .accessDenied:
                 (status, message, hint) = (.authenticationFailed, error.description,
-                                           "the credentials work but lack the permission; see the IAM policy in the README")
+                                           "the credentials work but lack the permission; `drctl actions` lists the permissions each action needs")
             default:
                 (status, message, hint) = (.cloudError, error.description, nil)
             }

@@ -4,7 +4,7 @@ import Foundation
 /// What a failover or switchover prints besides the engine's events. With `--output json` every
 /// line of stdout is one JSON object with `event` and `time`: `preflight` first, then `plan`
 /// (dry run) or the run's events, and `summary` last — or a single `nothing_to_do`. The schema is
-/// in the README ("Failover and switchover", JSON Lines).
+/// in docs/failover.md (JSON Lines).
 enum MoveOutput {
     struct Check: Encodable {
         let name: String

@@ -2,7 +2,8 @@
 """Checks HTTP requests recorded from drctl against botocore's service models.
 
 Reads a JSON list of {"method","url","headers":{name: value},"body_base64"} from the file given as
-the first argument and prints a JSON list, one entry per request:
+the first argument and prints a JSON list, one entry per request (with `--serve`: one such list per
+line of stdin, one answer per line of stdout):
   {"service": botocore name, "operation": matched operation or null, "problems": [text, ...]}
 What is checked: the service (from the SigV4 credential scope); for REST protocols the operation
 whose method + requestUri (path template and literal query) matches, the query and x-amz-* header
@@ -289,6 +290,12 @@ def check(request):
 
 
 def main():
+    if sys.argv[1:] == ["--serve"]:
+        # One JSON list of requests per input line, one JSON list of verdicts per output line:
+        # the models load once for a whole test process instead of once per check.
+        for line in sys.stdin:
+            print(json.dumps([check(r) for r in json.loads(line)]), flush=True)
+        return
     requests = json.load(open(sys.argv[1]))
     json.dump([check(r) for r in requests], sys.stdout)
 

@@ -13,6 +13,7 @@ final class RecordingTransport: HTTPTransport, @unchecked Sendable {
 
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         lock.withLock { recorded.append(request) }
+        ActionCalls.current?.record(request)
         return try await inner.send(request)
     }
 
@@ -63,6 +64,13 @@ struct StepRun: Sendable {
     /// `resumed`: the attempt follows a crash (or is a retry): mutating actions observe first then.
     static func run(_ action: any RunbookAction, _ arguments: [String: RunValue], stepId: String = "step",
                     runId: String = TestBed.uniqueName("run"), timeout: Double = 60, resumed: Bool = false) async throws -> StepRun {
+        try await ActionCalls.checkingPermissions(of: action) {
+            try await runUnchecked(action, arguments, stepId: stepId, runId: runId, timeout: timeout, resumed: resumed)
+        }
+    }
+
+    private static func runUnchecked(_ action: any RunbookAction, _ arguments: [String: RunValue], stepId: String,
+                                     runId: String, timeout: Double, resumed: Bool) async throws -> StepRun {
         let invocation = ActionInvocation(runId: runId, stepId: stepId, attempt: 1, arguments: arguments, firstStartedAt: Date(),
                                           deadline: Date().addingTimeInterval(timeout), isResume: resumed,
                                           services: ActionServices(messages: { _ in }))
@@ -73,17 +81,20 @@ struct StepRun: Sendable {
     }
 }
 
+/// A recorded request as Fixtures/check_request_shapes.py reads it.
+func requestShapeInput(_ request: HTTPRequest) -> [String: Any] {
+    var headers: [String: String] = [:]
+    for (name, value) in request.headers { headers[name] = value }
+    return ["method": request.method, "url": request.url, "headers": headers, "body_base64": Data(request.body).base64EncodedString()]
+}
+
 /// Runs Fixtures/check_request_shapes.py over recorded requests.
 func checkRequestShapes(_ requests: [HTTPRequest]) throws -> [RequestShapeVerdict] {
     guard let script = Bundle.module.url(forResource: "check_request_shapes", withExtension: "py", subdirectory: "Fixtures") else {
         Issue.record("check_request_shapes.py missing from the bundle")
         return []
     }
-    let encoded = requests.map { request -> [String: Any] in
-        var headers: [String: String] = [:]
-        for (name, value) in request.headers { headers[name] = value }
-        return ["method": request.method, "url": request.url, "headers": headers, "body_base64": Data(request.body).base64EncodedString()]
-    }
+    let encoded = requests.map(requestShapeInput)
     let input = FileManager.default.temporaryDirectory.appendingPathComponent("drctl-shapes-\(UUID().uuidString).json")
     try JSONSerialization.data(withJSONObject: encoded).write(to: input)
     defer { try? FileManager.default.removeItem(at: input) }

@@ -30,7 +30,9 @@ struct TestBed: Sendable {
     /// A client through the fault proxy (or straight to moto), recording backoff delays instead of sleeping.
     func client(throughProxy: Bool = true, credentials: AWSCredentials? = nil, timeouts: HTTPTimeouts = HTTPTimeouts(connect: .seconds(5), total: .seconds(20)),
                 maxAttempts: Int = 3, delays: DelayRecorder = DelayRecorder()) -> AWSClient {
-        let transport = CurlTransport(configuration: .init(timeouts: timeouts, proxy: ProxySettings()))
+        // Recorded, so that actions run through `StepRun` / `RDSTestBed.run` have their calls checked
+        // against their declared permissions (ActionCalls).
+        let transport = RecordingTransport(CurlTransport(configuration: .init(timeouts: timeouts, proxy: ProxySettings())))
         return AWSClient(transport: transport, credentials: StaticCredentialProvider(credentials ?? self.credentials),
                          endpoints: StaticEndpointResolver(overrideURL: throughProxy ? proxyURL : motoURL),
                          retry: RetryStrategy(maxAttempts: maxAttempts),

@@ -3,6 +3,7 @@
 /// shown; it then passes the approver here, and the step's outputs record it.
 public struct ApproveAction: RunbookAction {
     public let name = "approve"
+    public let summary = "Pauses the run until a human approves the step (typed confirmation, --yes, or drctl approve RUN STEP) and records who approved what."
     public let isMutating = false
     public let parameters: [ActionCatalog.Parameter] = [.init("summary", .string, required: true), .init("irreversible", .bool), .init("resource", .string)]
     /// Argument the executor adds once the approval is journaled.

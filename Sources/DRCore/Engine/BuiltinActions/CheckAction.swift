@@ -2,6 +2,7 @@
 /// step's `on_failure`) when it does not hold.
 public struct CheckAction: RunbookAction {
     public let name = "check"
+    public let summary = "Fails the step, with a message, unless a condition is true."
     public let isMutating = false
     public let parameters: [ActionCatalog.Parameter] = [.init("that", .bool, required: true), .init("message", .string)]
 

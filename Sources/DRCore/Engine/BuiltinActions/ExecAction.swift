@@ -9,6 +9,7 @@ import Foundation
 /// a resume waits for what is left of it (`settleInDoubt`) before it observes or acts again.
 public struct ExecAction: RunbookAction {
     public let name = "exec"
+    public let summary = "Runs a local command through /bin/sh with a timeout, redacting secrets from its captured output; observe is a command that tells whether it already ran."
     public let isMutating = true
     public let parameters: [ActionCatalog.Parameter] = [.init("command", .string, required: true), .init("timeout", .duration), .init("env", .map), .init("observe", .string)]
     /// Variables passed through from drctl's own environment (everything else is dropped, so

@@ -4,6 +4,7 @@ import Foundation
 /// most chat webhooks accept) to a webhook through the shared transport.
 public struct NotifyAction: RunbookAction {
     public let name = "notify"
+    public let summary = "Posts a message to a webhook, or prints it when no webhook is given."
     public let isMutating = true
     public let parameters: [ActionCatalog.Parameter] = [.init("message", .string, required: true), .init("webhook", .string)]
 

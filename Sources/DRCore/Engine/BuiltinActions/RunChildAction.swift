@@ -3,6 +3,7 @@
 /// run again.
 public struct RunChildAction: RunbookAction {
     public let name = "run"
+    public let summary = "Runs another runbook as a child run with its own journal, and outputs what it produced."
     public let isMutating = true
     public let parameters: [ActionCatalog.Parameter] = [.init("runbook", .string, required: true), .init("inputs", .map)]
 

@@ -4,6 +4,7 @@ import Foundation
 /// a run resumed after a crash waits only for what is left.
 public struct WaitAction: RunbookAction {
     public let name = "wait"
+    public let summary = "Lets a duration pass, counted from the step's first start so a resumed run waits only for what is left."
     public let isMutating = false
     public let parameters: [ActionCatalog.Parameter] = [.init("duration", .duration, required: true)]
 

@@ -13,7 +13,8 @@ public struct PostgresActionTarget: Sendable {
     /// The `with` parameters for a target named `key` (`key` and `key_env`).
     public static func parameters(_ key: String = "url", required: Bool = true) -> [ActionCatalog.Parameter] {
         // Neither is required on its own: one of the two must be given (checked when resolving).
-        [.init(key, .string), .init("\(key)_env", .string)]
+        [.init(key, .string, help: "a PostgreSQL URL or conninfo (prefer \(key)_env: this one is kept in the runbook)"),
+         .init("\(key)_env", .string, help: "the name of an environment variable holding the URL; \(key) or this one is needed")]
     }
 
     public static func resolve(_ key: String = "url", in arguments: [String: RunValue],

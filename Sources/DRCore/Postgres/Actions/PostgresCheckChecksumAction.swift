@@ -10,6 +10,8 @@ import Foundation
 /// and ISO dates, so equal rows give equal text on both sides.
 public struct PostgresCheckChecksumAction: RunbookAction {
     public let name = "postgres.check-checksum"
+    public let summary = "Computes an md5 checksum over a sample of a table's rows, optionally on a second database too, and fails when they differ."
+    public let permissions: [ActionPermission] = [.postgres("CONNECT, and SELECT on the table (on both databases)")]
     public let isMutating = false
     public let parameters: [ActionCatalog.Parameter] = DataCheckSession.commonParameters + PostgresActionTarget.parameters("compare_url")
         + [.init("table", .string, required: true), .init("key_column", .string, required: true), .init("sample", .int)]

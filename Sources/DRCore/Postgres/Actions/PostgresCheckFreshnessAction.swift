@@ -7,6 +7,8 @@ import Foundation
 /// table), `age_seconds`.
 public struct PostgresCheckFreshnessAction: RunbookAction {
     public let name = "postgres.check-freshness"
+    public let summary = "Checks that the newest value of a timestamp column is at most a given age, by the database's own clock."
+    public let permissions: [ActionPermission] = [.postgres("CONNECT, and SELECT on the column")]
     public let isMutating = false
     public let parameters: [ActionCatalog.Parameter] = DataCheckSession.commonParameters
         + [.init("table", .string, required: true), .init("column", .string, required: true), .init("max_age", .duration, required: true)]

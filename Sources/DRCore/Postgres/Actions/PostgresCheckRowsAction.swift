@@ -6,6 +6,8 @@ import Foundation
 /// Outputs `passed`, `detail`, `count`.
 public struct PostgresCheckRowsAction: RunbookAction {
     public let name = "postgres.check-rows"
+    public let summary = "Runs a query returning one number (usually a count) in a read-only transaction and checks it against limits or an expected value."
+    public let permissions: [ActionPermission] = [.postgres("CONNECT, and SELECT on what the query reads")]
     public let isMutating = false
     public let parameters: [ActionCatalog.Parameter] = DataCheckSession.commonParameters
         + [.init("sql", .string, required: true), .init("min", .number), .init("max", .number),

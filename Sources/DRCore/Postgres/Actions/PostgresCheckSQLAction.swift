@@ -4,6 +4,8 @@ import Foundation
 /// boolean column, true. Runs in a read-only transaction. Outputs `passed`, `detail`, `value`.
 public struct PostgresCheckSQLAction: RunbookAction {
     public let name = "postgres.check-sql"
+    public let summary = "Runs custom SQL in a read-only transaction that must return one row with one true boolean."
+    public let permissions: [ActionPermission] = [.postgres("CONNECT, and SELECT on what the SQL reads")]
     public let isMutating = false
     public let parameters: [ActionCatalog.Parameter] = DataCheckSession.commonParameters + [.init("sql", .string, required: true)]
 

@@ -16,6 +16,13 @@ import Foundation
 /// (e.g. a `check` on `confirmed`, or fencing at the network).
 public struct PostgresFenceAction: RunbookAction {
     public let name = "postgres.fence"
+    public let summary = "Stops an old PostgreSQL primary from taking writes (read-only by default, or no connections) and ends other client sessions."
+    public let permissions: [ActionPermission] = [
+        .postgres("method read-only: ALTER SYSTEM on parameter default_transaction_read_only, EXECUTE on pg_reload_conf()"),
+        .postgres("method terminate: ownership of the database (ALTER DATABASE … CONNECTION LIMIT 0)"),
+        .postgres("pg_signal_backend membership (pg_terminate_backend of other sessions), or a superuser"),
+        .postgres("TEMPORARY on the database (the write probe that verifies the fence)"),
+    ]
     public let isMutating = true
     public let parameters: [ActionCatalog.Parameter] = PostgresActionTarget.parameters("url") + [.init("method", .string)]
 

@@ -8,6 +8,10 @@ import Foundation
 /// with `max_rpo` (a duration), the step fails when the measured RPO is above it.
 public struct PostgresHeartbeatRPOAction: RunbookAction {
     public let name = "postgres.heartbeat-rpo"
+    public let summary = "Measures the real RPO: the newest heartbeat on the primary minus the newest heartbeat found on the copy."
+    public let permissions: [ActionPermission] = [
+        .postgres("CONNECT to both databases, and SELECT on the drctl_heartbeat table"),
+    ]
     public let isMutating = false
     public let parameters: [ActionCatalog.Parameter] = PostgresActionTarget.parameters("primary_url") + PostgresActionTarget.parameters("copy_url")
         + [.init("source", .string), .init("max_rpo", .duration)]

@@ -10,6 +10,11 @@ import Foundation
 /// failback check compares with the old primary's position.
 public struct PostgresPromoteAction: RunbookAction {
     public let name = "postgres.promote"
+    public let summary = "Promotes a PostgreSQL streaming standby to primary with pg_promote() and waits until it accepts a write."
+    public let permissions: [ActionPermission] = [
+        .postgres("EXECUTE on pg_promote(boolean, integer) (superuser only unless granted)"),
+        .postgres("TEMPORARY on the database (the write probe creates a temporary table in a rolled-back transaction)"),
+    ]
     public let isMutating = true
     public let parameters: [ActionCatalog.Parameter] = PostgresActionTarget.parameters("url") + [.init("wait_seconds", .int)]
 

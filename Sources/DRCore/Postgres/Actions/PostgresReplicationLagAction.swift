@@ -11,6 +11,10 @@ import Foundation
 /// With `max_lag` (a duration) or `max_lag_bytes`, the step fails when the lag is above them.
 public struct PostgresReplicationLagAction: RunbookAction {
     public let name = "postgres.replication-lag"
+    public let summary = "Measures how far a streaming PostgreSQL standby is behind its primary, in bytes and in time, optionally failing above a limit."
+    public let permissions: [ActionPermission] = [
+        .postgres("CONNECT to both servers; pg_current_wal_lsn() on the primary and pg_last_wal_replay_lsn(), pg_last_xact_replay_timestamp(), pg_get_wal_replay_pause_state() on the standby (pg_monitor, or a superuser)"),
+    ]
     public let isMutating = false
     public let parameters: [ActionCatalog.Parameter] = PostgresActionTarget.parameters("url") + PostgresActionTarget.parameters("standby_url")
         + [.init("max_lag", .duration), .init("max_lag_bytes", .int)]

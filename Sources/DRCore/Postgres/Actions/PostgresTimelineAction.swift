@@ -7,6 +7,10 @@ import Foundation
 /// rewound (`pg_rewind`) or rebuilt from the new primary first.
 public struct PostgresTimelineAction: RunbookAction {
     public let name = "postgres.timeline"
+    public let summary = "Reads a PostgreSQL server's timeline and WAL position and, given the new primary, fails when failing back to it would fork history."
+    public let permissions: [ActionPermission] = [
+        .postgres("CONNECT; pg_control_checkpoint(), pg_walfile_name(), pg_stat_wal_receiver (pg_monitor, or a superuser)"),
+    ]
     public let isMutating = false
     public let parameters: [ActionCatalog.Parameter] = PostgresActionTarget.parameters("url") + PostgresActionTarget.parameters("new_primary_url")
 

@@ -12,6 +12,8 @@ import Foundation
 struct RDSWaitReplicaCaughtUpAction: RunbookAction {
     let lag: RDSReplicaLag
     let name = "aws.rds.wait-replica-caught-up"
+    let summary = "Waits until an RDS replica reports a ReplicaLag at or below a limit in a datapoint taken after the step started (after the fence, in a switchover)."
+    let permissions: [ActionPermission] = [.aws("cloudwatch:GetMetricData")]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [RDSActions.region, .init("instance", .string, required: true),
                                                  .init("max_lag_seconds", .number)]

@@ -6,6 +6,11 @@ import Foundation
 struct RDSDeleteSnapshotAction: RunbookAction {
     let rds: RDSClient
     let name = "aws.rds.delete-snapshot"
+    let summary = "Deletes a manual RDS snapshot (waiting first for one still being created) and waits until it is gone."
+    let permissions: [ActionPermission] = [
+        .aws("rds:DescribeDBSnapshots"),
+        .aws("rds:DeleteDBSnapshot"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [RDSActions.region, .init("snapshot", .string, required: true)]
 

@@ -21,6 +21,13 @@ import Foundation
 struct RDSFenceInstanceAction: RunbookAction {
     let rds: RDSClient
     let name = "aws.rds.fence-instance"
+    let summary = "Stops an old RDS primary from taking writes (stop, a read-only parameter group, or security groups plus a reboot) and waits until the fence holds."
+    let permissions: [ActionPermission] = [
+        .aws("rds:DescribeDBInstances"),
+        .aws("rds:StopDBInstance", note: "method stop"),
+        .aws("rds:ModifyDBInstance", note: "methods parameter-group, reboot-read-only and security-group"),
+        .aws("rds:RebootDBInstance", note: "methods reboot-read-only and security-group"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         RDSActions.region, .init("instance", .string, required: true), .init("method", .string), .init("parameter_group", .string),

@@ -12,6 +12,14 @@ struct RDSGlobalClusterAction: RunbookAction {
     let isMutating = true
 
     var name: String { kind == .failover ? "aws.rds.failover-global-cluster" : "aws.rds.switchover-global-cluster" }
+    var summary: String {
+        kind == .failover
+            ? "Fails an Aurora global database over to a secondary cluster (allowing data loss) and waits until that cluster is the writer."
+            : "Switches an Aurora global database over to a secondary cluster without data loss and waits until that cluster is the writer."
+    }
+    var permissions: [ActionPermission] {
+        [.aws("rds:DescribeGlobalClusters"), .aws(kind == .failover ? "rds:FailoverGlobalCluster" : "rds:SwitchoverGlobalCluster")]
+    }
 
     var parameters: [ActionCatalog.Parameter] {
         var list: [ActionCatalog.Parameter] = [

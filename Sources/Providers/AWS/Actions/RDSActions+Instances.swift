@@ -50,6 +50,12 @@ extension RDSInstanceCreatingAction {
 struct RDSRestoreFromSnapshotAction: RDSInstanceCreatingAction {
     let rds: RDSClient
     let name = "aws.rds.restore-from-snapshot"
+    let summary = "Restores a new RDS instance from a snapshot (unless it exists) and waits until it is available."
+    let permissions: [ActionPermission] = [
+        .aws("rds:DescribeDBInstances"),
+        .aws("rds:RestoreDBInstanceFromDBSnapshot"),
+        .aws("rds:AddTagsToResource", note: "with tags: IAM checks it for the tags given at creation"),
+    ]
     let parameters: [ActionCatalog.Parameter] = [
         RDSActions.region, .init("snapshot", .string, required: true), .init("instance", .string, required: true),
         .init("instance_class", .string), .init("subnet_group", .string), .init("tags", .map),
@@ -74,6 +80,12 @@ struct RDSRestoreFromSnapshotAction: RDSInstanceCreatingAction {
 struct RDSRestoreToPointInTimeAction: RDSInstanceCreatingAction {
     let rds: RDSClient
     let name = "aws.rds.restore-to-point-in-time"
+    let summary = "Restores a new RDS instance from another's backups to a point in time (or the latest restorable time) and waits until it is available."
+    let permissions: [ActionPermission] = [
+        .aws("rds:DescribeDBInstances"),
+        .aws("rds:RestoreDBInstanceToPointInTime"),
+        .aws("rds:AddTagsToResource", note: "IAM checks it for the tags given at creation"),
+    ]
     let parameters: [ActionCatalog.Parameter] = [
         RDSActions.region, .init("source_instance", .string, required: true), .init("instance", .string, required: true),
         .init("restore_time", .string),
@@ -103,6 +115,14 @@ struct RDSRestoreToPointInTimeAction: RDSInstanceCreatingAction {
 struct RDSCreateReadReplicaAction: RDSInstanceCreatingAction {
     let rds: RDSClient
     let name = "aws.rds.create-read-replica"
+    let summary = "Creates an RDS read replica in this region of an instance in another region (unless it exists) and waits until it is available."
+    let permissions: [ActionPermission] = [
+        .aws("rds:DescribeDBInstances"),
+        .aws("rds:CreateDBInstanceReadReplica", note: "in the source region too: the presigned URL calls it there"),
+        .aws("rds:AddTagsToResource", note: "IAM checks it for the tags given at creation"),
+        .aws("kms:CreateGrant", note: "with kms_key_id: RDS uses the key on the caller's behalf"),
+        .aws("kms:DescribeKey", note: "with kms_key_id"),
+    ]
     let parameters: [ActionCatalog.Parameter] = [
         RDSActions.region, .init("source_instance_arn", .string, required: true), .init("source_region", .string, required: true),
         .init("instance", .string, required: true), .init("instance_class", .string),
@@ -127,6 +147,11 @@ struct RDSCreateReadReplicaAction: RDSInstanceCreatingAction {
 struct RDSDeleteInstanceAction: RunbookAction {
     let rds: RDSClient
     let name = "aws.rds.delete-instance"
+    let summary = "Deletes an RDS instance, with a final snapshot unless told explicitly to skip it, and waits until it is gone."
+    let permissions: [ActionPermission] = [
+        .aws("rds:DescribeDBInstances"),
+        .aws("rds:DeleteDBInstance"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         RDSActions.region, .init("instance", .string, required: true), .init("final_snapshot", .string),

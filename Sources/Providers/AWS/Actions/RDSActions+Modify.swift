@@ -5,6 +5,11 @@ import Foundation
 struct RDSModifyInstanceAction: RunbookAction {
     let rds: RDSClient
     let name = "aws.rds.modify-instance"
+    let summary = "Changes an RDS instance's parameter group and/or backup retention, applied immediately, and waits until the change holds."
+    let permissions: [ActionPermission] = [
+        .aws("rds:DescribeDBInstances"),
+        .aws("rds:ModifyDBInstance"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         RDSActions.region, .init("instance", .string, required: true), .init("parameter_group", .string),

@@ -13,6 +13,15 @@ struct RDSPreflightAction: RunbookAction {
     let rds: RDSClient
     let lag: RDSReplicaLag
     let name = "aws.rds.preflight"
+    let summary = "Reads whether an RDS DR replica is ready to be promoted (state, lag, KMS key, groups, the old primary's fence) and reports problems and notes without changing anything."
+    let permissions: [ActionPermission] = [
+        .aws("rds:DescribeDBInstances"),
+        .aws("cloudwatch:GetMetricData"),
+        .aws("kms:DescribeKey", note: "encrypted replicas"),
+        .aws("rds:DescribeDBSubnetGroups", note: "no replica: the groups a restore needs"),
+        .aws("rds:DescribeDBParameterGroups", note: "no replica, or a parameter-group fence"),
+        .aws("rds:DescribeOptionGroups", note: "no replica: the groups a restore needs"),
+    ]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [
         RDSActions.region, .init("instance", .string, required: true), .init("source_instance", .string, required: true),

@@ -9,6 +9,11 @@ import Foundation
 struct RDSPromoteReadReplicaAction: RunbookAction {
     let rds: RDSClient
     let name = "aws.rds.promote-read-replica"
+    let summary = "Promotes RDS read replicas to standalone writable instances and waits until each is available and detached from its source."
+    let permissions: [ActionPermission] = [
+        .aws("rds:PromoteReadReplica"),
+        .aws("rds:DescribeDBInstances"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         RDSActions.region, .init("instances", .list, required: true), .init("backup_retention_days", .int),
@@ -99,6 +104,8 @@ struct RDSPromoteReadReplicaAction: RunbookAction {
 struct RDSReplicaLagAction: RunbookAction {
     let lag: RDSReplicaLag
     let name = "aws.rds.replica-lag"
+    let summary = "Reads the newest CloudWatch ReplicaLag datapoint of an RDS replica, in seconds."
+    let permissions: [ActionPermission] = [.aws("cloudwatch:GetMetricData")]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [RDSActions.region, .init("instance", .string, required: true)]
 

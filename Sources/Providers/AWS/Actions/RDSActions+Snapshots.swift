@@ -5,6 +5,13 @@ import Foundation
 struct RDSCreateSnapshotAction: RunbookAction {
     let rds: RDSClient
     let name = "aws.rds.create-snapshot"
+    let summary = "Creates a manual RDS snapshot of an instance, named after the run and step unless named, and waits until it is available."
+    let permissions: [ActionPermission] = [
+        .aws("rds:DescribeDBSnapshots"),
+        .aws("rds:DescribeDBInstances"),
+        .aws("rds:CreateDBSnapshot"),
+        .aws("rds:AddTagsToResource", note: "IAM checks it for the tags given at creation"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [RDSActions.region, .init("instance", .string, required: true), .init("snapshot", .string),
                                                  .init("tags", .map)]
@@ -68,6 +75,14 @@ struct RDSCreateSnapshotAction: RunbookAction {
 struct RDSCopySnapshotAction: RunbookAction {
     let rds: RDSClient
     let name = "aws.rds.copy-snapshot"
+    let summary = "Copies an RDS snapshot from another region into this one (re-encrypted with a key of this region when encrypted) and waits until the copy is available."
+    let permissions: [ActionPermission] = [
+        .aws("rds:DescribeDBSnapshots"),
+        .aws("rds:CopyDBSnapshot", note: "in the source region too: the presigned URL calls it there"),
+        .aws("rds:AddTagsToResource", note: "IAM checks it for the tags given at creation"),
+        .aws("kms:CreateGrant", note: "with kms_key_id: RDS uses the key on the caller's behalf"),
+        .aws("kms:DescribeKey", note: "with kms_key_id"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         RDSActions.region, .init("source_region", .string, required: true), .init("source_snapshot_arn", .string, required: true),

@@ -30,7 +30,7 @@ public enum RDSActions {
     /// bursts per account and region).
     static let fanOutLimit = 8
 
-    static let region = ActionCatalog.Parameter("region", .string, required: true)
+    static let region = ActionCatalog.Parameter("region", .string, required: true, help: "the AWS region the call goes to")
 
     /// Runs `body` for each item with at most `limit` running at once; results keyed by item.
     static func fanOut<T: Sendable>(_ items: [String], limit: Int = fanOutLimit,

@@ -6,6 +6,11 @@ import Foundation
 struct ReplicationBacklogAction: RunbookAction {
     let s3: S3Client
     let name = "aws.s3.replication-backlog"
+    let summary = "Samples the replication status of a bucket's most recent S3 objects: what a failover would lose if it cut over now."
+    let permissions: [ActionPermission] = [
+        .aws("s3:ListObjectsV2", iam: "s3:ListBucket"),
+        .aws("s3:HeadObject", iam: "s3:GetObject"),
+    ]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [
         .init("region", .string, required: true), .init("bucket", .string, required: true),

@@ -7,6 +7,11 @@ import Foundation
 struct ReplicationCanaryAction: RunbookAction {
     let s3: S3Client
     let name = "aws.s3.replication-canary"
+    let summary = "Writes one small object to a replicated S3 bucket and measures how long until it is replicated and readable at the destination."
+    let permissions: [ActionPermission] = [
+        .aws("s3:PutObject"),
+        .aws("s3:HeadObject", iam: "s3:GetObject", note: "on the source and the destination bucket"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         .init("region", .string, required: true), .init("bucket", .string, required: true),

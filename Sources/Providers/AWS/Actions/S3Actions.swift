@@ -69,6 +69,13 @@ struct ReplicationFindings: Sendable {
 struct CheckReplicationAction: RunbookAction {
     let s3: S3Client
     let name = "aws.s3.check-replication"
+    let summary = "Checks an S3 bucket's replication to a destination bucket (rule, versioning on both sides, destination region) and reports problems without changing anything."
+    let permissions: [ActionPermission] = [
+        .aws("s3:GetBucketReplication", iam: "s3:GetReplicationConfiguration"),
+        .aws("s3:GetBucketVersioning"),
+        .aws("s3:HeadBucket", iam: "s3:ListBucket"),
+        .aws("s3:GetBucketLocation"),
+    ]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [
         .init("region", .string, required: true), .init("bucket", .string, required: true),

@@ -7,6 +7,11 @@ import Foundation
 struct ScaleServiceAction: RunbookAction {
     let ecs: ECSClient
     let name = "aws.ecs.scale-service"
+    let summary = "Sets an ECS service's desired count and waits until that many tasks run."
+    let permissions: [ActionPermission] = [
+        .aws("ecs:DescribeServices"),
+        .aws("ecs:UpdateService"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         .init("region", .string, required: true), .init("cluster", .string, required: true),

@@ -16,6 +16,8 @@ enum ScalingPreflight {
 struct CheckNodegroupAction: RunbookAction {
     let eks: EKSClient
     let name = "aws.eks.check-nodegroup"
+    let summary = "Reads whether an EKS node group exists and its current size, without changing anything."
+    let permissions: [ActionPermission] = [.aws("eks:DescribeNodegroup")]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [
         .init("region", .string, required: true), .init("cluster", .string, required: true), .init("nodegroup", .string, required: true),
@@ -51,6 +53,8 @@ struct CheckNodegroupAction: RunbookAction {
 struct CheckAutoScalingGroupAction: RunbookAction {
     let reads: ReadCoalescer<String, String, AutoScalingClient.Group>
     let name = "aws.autoscaling.check-group"
+    let summary = "Reads whether an EC2 Auto Scaling group exists and its current capacity, without changing anything."
+    let permissions: [ActionPermission] = [.aws("autoscaling:DescribeAutoScalingGroups")]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [.init("region", .string, required: true), .init("group", .string, required: true)]
 
@@ -85,6 +89,8 @@ struct CheckServiceAction: RunbookAction {
 
     let reads: ReadCoalescer<Cluster, String, ECSClient.Service>
     let name = "aws.ecs.check-service"
+    let summary = "Reads whether an ECS service exists and its current counts, without changing anything."
+    let permissions: [ActionPermission] = [.aws("ecs:DescribeServices")]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [
         .init("region", .string, required: true), .init("cluster", .string, required: true), .init("service", .string, required: true),

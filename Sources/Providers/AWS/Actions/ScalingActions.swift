@@ -20,6 +20,11 @@ public enum ScalingActions {
 struct ScaleNodegroupAction: RunbookAction {
     let eks: EKSClient
     let name = "aws.eks.scale-nodegroup"
+    let summary = "Sets an EKS managed node group's size and waits until it is ACTIVE at the new size."
+    let permissions: [ActionPermission] = [
+        .aws("eks:DescribeNodegroup"),
+        .aws("eks:UpdateNodegroupConfig"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         .init("region", .string, required: true), .init("cluster", .string, required: true), .init("nodegroup", .string, required: true),
@@ -89,6 +94,12 @@ struct ScaleNodegroupAction: RunbookAction {
 struct SetCapacityAction: RunbookAction {
     let autoScaling: AutoScalingClient
     let name = "aws.autoscaling.set-capacity"
+    let summary = "Sets an EC2 Auto Scaling group's desired capacity (and bounds) and waits until enough instances are InService and healthy."
+    let permissions: [ActionPermission] = [
+        .aws("autoscaling:DescribeAutoScalingGroups"),
+        .aws("autoscaling:UpdateAutoScalingGroup", note: "with min or max"),
+        .aws("autoscaling:SetDesiredCapacity", note: "without min and max"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         .init("region", .string, required: true), .init("group", .string, required: true),

@@ -21,6 +21,10 @@ public enum SecretsActions {
 struct SecretReplicaCheckAction: RunbookAction {
     let secrets: SecretsManagerClient
     let name = "aws.secretsmanager.check-replica"
+    let summary = "Reads whether a Secrets Manager secret is replicated into a region and how its replication stands (metadata only, never the value)."
+    let permissions: [ActionPermission] = [
+        .aws("secretsmanager:DescribeSecret", note: "in the region and the primary region"),
+    ]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [
         .init("region", .string, required: true), .init("secret", .string, required: true), .init("primary_region", .string, required: true),
@@ -99,6 +103,11 @@ struct SecretReplicaCheckAction: RunbookAction {
 struct SecretReplicaPromoteAction: RunbookAction {
     let secrets: SecretsManagerClient
     let name = "aws.secretsmanager.promote-replica"
+    let summary = "Promotes a Secrets Manager replica secret to a standalone secret in its region (metadata only, never the value)."
+    let permissions: [ActionPermission] = [
+        .aws("secretsmanager:DescribeSecret"),
+        .aws("secretsmanager:StopReplicationToReplica"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [.init("region", .string, required: true), .init("secret", .string, required: true)]
 

@@ -9,6 +9,11 @@ struct CheckRecordAction: RunbookAction {
     let route53: Route53Client
     let zones: HostedZoneDirectory
     let name = "aws.route53.check-record"
+    let summary = "Reads whether the hosted zone a DNS step will change exists and what the record holds now, without changing anything."
+    let permissions: [ActionPermission] = [
+        .aws("route53:ListHostedZones", note: "with zone_name"),
+        .aws("route53:ListResourceRecordSets"),
+    ]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [
         .init("region", .string), .init("zone_id", .string), .init("zone_name", .string), .init("name", .string, required: true),
@@ -58,6 +63,8 @@ struct CheckRecordAction: RunbookAction {
 struct CheckRoutingControlAction: RunbookAction {
     let arc: RoutingControlClient
     let name = "aws.arc.check-routing-control"
+    let summary = "Reads the state of a Route 53 ARC routing control through the cluster's endpoints, without changing anything."
+    let permissions: [ActionPermission] = [.aws("route53-recovery-cluster:GetRoutingControlState")]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [
         .init("region", .string), .init("routing_control_arn", .string, required: true), .init("cluster_endpoints", .list, required: true),

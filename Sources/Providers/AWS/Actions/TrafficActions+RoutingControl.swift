@@ -8,6 +8,11 @@ import Foundation
 struct SetRoutingControlAction: RunbookAction {
     let arc: RoutingControlClient
     let name = "aws.arc.set-routing-control"
+    let summary = "Sets a Route 53 ARC routing control On or Off through the first cluster endpoint that answers, and reads it back."
+    let permissions: [ActionPermission] = [
+        .aws("route53-recovery-cluster:GetRoutingControlState"),
+        .aws("route53-recovery-cluster:UpdateRoutingControlState"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         .init("region", .string), .init("routing_control_arn", .string, required: true), .init("state", .string, required: true),

@@ -53,6 +53,13 @@ struct UpsertRecordAction: RunbookAction {
     let route53: Route53Client
     let zones: HostedZoneDirectory
     let name = "aws.route53.upsert-record"
+    let summary = "Creates or updates a Route 53 record (UPSERT, skipped when it already holds) and waits until the change is INSYNC."
+    let permissions: [ActionPermission] = [
+        .aws("route53:ListHostedZones", note: "with zone_name"),
+        .aws("route53:ListResourceRecordSets"),
+        .aws("route53:ChangeResourceRecordSets"),
+        .aws("route53:GetChange"),
+    ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         // Route 53 is global: `region` is accepted for uniformity with the regional actions and ignored.
@@ -194,6 +201,8 @@ struct UpsertRecordAction: RunbookAction {
 struct HealthCheckStatusAction: RunbookAction {
     let route53: Route53Client
     let name = "aws.route53.health-check-status"
+    let summary = "Reads what Route 53's checkers report for a health check, and whether it is healthy."
+    let permissions: [ActionPermission] = [.aws("route53:GetHealthCheckStatus")]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [.init("region", .string), .init("health_check_id", .string, required: true)]
 
