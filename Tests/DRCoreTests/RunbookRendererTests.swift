@@ -10,7 +10,7 @@ struct RunbookRendererTests {
     /// validate against the round-trip catalogue (the others are malformed on purpose, or name
     /// actions of providers DRCoreTests does not link).
     static func validRunbookFiles() throws -> [String] {
-        let folders = ["Runbooks", "Tests/DRCoreTests/Fixtures/runbooks", "Fuzz/corpus/runbook"]
+        let folders = ["Runbooks", "Tests/DRCoreTests/Fixtures/runbooks", "Fuzz/corpus/runbook", "Fuzz/corpus/render"]
         var files: [String] = []
         for folder in folders {
             let root = repository.appendingPathComponent(folder)
@@ -39,8 +39,9 @@ struct RunbookRendererTests {
     @Test("every valid runbook in the repository loads back equal, and renders to the same bytes twice")
     func everyRepositoryRunbookRoundTrips() throws {
         let files = try Self.validRunbookFiles()
-        // engine-tour (Runbooks/ and its fuzz seed), failover-demo (fixture and seed), and more.
-        #expect(files.count >= 4, "found only \(files)")
+        // engine-tour (Runbooks/ and its fuzz seeds), failover-demo (fixture and seeds), the render seeds.
+        #expect(files.count >= 8, "found only \(files)")
+        #expect(files.contains { $0.hasSuffix("render/hostile-strings.yaml") } && files.contains { $0.hasSuffix("render/anchors-and-flow.yaml") })
         #expect(files.contains { $0.hasSuffix("Runbooks/examples/engine-tour.yaml") })
         #expect(files.contains { $0.hasSuffix("Fixtures/runbooks/failover-demo.yaml") })
         for file in files {
