@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(runbook plan expression duration xml aws-response json aws-config)
+[ ${#targets[@]} -gt 0 ] || targets=(runbook plan expression duration xml aws-response json aws-config render)
 
 scratch=.build-fuzz-release
 # -enable-testing: the JSON and AWS targets read internal decoders (@testable import).

@@ -9,6 +9,8 @@ import Foundation
 // 3. the per-step cost curve, 100 → 5,000 steps (the loader's limit), serial (a chain) and fully
 //    parallel (no needs, concurrency 4): the engine's own cost per step must stay flat;
 // 4. peak memory (VmHWM) of the process.
+//   swift run -c release drctl-engine-bench --render 10000
+// only: render + load back of a generated-failover-shaped runbook of N steps (see RenderBench.swift).
 
 let arguments = CommandLine.arguments
 func option(_ name: String, _ fallback: Int) -> Int {
@@ -17,6 +19,10 @@ func option(_ name: String, _ fallback: Int) -> Int {
 }
 let stepCount = option("--steps", 1000)
 let transitionCount = option("--transitions", 10_000)
+if arguments.contains("--render") {
+    try renderBench(steps: option("--render", 10_000))
+    exit(0)
+}
 
 /// A step that does nothing, optionally declaring that it changes the world (so the engine
 /// journals and syncs an intent and an outcome for it).

@@ -2,8 +2,8 @@ import DRCore
 
 /// The expression language, as `when:` and `${{ }}` templates use it: parse, print, parse again,
 /// and evaluate against a small run (inputs of every type, a finished step, the run's fields).
-/// Errors point inside the text; an accepted expression prints as text that parses to the same
-/// expression; evaluation ends with a value or an `ExpressionError`, never a trap, and `!`,
+/// Errors point inside the text; an accepted expression prints (`sourceText`) as text that parses
+/// to the same expression; evaluation ends with a value or an `ExpressionError`, never a trap, and `!`,
 /// `&&`, `||` and comparisons give booleans.
 enum ExpressionFuzzTarget {
     static let target = FuzzTarget(name: "expression") { bytes in
@@ -15,7 +15,9 @@ enum ExpressionFuzzTarget {
             for reference in located.references {
                 require(reference.column >= 1 && reference.column <= length, "reference at column \(reference.column) of \(length)")
             }
-            let printed = expression.description
+            // `sourceText` is what `RunbookRenderer` writes. (`description`, for messages, brackets
+            // every operation: a flat chain of 70 `&&` would print past the parser's nesting limit.)
+            let printed = expression.sourceText
             do {
                 let reparsed = try ExpressionParser.parse(printed)
                 require(reparsed == expression, "'\(source)' prints as '\(printed)', which parses to \(reparsed)")

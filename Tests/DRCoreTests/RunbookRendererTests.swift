@@ -10,7 +10,7 @@ struct RunbookRendererTests {
     /// validate against the round-trip catalogue (the others are malformed on purpose, or name
     /// actions of providers DRCoreTests does not link).
     static func validRunbookFiles() throws -> [String] {
-        let folders = ["Runbooks", "Tests/DRCoreTests/Fixtures/runbooks", "Fuzz/corpus/runbook"]
+        let folders = ["Runbooks", "Tests/DRCoreTests/Fixtures/runbooks", "Fuzz/corpus/runbook", "Fuzz/corpus/render"]
         var files: [String] = []
         for folder in folders {
             let root = repository.appendingPathComponent(folder)
@@ -39,8 +39,9 @@ struct RunbookRendererTests {
     @Test("every valid runbook in the repository loads back equal, and renders to the same bytes twice")
     func everyRepositoryRunbookRoundTrips() throws {
         let files = try Self.validRunbookFiles()
-        // engine-tour (Runbooks/ and its fuzz seed), failover-demo (fixture and seed), and more.
-        #expect(files.count >= 4, "found only \(files)")
+        // engine-tour (Runbooks/ and its fuzz seeds), failover-demo (fixture and seeds), the render seeds.
+        #expect(files.count >= 8, "found only \(files)")
+        #expect(files.contains { $0.hasSuffix("render/hostile-strings.yaml") } && files.contains { $0.hasSuffix("render/anchors-and-flow.yaml") })
         #expect(files.contains { $0.hasSuffix("Runbooks/examples/engine-tour.yaml") })
         #expect(files.contains { $0.hasSuffix("Fixtures/runbooks/failover-demo.yaml") })
         for file in files {
@@ -103,5 +104,48 @@ struct RunbookRendererTests {
         """#
         let runbook = try RunbookLoader.parse(text: yaml, path: "every-field.yaml", catalog: RoundTripCatalog.catalog)
         try Self.roundTrip(runbook, "every-field")
+    }
+}
+
+@Suite("RunbookLoader.Limits: files keep 1 MiB and 5,000 steps; text drctl stored gets more")
+struct RunbookLoaderLimitsTests {
+    /// 6,000 steps with long arguments: past both limits on files.
+    static let large: Runbook = {
+        let steps = (0..<6000).map { index in
+            RunbookStep.make(id: "notify-\(index)", action: "notify",
+                             with: ["message": .string("database \(index) of a very large plan has been promoted in us-west-2 and is ready for traffic")],
+                             needs: index == 0 ? [] : ["notify-\(index - 1)"])
+        }
+        return Runbook(name: "failover-large", steps: steps, source: RunbookSource(path: "", digest: ""))
+    }()
+
+    @Test("a rendered runbook over 1 MiB and 5,000 steps is refused as a file and read as stored text")
+    func storedTextHasLargerLimits() throws {
+        let text = RunbookRenderer.render(Self.large)
+        #expect(text.utf8.count > RunbookLoader.Limits.file.maximumBytes)
+        let refused = #expect(throws: RunbookValidationError.self) {
+            try RunbookLoader.parse(text: text, path: "generated:failover-large.yaml")
+        }
+        #expect(refused?.problems.first?.message.contains("expected at most 1048576 bytes (1 MiB)") == true)
+        let stored = try RunbookLoader.parse(text: text, path: "generated:failover-large.yaml", limits: .stored)
+        #expect(stored.withoutOrigin == Self.large)
+    }
+
+    @Test("the step limit of files still holds for text under 1 MiB")
+    func fileStepLimitHolds() throws {
+        var small = Self.large
+        small.steps = small.steps.map { step in
+            var step = step
+            step.call.with = [:]
+            step.call.action = "wait"
+            step.call.with["duration"] = .literal(.duration(0))
+            step.needs = []
+            return step
+        }
+        let text = RunbookRenderer.render(small)
+        #expect(text.utf8.count < RunbookLoader.Limits.file.maximumBytes)
+        let refused = #expect(throws: RunbookValidationError.self) { try RunbookLoader.parse(text: text, path: "many.yaml") }
+        #expect(refused?.problems.first?.message.contains("found 6000 steps, expected at most 5000") == true)
+        #expect(try RunbookLoader.parse(text: text, path: "many.yaml", limits: .stored).steps.count == 6000)
     }
 }

@@ -271,10 +271,18 @@ public struct Template: Sendable, Equatable {
         self.structure = nil
     }
 
+    /// A string is kept as text, as the loader keeps it (YAML strings are templates there): one
+    /// representation per value, so a runbook built in code compares equal to its rendered text
+    /// loaded back.
     public init(constant: RunValue) {
-        self.parts = []
-        self.constant = constant
         self.structure = nil
+        if case .string(let text) = constant {
+            self.parts = [.text(text)]
+            self.constant = nil
+        } else {
+            self.parts = []
+            self.constant = constant
+        }
     }
 
     public init(structure: Structure) {

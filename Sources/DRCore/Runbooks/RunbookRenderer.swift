@@ -9,8 +9,8 @@ import Foundation
 /// Strings are quoted wherever a reader could take them for something else (see `YAMLText`).
 ///
 /// Values only code can make have no exact YAML spelling: a `.duration` nested in a list, map or
-/// input of type `any` reads back as its text ("90s"), a non-finite number as a string, a
-/// `Template(constant: .string)` as text. They evaluate alike; `RunbookLoader` is the judge.
+/// input of type `any` reads back as its text ("90s"), a non-finite number as a string. They
+/// evaluate alike; `RunbookLoader` is the judge.
 public enum RunbookRenderer {
     public static func render(_ runbook: Runbook) -> String {
         var out = YAMLWriter()

@@ -2,13 +2,11 @@
 /// through text. Values made this way are what `RunbookLoader` would make of the same YAML, so a
 /// generated runbook, rendered for `--print-runbook` and loaded again, compares equal.
 extension Template {
-    /// A literal argument as the loader represents it: a string as text, anything else a constant.
+    /// A literal argument as the loader represents it: a string as text, anything else a constant
+    /// (see `Template.init(constant:)`).
     /// (Whether an action later reads "5" as text or 5 as an int is the catalogue's business; give
     /// the type the action's parameter declares.)
-    public static func literal(_ value: RunValue) -> Template {
-        if case .string(let text) = value { return Template(parts: [.text(text)]) }
-        return Template(constant: value)
-    }
+    public static func literal(_ value: RunValue) -> Template { Template(constant: value) }
 
     /// Exactly one expression: keeps the expression's type (`${{ steps.promote.outputs.endpoint }}`).
     public static func expression(_ expression: Expression) -> Template {

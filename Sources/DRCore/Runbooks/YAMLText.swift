@@ -25,7 +25,7 @@ enum YAMLText {
         // A letter, '_' or '/' first: never a number, date, indicator (- ? : , [ ] { } # & * ! | > ' " % @ `) or `.inf`.
         guard (first >= "a" && first <= "z") || (first >= "A" && first <= "Z") || first == "_" || first == "/" else { return false }
         guard last != " " else { return false }
-        guard !specialWords.contains(text.lowercased()) else { return false }
+        guard text.utf8.count > 5 || !specialWords.contains(text.lowercased()) else { return false }
         var previous: Unicode.Scalar = " "
         for scalar in text.unicodeScalars {
             let allowed = (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9")
@@ -38,6 +38,8 @@ enum YAMLText {
     }
 
     static func doubleQuoted(_ text: String) -> String {
+        // Most text needs no escape at all: one pass to tell, no copy scalar by scalar.
+        if !text.unicodeScalars.contains(where: { $0 == "\"" || $0 == "\\" || needsEscape($0) }) { return "\"" + text + "\"" }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

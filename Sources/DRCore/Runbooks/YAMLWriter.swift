@@ -6,8 +6,10 @@ struct YAMLWriter {
     /// holding `${{` is written as a string literal expression, which evaluates to that text.
     private var inTemplate = false
 
+    private static let indentation = (0..<16).map { String(repeating: "  ", count: $0) }
+
     mutating func line(_ indent: Int, _ content: String) {
-        text += String(repeating: "  ", count: indent)
+        text += indent < Self.indentation.count ? Self.indentation[indent] : String(repeating: "  ", count: indent)
         text += content
         text += "\n"
     }
