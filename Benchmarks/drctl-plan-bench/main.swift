@@ -13,7 +13,7 @@ import PostgresProvider
 func planText(databases: Int) -> String {
     var text = """
     name: bench
-    sites: { primary: us-east-1, dr: [us-west-2, gcp:us-central1, azure:eastus] }
+    sites: { primary: us-east-1, dr: [us-west-2] }
     budgets: { rpo: 1h, rto: 4h }
     aws:
       databases:

@@ -148,6 +148,27 @@ struct ProviderSeamTests {
         #expect(loaded.steps.map(\.needs) == runbook.steps.map(\.needs))
     }
 
+    /// 40 databases and 30 records: 1,200 edges if each record needed each promotion. They need
+    /// one join step instead, and the runbook grows linearly with the plan.
+    @Test func manyTrafficStepsAfterManyPromotionsWaitOnOneJoin() throws {
+        var text = "name: wide\nsites: { primary: us-east-1, dr: [us-west-2] }\naws:\n  databases:\n"
+        for index in 0..<40 {
+            text += "    - { name: db\(index), primary: { region: us-east-1, instance: p\(index) }, replicas: [ { region: us-west-2, instance: r\(index) } ] }\n"
+        }
+        text += "  dns:\n"
+        for index in 0..<30 { text += "    - { zone_id: Z1, name: app\(index).example.com., values: { us-west-2: [b.example.com.] } }\n" }
+        let runbook = try Self.composer.runbook(plan: try Self.plan(text), move: Move(kind: .failover, from: "us-east-1", to: "us-west-2"), catalog: Self.catalog)
+        let join = try #require(runbook.step("ready-for-traffic"))
+        #expect(join.needs == (0..<40).map { "promote-db\($0)" })
+        #expect(join.call.action == "check")
+        #expect(runbook.steps.filter { $0.call.action == "aws.route53.upsert-record" }.allSatisfy { $0.needs == ["ready-for-traffic"] })
+        #expect(runbook.steps.reduce(0) { $0 + $1.needs.count } < 200)
+        // Below the threshold (the golden plans), traffic needs each promotion itself.
+        let few = try Self.composer.runbook(plan: try Self.plan(Self.mixed), move: Move(kind: .failover, from: "us-east-1", to: "us-west-2"), catalog: Self.catalog)
+        #expect(few.step("ready-for-traffic") == nil)
+        _ = try RunbookLoader.parse(text: RunbookRenderer.render(runbook), path: "wide.yaml", catalog: Self.catalog)
+    }
+
     @Test func aSwitchoverOfSelfManagedPostgresIsRefusedNotFaked() throws {
         let plan = try Self.plan(Self.mixed)
         #expect(throws: MoveComposer.Problem.self) {

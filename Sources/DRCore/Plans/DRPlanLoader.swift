@@ -42,7 +42,7 @@ import Yams
 public enum DRPlanLoader {
     /// Reads a plan whose provider sections are those of `sections` (one per registered provider).
     public static func load(path: String, sections: [any PlanSectionKind]) throws(RunbookValidationError) -> DRPlan {
-        let bytes = try RunbookLoader.readFile(path: path, what: "a DR plan file")
+        let bytes = try RunbookLoader.readFile(path: path, what: "a DR plan file", maximumBytes: RunbookLoader.Limits.plan.maximumBytes)
         return try parse(bytes: bytes, path: path, sections: sections)
     }
 
@@ -50,14 +50,16 @@ public enum DRPlanLoader {
     /// has a key only plans have (`sites`, `regions`, `drills`, `runbooks`, a provider's section).
     /// Anything else is read as a runbook, whose errors say what a runbook needs.
     public static func isPlan(bytes: [UInt8], sections: [any PlanSectionKind]) -> Bool {
-        guard let root = try? RunbookLoader.compose(bytes: bytes, path: "", what: ""), case .mapping(let top) = root else { return false }
+        guard let root = try? RunbookLoader.compose(bytes: bytes, path: "", what: "", maximumBytes: RunbookLoader.Limits.plan.maximumBytes),
+              case .mapping(let top) = root else { return false }
         let keys = Set(top.keys.compactMap(\.string))
         let planOnly = Set(["sites", "regions", "drills", "runbooks"] + sections.map(\.key))
         return !keys.contains("steps") && !keys.isDisjoint(with: planOnly)
     }
 
     public static func parse(bytes: [UInt8], path: String, sections: [any PlanSectionKind]) throws(RunbookValidationError) -> DRPlan {
-        let root = try RunbookLoader.compose(bytes: bytes, path: path, what: "a DR plan mapping with name, sites and a provider section such as aws")
+        let root = try RunbookLoader.compose(bytes: bytes, path: path, what: "a DR plan mapping with name, sites and a provider section such as aws",
+                                             maximumBytes: RunbookLoader.Limits.plan.maximumBytes)
         var decoder = DRPlanDecoder(path: path, kinds: sections)
         let plan = decoder.decode(root, source: RunbookSource(path: path, digest: Hex.encode(SHA256Digest.hash(bytes))))
         if let plan, decoder.problems.isEmpty { return plan }
@@ -79,6 +81,7 @@ struct DRPlanDecoder: LocatedYAMLDecoding {
     var problems: [RunbookProblem] = []
     var visitedNodes = 0
     var nodeBudgetExceeded = false
+    var nodeLimit: Int { RunbookLoader.Limits.plan.maximumNodes }
     /// Keys that must name one of the plan's sites (runbooks), checked once every section is read:
     /// (the key, its node, the mapping it is in).
     var siteKeys: [(name: String, node: Node, within: String)] = []

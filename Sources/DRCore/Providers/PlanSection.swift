@@ -45,6 +45,7 @@ public struct PlanSectionDecoder: LocatedYAMLDecoding {
     public var problems: [RunbookProblem] = []
     var visitedNodes: Int
     var nodeBudgetExceeded: Bool
+    var nodeLimit: Int { RunbookLoader.Limits.plan.maximumNodes }
     let clouds: [String: SiteCloud]
 
     init(path: String, visitedNodes: Int, nodeBudgetExceeded: Bool, clouds: [String: SiteCloud]) {

@@ -64,9 +64,9 @@ public enum RunbookLoader {
     }
 
     /// Reads a file for `compose`, refusing oversized or unreadable ones with a located problem.
-    public static func readFile(path: String, what: String) throws(RunbookValidationError) -> [UInt8] {
+    public static func readFile(path: String, what: String, maximumBytes: Int = maximumFileSize) throws(RunbookValidationError) -> [UInt8] {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        if let size = attributes?[.size] as? Int, size > maximumFileSize { throw tooLarge(size, path: path) }
+        if let size = attributes?[.size] as? Int, size > maximumBytes { throw tooLarge(size, path: path, maximumBytes: maximumBytes) }
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else {
             throw RunbookValidationError(problems: [RunbookProblem(
                 location: FileLocation(file: path, line: 1, column: 1), message: "found no readable file, expected \(what) at \(path)")])

@@ -15,7 +15,8 @@ struct ValidateCommand: AsyncParsableCommand {
         var results: [[String: String]] = []
         for file in files {
             do {
-                let bytes = try RunbookLoader.readFile(path: file, what: "a runbook or DR plan file")
+                // A plan may be larger than a runbook (16 MiB, not 1): a runbook's own limit applies when it is read as one.
+                let bytes = try RunbookLoader.readFile(path: file, what: "a runbook or DR plan file", maximumBytes: RunbookLoader.Limits.plan.maximumBytes)
                 if DRPlanLoader.isPlan(bytes: bytes, sections: ProviderRegistration.sections) {
                     let plan = try DRPlanLoader.parse(bytes: bytes, path: file, sections: ProviderRegistration.sections)
                     let sites = "primary \(plan.primarySite), DR \(plan.drSites.map(\.description).joined(separator: ", "))"
