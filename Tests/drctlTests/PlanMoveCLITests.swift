@@ -92,4 +92,34 @@ struct PlanMoveCLITests {
         #expect(!(result.stdout + result.stderr).contains("hunter2"))
         #expect(workspace.onlyRunId() == nil, "a run was started")
     }
+
+    @Test func whoamiOfPostgresNamesTheRoleOfEachServerWithoutItsPassword() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let primary = try #require(environment["DRCTL_TESTBED_PG_PRIMARY_URL"], "the test bed's PostgreSQL pair")
+        let standby = try #require(environment["DRCTL_TESTBED_PG_STANDBY_URL"])
+        let workspace = try RunbookWorkspace()
+        let plan = try workspace.write("pg.yaml", """
+            name: pg
+            sites: { primary: us-east-1, dr: [us-west-2] }
+            postgres:
+              databases:
+                - name: ledger
+                  primary: { site: us-east-1, url_env: LEDGER_PRIMARY_URL }
+                  standbys: [ { site: us-west-2, url_env: LEDGER_STANDBY_URL } ]
+            """)
+        let result = try DrctlProcess.run(["whoami", "--cloud", "postgres", "--plan", plan],
+                                          environment: ["LEDGER_PRIMARY_URL": primary, "LEDGER_STANDBY_URL": standby], home: workspace.directory)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("$LEDGER_PRIMARY_URL (ledger primary in us-east-1)\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("  role: primary\n") && result.stdout.contains("  role: standby (in recovery)\n"), "\(result.stdout)")
+        if let password = URLComponents(string: primary)?.password, !password.isEmpty {
+            #expect(!(result.stdout + result.stderr).contains(password), "a password was printed")
+        }
+        let missing = try DrctlProcess.run(["whoami", "--cloud", "postgres", "--plan", plan], environment: ["LEDGER_PRIMARY_URL": primary],
+                                           home: workspace.directory)
+        #expect(missing.status == 8, "\(missing.stdout)\(missing.stderr)")
+        #expect(missing.stdout.contains("environment variable LEDGER_STANDBY_URL (named by url_env) is not set"), "\(missing.stdout)")
+        let gcp = try DrctlProcess.run(["whoami", "--cloud", "gcp", "--plan", plan], home: workspace.directory)
+        #expect(gcp.status == 2 && gcp.stderr.contains("this drctl has no gcp provider yet"), "\(gcp.stderr)")
+    }
 }

@@ -24,11 +24,39 @@ public protocol DRProvider: Sendable {
     func moveSteps(_ move: Move, plan: DRPlan, ids: inout StepIdentifiers) throws -> [MoveStep]
     /// How old the newest restorable point of each protected resource is, in the plan's first DR site.
     func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture]
+    /// Who drctl acts as at each endpoint of the plan this provider reaches (`drctl whoami --cloud NAME`):
+    /// one identity per endpoint, an unreachable one with its error. Read-only, never a secret.
+    func identities(plan: DRPlan) async -> [ProviderIdentity]
+}
+
+/// Who drctl is at one endpoint of a provider, as `drctl whoami --cloud NAME` prints it.
+public struct ProviderIdentity: Sendable, Equatable, Encodable {
+    /// What was asked: `$LEDGER_PRIMARY_URL (us-east-1)`.
+    public let endpoint: String
+    /// Name → value, in order (`user`, `server`, `role` …); empty when `error` says why.
+    public let facts: [Fact]
+    public let error: String?
+
+    public struct Fact: Sendable, Equatable, Encodable {
+        public let name: String
+        public let value: String
+        public init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public init(endpoint: String, facts: [Fact], error: String? = nil) {
+        self.endpoint = endpoint
+        self.facts = facts
+        self.error = error
+    }
 }
 
 extension DRProvider {
     public func prepare(_ move: Move, plan: DRPlan) async throws -> (plan: DRPlan, warnings: [PreflightCheck]) { (plan, []) }
     public func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture] { [] }
+    public func identities(plan: DRPlan) async -> [ProviderIdentity] { [] }
 }
 
 /// A failover or switchover of a plan from one site to another.

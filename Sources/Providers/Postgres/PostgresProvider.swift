@@ -158,6 +158,40 @@ public struct PostgresProvider: DRProvider {
         }
     }
 
+    /// Each server of the plan: the role drctl connects as, the server's version, whether it is a
+    /// primary or a standby (and on which timeline) — what to check before a failover.
+    public func identities(plan: DRPlan) async -> [ProviderIdentity] {
+        let servers = plan.postgres.databases.flatMap { database in
+            [(database.name, "primary", database.primary)] + database.standbys.map { (database.name, "standby", $0) }
+        }
+        return await withTaskGroup(of: (Int, ProviderIdentity).self) { group in
+            for (index, (database, role, server)) in servers.enumerated() {
+                group.addTask {
+                    let endpoint = "$\(server.urlEnv) (\(database) \(role) in \(server.site))"
+                    do {
+                        let target = try PostgresActionTarget.resolve("url", in: ["url_env": .string(server.urlEnv)], environment: environment)
+                        let row = try await target.with { connection in
+                            try await connection.query("""
+                                SELECT current_user, current_setting('server_version'), pg_is_in_recovery(),
+                                       (SELECT timeline_id FROM pg_control_checkpoint())
+                                """).first
+                        }
+                        let inRecovery = row?.text(2) == "t"
+                        return (index, ProviderIdentity(endpoint: endpoint, facts: [
+                            .init("server", target.display), .init("user", row?.text(0) ?? "?"), .init("version", row?.text(1) ?? "?"),
+                            .init("role", inRecovery ? "standby (in recovery)" : "primary"), .init("timeline", row?.text(3) ?? "?"),
+                        ]))
+                    } catch {
+                        return (index, ProviderIdentity(endpoint: endpoint, facts: [], error: "\(error)"))
+                    }
+                }
+            }
+            var found: [Int: ProviderIdentity] = [:]
+            for await (index, identity) in group { found[index] = identity }
+            return servers.indices.compactMap { found[$0] }
+        }
+    }
+
     private func invoke(_ name: String, _ arguments: [String: RunValue]) async -> Result<[String: RunValue], any Error> {
         guard let action = action(name) else { return .failure(ActionError(.permanent, "action \(name) is not available")) }
         return await ActionInvocation.readOnly(action, arguments: arguments, purpose: "preflight")

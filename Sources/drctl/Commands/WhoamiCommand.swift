@@ -13,6 +13,15 @@ struct WhoamiCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var aws: AWSOptions
+    @Option(name: .long, help: "Which provider to ask: aws (default), or postgres — each server of the --plan's postgres: section.")
+    var cloud: String = "aws"
+    @Option(name: .long, help: "The DR plan, for providers whose endpoints it names (default: $DRCTL_PLAN, else ./drplan.yaml).")
+    var plan: String?
+
+    func validate() throws {
+        let known = ProviderRegistration.all.map(\.section.key)
+        guard known.contains(cloud) else { throw ValidationError("--cloud \(cloud): expected one of \(known.joined(separator: ", "))") }
+    }
 
     struct Identity: Encodable {
         let account: String
@@ -27,6 +36,7 @@ struct WhoamiCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
+        guard cloud == "aws" else { return try await otherProvider() }
         let context = try AWSContext(options: aws)
         let resolved = try await context.credentials.resolve()
         let region = try context.configuration.requireRegion()
@@ -48,6 +58,29 @@ struct WhoamiCommand: AsyncParsableCommand {
             Region:       \(identity.region) (from \(identity.regionSource))
             STS endpoint: \(identity.endpoint)\(identity.endpointOverridden ? " (configured override)" : "")
             """)
+        }
+    }
+
+    /// A provider other than AWS: who drctl is at each endpoint the plan names for it.
+    private func otherProvider() async throws {
+        let path = plan ?? ProcessInfo.processInfo.environment["DRCTL_PLAN"] ?? "drplan.yaml"
+        let drPlan = try DRPlanLoader.load(path: path, sections: ProviderRegistration.sections)
+        guard let provider = ProviderRegistration.providers(.declarationsOnly).first(where: { $0.name == cloud }) else {
+            throw RunEnded(status: .usage, message: "this drctl has no \(cloud) provider yet: its sites can be named in a plan, nothing else")
+        }
+        let identities = await provider.identities(plan: drPlan)
+        switch global.output {
+        case .json: try JSONOutput.print(identities)
+        case .text:
+            if identities.isEmpty { print("plan \(drPlan.name) names no \(cloud) endpoints") }
+            for identity in identities {
+                print(identity.endpoint)
+                if let error = identity.error { print("  not reachable: \(error)") }
+                for fact in identity.facts { print("  \(fact.name): \(fact.value)") }
+            }
+        }
+        if identities.contains(where: { $0.error != nil }) {
+            throw RunEnded(status: .authenticationFailed, message: "not every \(cloud) endpoint of plan \(drPlan.name) answered (above)")
         }
     }
 }
