@@ -18,7 +18,8 @@ extension RunbookLoader {
         /// Runbook files and any text a person wrote: 1 MiB, 5,000 steps.
         public static let file = Limits(maximumBytes: 1 << 20, maximumSteps: 5000, maximumNodes: 500_000)
         /// Text drctl rendered and stored with a run (`RunRecord.runbookText`): 64 MiB, 50,000 steps.
-        /// The step bound also bounds validation's ancestor bit sets (steps² bits, 312 MB at 50,000).
+        /// The step bound also bounds validation's ancestor bit sets, built when a step reads one it
+        /// needs only transitively (steps² bits: 312 MB at 50,000).
         public static let stored = Limits(maximumBytes: 64 << 20, maximumSteps: 50_000, maximumNodes: 20_000_000)
     }
 }
