@@ -27,8 +27,8 @@ struct RunbookDecoder: LocatedYAMLDecoding {
     var pending: [PendingExpression] = []
     var visitedNodes = 0
     var stepIndex: [String: Int] = [:]
-    /// Bit set of the steps each step transitively needs; nil when the graph has a cycle.
-    var ancestors: [[UInt64]]?
+    /// The `needs` graph once checked; nil when it has a cycle.
+    var graph: NeedsGraph?
     var nodeBudgetExceeded = false
 
     init(path: String, catalog: ActionCatalog, limits: RunbookLoader.Limits = .file) {

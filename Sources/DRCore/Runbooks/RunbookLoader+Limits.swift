@@ -21,7 +21,8 @@ extension RunbookLoader {
         /// leave room for 50,000 while a hostile file is still refused in well under a second.
         public static let plan = Limits(maximumBytes: 16 << 20, maximumSteps: 0, maximumNodes: 5_000_000)
         /// Text drctl rendered and stored with a run (`RunRecord.runbookText`): 64 MiB, 50,000 steps.
-        /// The step bound also bounds validation's ancestor bit sets (steps² bits, 312 MB at 50,000).
+        /// The step bound also bounds validation's ancestor bit sets, built when a step reads one it
+        /// needs only transitively (steps² bits: 312 MB at 50,000).
         public static let stored = Limits(maximumBytes: 64 << 20, maximumSteps: 50_000, maximumNodes: 20_000_000)
     }
 }
