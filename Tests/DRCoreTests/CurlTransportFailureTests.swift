@@ -35,7 +35,7 @@ struct CurlTransportFailureTests {
     func refusedConnection() async throws {
         let fixture = try await HTTPFixture.start()
         let closedURL = fixture.baseURL + "/echo"
-        fixture.stop()   // waits for exit: nothing listens on the port any more
+        await fixture.stop()   // waits for exit: nothing listens on the port any more
         let error = await transportError { try await makeTestTransport().send(HTTPRequest(method: "GET", url: closedURL)) }
         #expect(error?.kind == .connect, "\(String(describing: error))")
     }
@@ -112,7 +112,7 @@ struct CurlTransportTLSTests {
     @Test("a self-signed certificate is rejected with .tls, and accepted when given as caBundlePath")
     func selfSignedCertificate() async throws {
         try await TemporaryDirectory.with { directory in
-            try runToolChecked(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            try await runToolChecked(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                                 "-keyout", directory.path("key.pem"), "-out", directory.path("cert.pem"),
                                 "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
             try await HTTPFixture.with(["--tls", directory.path("cert.pem"), directory.path("key.pem")]) { fixture in

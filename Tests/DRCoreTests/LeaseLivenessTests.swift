@@ -70,12 +70,7 @@ private final class SpawnedProcess: @unchecked Sendable {
     private var reaped = false
 
     init(_ arguments: [String]) throws {
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, arguments[0], nil, nil, argv, environ)
-        guard rc == 0 else { throw ToolFailure(command: arguments, output: "posix_spawn: \(rc)") }
-        self.pid = pid
+        pid = try TestChildProcess.spawn(arguments)
     }
 
     func kill() {

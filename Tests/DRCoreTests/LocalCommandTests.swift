@@ -99,13 +99,20 @@ struct LocalCommandTests {
     @Test func spawnedProcessTellsItsGroupFromARecycledPid() async throws {
         let spawned = SpawnedBox()
         let task = Task {
-            try await LocalCommand.run("sleep 0.5 & sleep 30", environment: ["PATH": "/usr/bin:/bin"], timeout: 30, grace: 0.5) {
+            // The background sleep outlives the checks below even on a busy machine (a 0.5 s one
+            // could end first, leaving a group of one once the shell exec'ed the last command).
+            try await LocalCommand.run("sleep 20 & sleep 30", environment: ["PATH": "/usr/bin:/bin"], timeout: 30, grace: 0.5) {
                 await spawned.set($0)
             }
         }
         let process = try #require(await spawned.wait())
         #expect(process.startTicks != nil && process.bootId != nil)
         #expect(SpawnedProcess(journalDetail: process.journalDetail) == process)
+        // The hook runs while the shell is held before exec: wait until it has started both sleeps.
+        let deadline = Date().addingTimeInterval(10)
+        while ![.running(members: 2), .running(members: 3)].contains(process.presence()) && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         #expect(process.presence() == .running(members: 2) || process.presence() == .running(members: 3))
         // Same pid, but started at another time: that is somebody else, so ours is gone.
         let impostor = SpawnedProcess(pid: process.pid, startTicks: (process.startTicks ?? 0) + 1, bootId: process.bootId)

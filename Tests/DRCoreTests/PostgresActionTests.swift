@@ -2,27 +2,25 @@
 import Foundation
 import Testing
 
-/// The self-managed PostgreSQL actions against real servers. The lag test pauses replay on the
-/// shared bed's standby and always resumes it. Promotion and fencing change a server for good, so
-/// they run on a private primary + standby pair (postgres.sh in a temp dir), stopped and deleted
-/// afterwards: the shared bed is never promoted or fenced.
+/// The self-managed PostgreSQL actions against real servers. Pausing replay, promotion and fencing
+/// change what a standby shows, so they run on private primary + standby pairs (postgres.sh in a
+/// temp dir), stopped and deleted afterwards: the shared bed is never paused, promoted or fenced,
+/// and tests running in parallel that read its standby never see it lag.
 @Suite("PostgreSQL actions: replication lag, promote, fence, timeline", .serialized)
 struct PostgresActionTests {
     @Test("lag is measured in bytes and seconds while replay is paused, and is back to zero after it resumes")
     func lagWhileReplayIsPaused() async throws {
-        let bed = try PostgresTestBed.require()
-        let action = PostgresReplicationLagAction()
-        let arguments: [String: RunValue] = ["url_env": .string("DRCTL_TESTBED_PG_PRIMARY_URL"),
-                                             "standby_url_env": .string("DRCTL_TESTBED_PG_STANDBY_URL")]
-        let primary = try await PostgresConnection.connect(bed.primaryURL)
-        let standby = try await PostgresConnection.connect(bed.standbyURL)
-        let table = "lag_probe_\(UInt32.random(in: 0...UInt32.max))"
-        try await primary.query("CREATE TABLE \(table) (at timestamptz DEFAULT now())")
-        defer { Task { try? await primary.query("DROP TABLE \(table)") } }
-        try await waitForLag(action, arguments) { $0 == 0 }
+        try await PrivatePostgresPair.with { pair in
+            let bed = pair.bed
+            let action = PostgresReplicationLagAction()
+            let arguments: [String: RunValue] = ["url": .string(bed.primaryURL), "standby_url": .string(bed.standbyURL)]
+            let primary = try await PostgresConnection.connect(bed.primaryURL)
+            let standby = try await PostgresConnection.connect(bed.standbyURL)
+            let table = "lag_probe_\(UInt32.random(in: 0...UInt32.max))"
+            try await primary.query("CREATE TABLE \(table) (at timestamptz DEFAULT now())")
+            try await waitForLag(action, arguments) { $0 == 0 }
 
-        try await standby.query("SELECT pg_wal_replay_pause()")
-        do {
+            try await standby.query("SELECT pg_wal_replay_pause()")
             try await primary.query("INSERT INTO \(table) DEFAULT VALUES")
             try await Task.sleep(for: .milliseconds(1500))
             try await primary.query("INSERT INTO \(table) DEFAULT VALUES")
@@ -37,74 +35,87 @@ struct PostgresActionTests {
             let limited = arguments.merging(["max_lag": .duration(1)]) { $1 }
             let error = await #expect(throws: ActionError.self) { try await action.verify(invocation(limited), acted: [:]) }
             #expect(error?.message.contains("above max_lag") == true)
-        } catch {
+
             try await standby.query("SELECT pg_wal_replay_resume()")
-            throw error
+            let caughtUp = try await waitForLag(action, arguments) { $0 == 0 }
+            #expect(caughtUp["lag_seconds"]?.secondsValue == 0)
+            #expect(caughtUp["replay_paused"] == .bool(false))
+            await primary.close()
+            await standby.close()
         }
-        try await standby.query("SELECT pg_wal_replay_resume()")
-        let caughtUp = try await waitForLag(action, arguments) { $0 == 0 }
-        #expect(caughtUp["lag_seconds"]?.secondsValue == 0)
-        #expect(caughtUp["replay_paused"] == .bool(false))
+    }
+
+    @Test("url_env and standby_url_env name variables holding the URLs; a missing variable is a permanent error")
+    func targetsFromEnvironmentVariables() throws {
+        let environment = ["PRIMARY": "postgres://drctl:secret@db-1:5432/drctl", "STANDBY": "postgres://drctl:secret@db-2:5432/drctl"]
+        let arguments: [String: RunValue] = ["url_env": .string("PRIMARY"), "standby_url_env": .string("STANDBY")]
+        let primary = try PostgresActionTarget.resolve("url", in: arguments, environment: environment)
+        let standby = try PostgresActionTarget.resolve("standby_url", in: arguments, environment: environment)
+        #expect(primary.connectionString == environment["PRIMARY"])
+        #expect(standby.connectionString == environment["STANDBY"])
+        #expect(!primary.display.contains("secret"), "\(primary.display)")
+        let missing = #expect(throws: ActionError.self) { try PostgresActionTarget.resolve("url", in: arguments, environment: [:]) }
+        #expect(missing?.message.contains("PRIMARY") == true, "\(String(describing: missing))")
     }
 
     @Test("promote a standby (resumable), fence the old primary so its writes fail, and refuse a failback that forked")
     func promoteFenceAndTimeline() async throws {
-        let pair = try PrivatePostgresPair.start()
-        defer { pair.stop() }
-        let bed = pair.bed
-        let newPrimary: [String: RunValue] = ["url": .string(bed.standbyURL)]
-        let oldPrimary: [String: RunValue] = ["url": .string(bed.primaryURL)]
+        try await PrivatePostgresPair.with { pair in
+            let bed = pair.bed
+            let newPrimary: [String: RunValue] = ["url": .string(bed.standbyURL)]
+            let oldPrimary: [String: RunValue] = ["url": .string(bed.primaryURL)]
 
-        // Promote: not yet promoted, so observe finds nothing to skip.
-        let promote = PostgresPromoteAction()
-        #expect(try await promote.observe(invocation(newPrimary)) == nil)
-        let acted = try await promote.act(invocation(newPrimary))
-        let promoted = try await promote.verify(invocation(newPrimary), acted: acted)
-        #expect(promoted["promoted"] == .bool(true))
-        #expect(promoted["timeline_id"] == .int(2))
-        #expect(promoted["recovery_end_lsn"]?.stringValue != nil)
-        // Resumed after a crash: observe sees the promotion and nothing is done twice.
-        #expect(try await promote.observe(invocation(newPrimary))?["timeline_id"] == .int(2))
+            // Promote: not yet promoted, so observe finds nothing to skip.
+            let promote = PostgresPromoteAction()
+            #expect(try await promote.observe(invocation(newPrimary)) == nil)
+            let acted = try await promote.act(invocation(newPrimary))
+            let promoted = try await promote.verify(invocation(newPrimary), acted: acted)
+            #expect(promoted["promoted"] == .bool(true))
+            #expect(promoted["timeline_id"] == .int(2))
+            #expect(promoted["recovery_end_lsn"]?.stringValue != nil)
+            // Resumed after a crash: observe sees the promotion and nothing is done twice.
+            #expect(try await promote.observe(invocation(newPrimary))?["timeline_id"] == .int(2))
 
-        // Split brain until fenced: the old primary still takes writes (and forks history).
-        let early = try await PostgresConnection.connect(bed.primaryURL)
-        try await early.query("CREATE TABLE written_after_failover (x int)")
-        try await early.query("INSERT INTO written_after_failover VALUES (1)")
+            // Split brain until fenced: the old primary still takes writes (and forks history).
+            let early = try await PostgresConnection.connect(bed.primaryURL)
+            try await early.query("CREATE TABLE written_after_failover (x int)")
+            try await early.query("INSERT INTO written_after_failover VALUES (1)")
 
-        let fence = PostgresFenceAction()
-        #expect(try await fence.observe(invocation(oldPrimary)) == nil)
-        let fenceActed = try await fence.act(invocation(oldPrimary))
-        #expect((fenceActed["terminated_sessions"]?.intValue ?? 0) >= 1)
-        let fenced = try await fence.verify(invocation(oldPrimary), acted: fenceActed)
-        #expect(fenced["confirmed"] == .bool(true))
-        // The session open before the fence was terminated; a new one cannot write.
-        let cut = await #expect(throws: PostgresError.self) { try await early.query("INSERT INTO written_after_failover VALUES (2)") }
-        #expect(cut?.kind == .connectionLost)
-        let late = try await PostgresConnection.connect(bed.primaryURL)
-        let refused = await #expect(throws: PostgresError.self) { try await late.query("INSERT INTO written_after_failover VALUES (3)") }
-        #expect(refused?.sqlState == "25006", "\(String(describing: refused))")
-        #expect(refused?.isReadOnlyRefusal == true)
-        // Fencing again is observed as done.
-        #expect(try await fence.observe(invocation(oldPrimary))?["confirmed"] == .bool(true))
+            let fence = PostgresFenceAction()
+            #expect(try await fence.observe(invocation(oldPrimary)) == nil)
+            let fenceActed = try await fence.act(invocation(oldPrimary))
+            #expect((fenceActed["terminated_sessions"]?.intValue ?? 0) >= 1)
+            let fenced = try await fence.verify(invocation(oldPrimary), acted: fenceActed)
+            #expect(fenced["confirmed"] == .bool(true))
+            // The session open before the fence was terminated; a new one cannot write.
+            let cut = await #expect(throws: PostgresError.self) { try await early.query("INSERT INTO written_after_failover VALUES (2)") }
+            #expect(cut?.kind == .connectionLost)
+            let late = try await PostgresConnection.connect(bed.primaryURL)
+            let refused = await #expect(throws: PostgresError.self) { try await late.query("INSERT INTO written_after_failover VALUES (3)") }
+            #expect(refused?.sqlState == "25006", "\(String(describing: refused))")
+            #expect(refused?.isReadOnlyRefusal == true)
+            // Fencing again is observed as done.
+            #expect(try await fence.observe(invocation(oldPrimary))?["confirmed"] == .bool(true))
 
-        // Timelines: the new primary is on 2, the old one on 1 and past the fork point.
-        let timeline = PostgresTimelineAction()
-        let newTimeline = try await timeline.verify(invocation(newPrimary), acted: [:])
-        #expect(newTimeline["timeline_id"] == .int(2))
-        #expect(newTimeline["in_recovery"] == .bool(false))
-        let oldTimeline = try await timeline.verify(invocation(oldPrimary), acted: [:])
-        #expect(oldTimeline["timeline_id"] == .int(1))
-        let failback = await #expect(throws: ActionError.self) {
-            try await timeline.verify(invocation(oldPrimary.merging(["new_primary_url": .string(bed.standbyURL)]) { $1 }), acted: [:])
+            // Timelines: the new primary is on 2, the old one on 1 and past the fork point.
+            let timeline = PostgresTimelineAction()
+            let newTimeline = try await timeline.verify(invocation(newPrimary), acted: [:])
+            #expect(newTimeline["timeline_id"] == .int(2))
+            #expect(newTimeline["in_recovery"] == .bool(false))
+            let oldTimeline = try await timeline.verify(invocation(oldPrimary), acted: [:])
+            #expect(oldTimeline["timeline_id"] == .int(1))
+            let failback = await #expect(throws: ActionError.self) {
+                try await timeline.verify(invocation(oldPrimary.merging(["new_primary_url": .string(bed.standbyURL)]) { $1 }), acted: [:])
+            }
+            #expect(failback?.kind == .permanent)
+            #expect(failback?.message.contains("past the fork point") == true, "\(String(describing: failback))")
+
+            // The other method on the new primary: new connections refused, sessions ended.
+            let terminate: [String: RunValue] = ["url": .string(bed.standbyURL), "method": .string("terminate")]
+            let terminated = try await fence.verify(invocation(terminate), acted: try await fence.act(invocation(terminate)))
+            #expect(terminated["confirmed"] == .bool(true))
+            #expect(terminated["method"] == .string("terminate"))
         }
-        #expect(failback?.kind == .permanent)
-        #expect(failback?.message.contains("past the fork point") == true, "\(String(describing: failback))")
-
-        // The other method on the new primary: new connections refused, sessions ended.
-        let terminate: [String: RunValue] = ["url": .string(bed.standbyURL), "method": .string("terminate")]
-        let terminated = try await fence.verify(invocation(terminate), acted: try await fence.act(invocation(terminate)))
-        #expect(terminated["confirmed"] == .bool(true))
-        #expect(terminated["method"] == .string("terminate"))
     }
 
     @Test("fencing an unreachable server succeeds with confirmed: false")

@@ -86,7 +86,7 @@ struct CurlTransportProxyTests {
     @Test("a proxy that cannot be reached fails without showing the proxy's password")
     func unreachableProxyKeepsPasswordOut() async throws {
         let closed = try await HTTPFixture.start()
-        closed.stop()
+        await closed.stop()
         let transport = makeTestTransport(proxy: ProxySettings(httpProxy: "http://proxyuser:s3cr3t@127.0.0.1:\(closed.port)"))
         let error = await transportError {
             try await transport.send(HTTPRequest(method: "GET", url: "http://example.invalid/x?X-Amz-Security-Token=tok"))

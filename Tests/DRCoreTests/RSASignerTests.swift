@@ -9,10 +9,10 @@ struct RSASignerTests {
     /// A fresh key pair from the openssl CLI: key.pem (PKCS#8), key-pkcs1.pem and pub.pem.
     static func withKeyPair<Result>(_ body: (TemporaryDirectory) async throws -> Result) async throws -> Result {
         try await TemporaryDirectory.with { directory in
-            try runToolChecked(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+            try await runToolChecked(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
                                 "-out", directory.path("key.pem")])
-            try runToolChecked(["openssl", "pkey", "-in", directory.path("key.pem"), "-pubout", "-out", directory.path("pub.pem")])
-            try runToolChecked(["openssl", "rsa", "-in", directory.path("key.pem"), "-traditional",
+            try await runToolChecked(["openssl", "pkey", "-in", directory.path("key.pem"), "-pubout", "-out", directory.path("pub.pem")])
+            try await runToolChecked(["openssl", "rsa", "-in", directory.path("key.pem"), "-traditional",
                                 "-out", directory.path("key-pkcs1.pem")])
             return try await body(directory)
         }
@@ -36,13 +36,13 @@ struct RSASignerTests {
 
             try Data(Self.message).write(to: URL(fileURLWithPath: directory.path("message")))
             try Data(signature).write(to: URL(fileURLWithPath: directory.path("signature")))
-            let verified = try runTool(["openssl", "dgst", "-sha256", "-verify", directory.path("pub.pem"),
+            let verified = try await runTool(["openssl", "dgst", "-sha256", "-verify", directory.path("pub.pem"),
                                         "-signature", directory.path("signature"), directory.path("message")])
             #expect(verified.status == 0, "\(verified.output)")
             #expect(verified.output.contains("Verified OK"))
 
             // PKCS#1 v1.5 is deterministic: openssl's signature is byte for byte the same.
-            try runToolChecked(["openssl", "dgst", "-sha256", "-sign", directory.path("key.pem"),
+            try await runToolChecked(["openssl", "dgst", "-sha256", "-sign", directory.path("key.pem"),
                                 "-out", directory.path("openssl-signature"), directory.path("message")])
             let opensslSignature = try [UInt8](Data(contentsOf: URL(fileURLWithPath: directory.path("openssl-signature"))))
             #expect(opensslSignature == signature)
@@ -62,9 +62,9 @@ struct RSASignerTests {
     @Test("an EC private key is refused with a CryptoError that does not quote the PEM")
     func nonRSAKey() async throws {
         try await TemporaryDirectory.with { directory in
-            try runToolChecked(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+            try await runToolChecked(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
                                 "-out", directory.path("ec.pem")])
-            try runToolChecked(["openssl", "pkey", "-in", directory.path("ec.pem"), "-pubout", "-out", directory.path("ec-pub.pem")])
+            try await runToolChecked(["openssl", "pkey", "-in", directory.path("ec.pem"), "-pubout", "-out", directory.path("ec-pub.pem")])
             let pem = try directory.read("ec.pem")
             let error = try #require(throws: CryptoError.self) { try RSASigner(pem: pem) }
             Self.expectNoKeyMaterial(in: error, pem: pem)
@@ -79,7 +79,7 @@ struct RSASignerTests {
     @Test("a passphrase-protected key is refused without prompting for the passphrase")
     func encryptedKey() async throws {
         try await TemporaryDirectory.with { directory in
-            try runToolChecked(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024",
+            try await runToolChecked(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024",
                                 "-aes-256-cbc", "-pass", "pass:hunter22", "-out", directory.path("encrypted.pem")])
             let pem = try directory.read("encrypted.pem")
             #expect(pem.contains("ENCRYPTED"))

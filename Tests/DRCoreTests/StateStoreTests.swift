@@ -100,7 +100,7 @@ struct StateStoreTests {
             try await store.createRun(makeRun("run-1"))
             try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .stepStatus, stepId: "s",
                                                 detail: ["to": .string("running"), "from": .string("pending")]))
-            let text = try sqlite(path, "SELECT detail FROM journal")
+            let text = try await sqlite(path, "SELECT detail FROM journal")
             let from = try #require(text.range(of: "\"from\""))
             let to = try #require(text.range(of: "\"to\""))
             #expect(from.lowerBound < to.lowerBound, "\(text)")
@@ -114,11 +114,11 @@ struct StateStoreTests {
             let store = try SQLiteStateStore(path: path)
             try await store.createRun(makeRun("run-1"))
             let detail = #"{ "s" : {"string":{"_0":"caf\u00e9 \ud83d\ude00 \"q\" \\ \/ \n\t"}}, "d":{"double":{"_0":1e-3}}, "n":{"null":{}}, "i":{"int":{"_0":-7}} }"#
-            try sqlite(path, "INSERT INTO journal (run_id, seq, at, kind, detail) VALUES ('run-1', 1, 1760000000.5, 'run.note', '\(detail)')")
+            try await sqlite(path, "INSERT INTO journal (run_id, seq, at, kind, detail) VALUES ('run-1', 1, 1760000000.5, 'run.note', '\(detail)')")
             let journal = try await store.journal(runId: "run-1")
             #expect(journal.first?.detail == ["s": .string("café 😀 \"q\" \\ / \n\t"), "d": .double(0.001), "n": .null, "i": .int(-7)])
 
-            try sqlite(path, #"INSERT INTO journal (run_id, seq, at, kind, detail) VALUES ('run-1', 2, 1760000001, 'run.note', '{"x":{"decimal":{"_0":"1.5"}}}')"#)
+            try await sqlite(path, #"INSERT INTO journal (run_id, seq, at, kind, detail) VALUES ('run-1', 2, 1760000001, 'run.note', '{"x":{"decimal":{"_0":"1.5"}}}')"#)
             let error = await #expect(throws: StateStoreError.self) { try await store.journal(runId: "run-1") }
             #expect(error?.kind == .corrupt)
             #expect(error?.description.contains("entry 2") == true, "\(String(describing: error))")
@@ -250,7 +250,7 @@ struct StateStoreTests {
             let path = dir.path("nested/drctl/state.db")
             let store = try SQLiteStateStore(path: path)
             try await store.createRun(makeRun("run-1"))
-            #expect(try sqlite(path, "PRAGMA journal_mode") == "wal")
+            #expect(try await sqlite(path, "PRAGMA journal_mode") == "wal")
             let fileMode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
             let directoryMode = try FileManager.default.attributesOfItem(atPath: dir.path("nested/drctl"))[.posixPermissions] as? Int
             #expect(fileMode == 0o600)
@@ -262,11 +262,11 @@ struct StateStoreTests {
     func versionZeroIsMigrated() async throws {
         try await TemporaryDirectory.with { dir in
             let path = dir.path("state.db")
-            try sqlite(path, "CREATE TABLE unrelated (x); PRAGMA user_version = 0;")
+            try await sqlite(path, "CREATE TABLE unrelated (x); PRAGMA user_version = 0;")
             let store = try SQLiteStateStore(path: path)
             #expect(try await store.schemaVersion() == SQLiteStateStore.latestSchemaVersion)
-            #expect(try sqlite(path, "PRAGMA user_version") == String(SQLiteStateStore.latestSchemaVersion))
-            #expect(try sqlite(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") == "journal\nleases\nruns\nunrelated")
+            #expect(try await sqlite(path, "PRAGMA user_version") == String(SQLiteStateStore.latestSchemaVersion))
+            #expect(try await sqlite(path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") == "journal\nleases\nruns\nunrelated")
             try await store.createRun(makeRun("run-1"))
             #expect(try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .note)) == 1)
             // Reopening a current file does not migrate again (it would fail: the tables exist).
@@ -278,13 +278,13 @@ struct StateStoreTests {
     func newerSchemaIsRefused() async throws {
         try await TemporaryDirectory.with { dir in
             let path = dir.path("state.db")
-            try sqlite(path, "PRAGMA user_version = 99;")
+            try await sqlite(path, "PRAGMA user_version = 99;")
             let error = #expect(throws: StateStoreError.self) { _ = try SQLiteStateStore(path: path) }
             #expect(error?.kind == .schema)
             #expect(error?.description.contains("99") == true)
             #expect(error?.description.contains(path) == true)
-            #expect(try sqlite(path, "PRAGMA user_version") == "99")
-            #expect(try sqlite(path, "SELECT count(*) FROM sqlite_master") == "0")
+            #expect(try await sqlite(path, "PRAGMA user_version") == "99")
+            #expect(try await sqlite(path, "SELECT count(*) FROM sqlite_master") == "0")
         }
     }
 
@@ -316,11 +316,11 @@ struct StateStoreTests {
             let path = dir.path("state.db")
             let store = try SQLiteStateStore(path: path)
             try await store.createRun(makeRun("run-1"))
-            let other = try LockingProcess(path: path, runId: "run-1", holdSeconds: 1.5)
+            let other = try await LockingProcess.start(path: path, runId: "run-1", holdSeconds: 1.5)
             let start = ContinuousClock.now
             let sequence = try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .intent, stepId: "promote"))
             let waited = ContinuousClock.now - start
-            #expect(try await onOwnThread { other.finish() } == 0)
+            #expect(try await other.finish() == 0)
             #expect(waited >= .milliseconds(1000), "append did not wait for the other writer: \(waited)")
             #expect(sequence == 2)
             let journal = try await store.journal(runId: "run-1")
@@ -335,9 +335,9 @@ struct StateStoreTests {
             let path = dir.path("state.db")
             let store = try SQLiteStateStore(path: path, busyTimeout: .milliseconds(200))
             try await store.createRun(makeRun("run-1"))
-            let other = try LockingProcess(path: path, runId: "run-1", holdSeconds: 1.5)
+            let other = try await LockingProcess.start(path: path, runId: "run-1", holdSeconds: 1.5)
             let sequence = try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .note))
-            #expect(try await onOwnThread { other.finish() } == 0)
+            #expect(try await other.finish() == 0)
             #expect(sequence == 2)
             #expect(try await store.journal(runId: "run-1").map(\.sequence) == [1, 2])
         }
@@ -349,11 +349,11 @@ struct StateStoreTests {
             let path = dir.path("state.db")
             let store = try SQLiteStateStore(path: path, busyTimeout: .milliseconds(200), retry: StoreRetry(outageTolerance: 0.5))
             try await store.createRun(makeRun("run-1"))
-            let other = try LockingProcess(path: path, runId: "run-1", holdSeconds: 4)
+            let other = try await LockingProcess.start(path: path, runId: "run-1", holdSeconds: 4)
             let error = await #expect(throws: StateStoreError.self) {
                 try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .note))
             }
-            #expect(try await onOwnThread { other.finish() } == 0)
+            #expect(try await other.finish() == 0)
             #expect(error?.kind == .unavailable)
             #expect(error?.description.contains("write lock") == true, "\(String(describing: error))")
             #expect(try await store.journal(runId: "run-1").map(\.sequence) == [1])
@@ -367,9 +367,10 @@ struct StateStoreTests {
             // An empty file in rollback-journal mode under another process's write lock: what a
             // second process sees while the first creates the store. SQLite answers the WAL switch
             // with SQLITE_BUSY at once there, without its busy handler.
-            let other = try LockingProcess(path: path, runId: nil, holdSeconds: 1.5)
-            let store = try SQLiteStateStore(path: path)
-            #expect(try await onOwnThread { other.finish() } == 0)
+            let other = try await LockingProcess.start(path: path, runId: nil, holdSeconds: 1.5)
+            // The store's initializer is synchronous and waits here: not on a task pool thread.
+            let store = try await onOwnThread { try SQLiteStateStore(path: path) }
+            #expect(try await other.finish() == 0)
             #expect(try await store.schemaVersion() == SQLiteStateStore.latestSchemaVersion)
         }
     }
@@ -394,8 +395,8 @@ private func expectSameRun(_ read: RunRecord, _ written: RunRecord, sourceLocati
 
 /// Runs SQL through the sqlite3 command-line tool (a separate process) and returns its trimmed output.
 @discardableResult
-private func sqlite(_ path: String, _ sql: String) throws -> String {
-    let (status, output) = try runTool(["sqlite3", path, sql])
+private func sqlite(_ path: String, _ sql: String) async throws -> String {
+    let (status, output) = try await runTool(["sqlite3", path, sql])
     guard status == 0 else { throw ToolFailure(command: ["sqlite3", path, sql], output: output) }
     return output.trimmingCharacters(in: .whitespacesAndNewlines)
 }

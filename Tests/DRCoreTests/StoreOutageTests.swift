@@ -134,23 +134,23 @@ struct StoreOutageTests {
 
     @Test("the store's server restarts (pg_ctl restart) during appends: every append lands exactly once", .timeLimit(.minutes(2)))
     func postgresAppendsRideThroughARestart() async throws {
-        let pair = try await onOwnThread { try PrivatePostgresPair.start() }
-        defer { pair.stop() }
-        let store = try await PostgresStateStore.open(url: pair.bed.primaryURL, retry: StoreRetry(outageTolerance: 300))
-        try await store.createRun(makeRun("run-1"))
-        let restart = Task {
-            try await onOwnThread { try spawnAndWait(["/usr/sbin/runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", pair.bed.directory + "/primary",
-                              "-l", pair.bed.directory + "/primary.log", "-m", "fast", "-w", "-t", "60", "restart"],
-                             output: pair.bed.directory + "/restart.log") }
+        try await PrivatePostgresPair.with { pair in
+            let store = try await PostgresStateStore.open(url: pair.bed.primaryURL, retry: StoreRetry(outageTolerance: 300))
+            try await store.createRun(makeRun("run-1"))
+            let restart = Task {
+                try await spawnAndWait(["/usr/sbin/runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", pair.bed.directory + "/primary",
+                                        "-l", pair.bed.directory + "/primary.log", "-m", "fast", "-w", "-t", "60", "restart"],
+                                       output: pair.bed.directory + "/restart.log")
+            }
+            var sequences: [Int64] = []
+            for index in 0..<40 {
+                sequences.append(try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .outcome, stepId: "s\(index)")))
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            #expect(try await restart.value == 0)
+            #expect(sequences == Array(1...40))
+            #expect(try await store.journal(runId: "run-1").map(\.stepId) == (0..<40).map { "s\($0)" })
         }
-        var sequences: [Int64] = []
-        for index in 0..<40 {
-            sequences.append(try await store.append(JournalEntry(runId: "run-1", at: Date(), kind: .outcome, stepId: "s\(index)")))
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        #expect(try await restart.value == 0)
-        #expect(sequences == Array(1...40))
-        #expect(try await store.journal(runId: "run-1").map(\.stepId) == (0..<40).map { "s\($0)" })
     }
 
     @Test("a retried PostgreSQL append whose first try committed is not written twice")

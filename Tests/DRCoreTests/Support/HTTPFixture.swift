@@ -24,10 +24,10 @@ final class HTTPFixture: @unchecked Sendable {
         let fixture = try await start(arguments)
         do {
             let result = try await body(fixture)
-            fixture.stop()
+            await fixture.stop()
             return result
         } catch {
-            fixture.stop()
+            await fixture.stop()
             throw error
         }
     }
@@ -62,10 +62,14 @@ final class HTTPFixture: @unchecked Sendable {
     }
 
     /// Stops the server and waits for it, so its port is closed when this returns.
-    func stop() {
-        if process.isRunning { process.terminate() }
+    /// SIGKILL, not SIGTERM: the server inherits the signal mask of the Dispatch thread that
+    /// started it, with SIGTERM blocked. The wait is on a thread of its own: on one of the task
+    /// pool's threads (two on a 2-core machine) it would stall every other test meanwhile.
+    func stop() async {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? stdinPipe.fileHandleForWriting.close()
-        process.waitUntilExit()
+        let process = self.process
+        _ = try? await onOwnThread { process.waitUntilExit() }
     }
 }
 

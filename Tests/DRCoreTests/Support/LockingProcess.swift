@@ -20,7 +20,13 @@ final class LockingProcess: @unchecked Sendable {
     con.execute("COMMIT")
     """
 
-    init(path: String, runId: String?, holdSeconds: Double) throws {
+    /// Returns once python holds the lock. The wait for it blocks a thread of its own, not one of
+    /// the task pool's (the other tests' async code needs those meanwhile).
+    static func start(path: String, runId: String?, holdSeconds: Double) async throws -> LockingProcess {
+        try await onOwnThread { try LockingProcess(path: path, runId: runId, holdSeconds: holdSeconds) }
+    }
+
+    private init(path: String, runId: String?, holdSeconds: Double) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", Self.script, path, runId ?? "", String(holdSeconds)]
         let output = Pipe()
@@ -36,8 +42,12 @@ final class LockingProcess: @unchecked Sendable {
         }
     }
 
-    func finish() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationStatus
+    /// Waits (on a thread of its own) for python to commit and exit; returns its exit status.
+    func finish() async throws -> Int32 {
+        let process = self.process
+        return try await onOwnThread {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
     }
 }

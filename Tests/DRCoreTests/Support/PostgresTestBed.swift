@@ -50,14 +50,27 @@ struct PostgresTestBed: Sendable {
 struct PostgresTestBedMissing: Error {}
 
 /// A primary + standby pair of one's own (postgres.sh in a temp dir), for tests that promote or
-/// fence: they must not change the shared bed other suites use. Stopped and deleted by `stop()`.
+/// fence: they must not change the shared bed other suites use. Use `with`: it stops and deletes
+/// the pair whether the body returns or throws.
 struct PrivatePostgresPair: Sendable {
     let bed: PostgresTestBed
 
-    static func start() throws -> PrivatePostgresPair {
+    static func with<Result>(_ body: (PrivatePostgresPair) async throws -> Result) async throws -> Result {
+        let pair = try await start()
+        do {
+            let result = try await body(pair)
+            await pair.stop()
+            return result
+        } catch {
+            await pair.stop()
+            throw error
+        }
+    }
+
+    private static func start() async throws -> PrivatePostgresPair {
         let directory = "/tmp/drctl-pg-\(UInt32.random(in: 0...UInt32.max))"
         let script = PostgresTestBed.scriptsDirectory.appendingPathComponent("postgres.sh").path
-        let status = try spawnAndWait(["/bin/bash", script, "start", directory, "--ttl", "900"], output: directory + ".log")
+        let status = try await spawnAndWait(["/bin/bash", script, "start", directory, "--ttl", "900"], output: directory + ".log")
         defer { try? FileManager.default.removeItem(atPath: directory + ".log") }
         guard status == 0 else {
             throw ToolFailure(command: ["postgres.sh", "start", directory], output: (try? String(contentsOfFile: directory + ".log", encoding: .utf8)) ?? "")
@@ -72,30 +85,9 @@ struct PrivatePostgresPair: Sendable {
         return PrivatePostgresPair(bed: try PostgresTestBed.require(environment))
     }
 
-    func stop() {
+    private func stop() async {
         let script = PostgresTestBed.scriptsDirectory.appendingPathComponent("postgres.sh").path
-        _ = try? spawnAndWait(["/bin/bash", script, "stop", bed.directory], output: "/dev/null")
+        _ = try? await spawnAndWait(["/bin/bash", script, "stop", bed.directory], output: "/dev/null")
         try? FileManager.default.removeItem(atPath: bed.directory)
     }
-}
-
-/// posix_spawn + waitpid, output to a file. Not Foundation's `Process`: postgres.sh leaves servers
-/// running that inherit its descriptors, and `Process` waits for its exit-notification descriptor
-/// to close — that is, for the servers to stop too.
-func spawnAndWait(_ arguments: [String], output: String) throws -> Int32 {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    let argv = arguments.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
-    guard rc == 0 else { throw ToolFailure(command: arguments, output: "posix_spawn failed: \(rc)") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    // WIFEXITED/WEXITSTATUS are macros Swift does not import.
-    return (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
 }

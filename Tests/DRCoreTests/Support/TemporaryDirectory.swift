@@ -17,8 +17,13 @@ struct TemporaryDirectory {
 }
 
 /// Runs a command-line tool (found on PATH) to completion and returns its exit status and output.
+/// The blocking reads and the wait happen on a thread of their own (see `onOwnThread`).
 @discardableResult
-func runTool(_ arguments: [String], in directory: TemporaryDirectory? = nil) throws -> (status: Int32, output: String) {
+func runTool(_ arguments: [String], in directory: TemporaryDirectory? = nil) async throws -> (status: Int32, output: String) {
+    try await onOwnThread { try runToolBlocking(arguments, in: directory) }
+}
+
+private func runToolBlocking(_ arguments: [String], in directory: TemporaryDirectory?) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
@@ -40,8 +45,8 @@ struct ToolFailure: Error, CustomStringConvertible {
 }
 
 /// Runs a tool that must succeed (key and certificate generation).
-func runToolChecked(_ arguments: [String], in directory: TemporaryDirectory? = nil) throws {
-    let (status, output) = try runTool(arguments, in: directory)
+func runToolChecked(_ arguments: [String], in directory: TemporaryDirectory? = nil) async throws {
+    let (status, output) = try await runTool(arguments, in: directory)
     guard status == 0 else { throw ToolFailure(command: arguments, output: output) }
 }
 
