@@ -3,6 +3,7 @@
 #   postgres.sh start DIR [--ttl SECONDS]   # default TTL 3600: a watchdog stops both servers then
 #   postgres.sh stop DIR                    # stops both servers + watchdog by PID; deletes nothing
 #   postgres.sh status DIR
+#   postgres.sh clone SRC DIR [--ttl SECONDS]  # a copy of SRC's stopped pair on new ports, in ~1 s
 # Loopback only, scram password auth for role `drctl`, physical replication slot, pg_basebackup -R.
 # As root every server command runs through `runuser -u postgres --` (initdb/postgres refuse root);
 # as another user the binaries run directly. Writes DIR/pg.env (shell `export` lines).
@@ -12,10 +13,12 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 SLOT=drctl_standby
 
 die() { echo "postgres.sh: $*" >&2; exit 1; }
-usage() { die "usage: $0 start|stop|status DIR [--ttl SECONDS]"; }
+usage() { die "usage: $0 start|stop|status DIR [--ttl SECONDS] | clone SRC DIR [--ttl SECONDS]"; }
 
 [ $# -ge 2 ] || usage
 CMD=$1; DIR=$2; shift 2
+SRC=
+if [ "$CMD" = clone ]; then [ $# -ge 1 ] || usage; SRC=$DIR; DIR=$1; shift; fi
 TTL=3600
 while [ $# -gt 0 ]; do
   case $1 in --ttl) TTL=$2; shift 2;; *) usage;; esac
@@ -129,40 +132,82 @@ EOF
   pg pg_ctl -D "$DIR/standby" -l "$DIR/standby.log" -w -t 60 start >/dev/null \
     || { tail -20 "$DIR/standby.log" >&2; die "standby failed to start"; }
 
-  # Bounded wait for streaming to be established.
+  wait_streaming "$p1"
+  start_watchdog
+  write_env "$p1" "$p2" "$pass"
+}
+
+wait_streaming() {  # bounded wait until the standby streams from the primary on port $1
   local ok=
-  for _ in $(seq 1 100); do
-    if [ "$(pg psql -X -At -h "$sock" -p "$p1" -U postgres -d postgres \
+  for _ in $(seq 1 200); do
+    if [ "$(pg psql -X -At -h "$DIR/sock" -p "$1" -U postgres -d postgres \
           -c "select count(*) from pg_stat_replication where state='streaming'")" = 1 ]; then ok=1; break; fi
-    sleep 0.2
+    sleep 0.1
   done
   [ -n "$ok" ] || { tail -20 "$DIR/standby.log" >&2; die "standby is not streaming"; }
+}
 
-  # Watchdog: own session so stop can kill it (and its sleep) by PID; stops both servers after TTL.
+start_watchdog() {  # own session so stop can kill it (and its sleep) by PID; stops both servers after TTL
   setsid bash -c 'exec -a drctl-pg-watchdog bash -c "sleep $1; \"$2\" stop \"$3\"" drctl-pg-watchdog "$@"' \
     _ "$TTL" "$(cd "$(dirname "$0")" && pwd)/postgres.sh" "$DIR" </dev/null >/dev/null 2>&1 &
   echo $! > "$DIR/watchdog.pid"
+}
 
-  local url="postgres://drctl:$pass@127.0.0.1"
+write_env() {  # write_env PRIMARY_PORT STANDBY_PORT PASSWORD
+  local url="postgres://drctl:$3@127.0.0.1"
   cat > "$DIR/pg.env" <<EOF
-export DRCTL_TESTBED_PG_PRIMARY_URL=$url:$p1/drctl
-export DRCTL_TESTBED_PG_STANDBY_URL=$url:$p2/drctl
+export DRCTL_TESTBED_PG_PRIMARY_URL=$url:$1/drctl
+export DRCTL_TESTBED_PG_STANDBY_URL=$url:$2/drctl
 export DRCTL_TESTBED_PG_HOST=127.0.0.1
-export DRCTL_TESTBED_PG_PRIMARY_PORT=$p1
-export DRCTL_TESTBED_PG_STANDBY_PORT=$p2
+export DRCTL_TESTBED_PG_PRIMARY_PORT=$1
+export DRCTL_TESTBED_PG_STANDBY_PORT=$2
 export DRCTL_TESTBED_PG_USER=drctl
-export DRCTL_TESTBED_PG_PASSWORD=$pass
+export DRCTL_TESTBED_PG_PASSWORD=$3
 export DRCTL_TESTBED_PG_DATABASE=drctl
 export DRCTL_TESTBED_PG_SLOT=$SLOT
 export DRCTL_TESTBED_PG_DIR=$DIR
 EOF
   chmod 600 "$DIR/pg.env"
-  echo "postgres: primary 127.0.0.1:$p1, standby 127.0.0.1:$p2 (env in $DIR/pg.env, ttl ${TTL}s)"
+  echo "postgres: primary 127.0.0.1:$1, standby 127.0.0.1:$2 (env in $DIR/pg.env, ttl ${TTL}s)"
+}
+
+# A pair for tests that change it for good (promotion): SRC's pair, stopped, copied with its
+# replication slot, roles and passwords, then started on new ports with its own socket. Much
+# cheaper than initdb + pg_basebackup; the copy starts on SRC's timeline.
+cmd_clone() {
+  [ -f "$SRC/pg.env" ] || die "$SRC has no pair (postgres.sh start it first)"
+  alive "$(pid_of "$SRC/primary")" && die "$SRC's primary is running: stop the pair before cloning it"
+  alive "$(pid_of "$SRC/standby")" && die "$SRC's standby is running: stop the pair before cloning it"
+  SRC=$(cd "$SRC" && pwd)
+  mkdir -p "$DIR"
+  DIR=$(cd "$DIR" && pwd)
+  [ -e "$DIR/primary" ] && die "$DIR/primary exists: stop and remove it first (or use a fresh DIR)"
+  [ "${#DIR}" -lt 80 ] || die "DIR path too long for a unix socket path: $DIR"
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$DIR"; fi
+  chmod 700 "$DIR"
+  "${RUN[@]}" mkdir -m 700 "$DIR/sock"
+  "${RUN[@]}" cp -a "$SRC/primary" "$SRC/standby" "$DIR/"
+  "${RUN[@]}" rm -f "$DIR/primary/postmaster.pid" "$DIR/standby/postmaster.pid"
+  local p1 p2 pass
+  read -r p1 p2 < <(free_ports)
+  pass=$(sed -n 's/^export DRCTL_TESTBED_PG_PASSWORD=//p' "$SRC/pg.env")
+  # The last setting in a file wins; postgresql.auto.conf (primary_conninfo) wins over postgresql.conf.
+  printf "port = %s\nunix_socket_directories = '%s'\n" "$p1" "$DIR/sock" | "${RUN[@]}" tee -a "$DIR/primary/postgresql.conf" >/dev/null
+  printf "port = %s\nunix_socket_directories = '%s'\n" "$p2" "$DIR/sock" | "${RUN[@]}" tee -a "$DIR/standby/postgresql.conf" >/dev/null
+  "${RUN[@]}" sed -i "s/port=[0-9]*/port=$p1/" "$DIR/standby/postgresql.auto.conf"
+  pg pg_ctl -D "$DIR/primary" -l "$DIR/primary.log" -w -t 60 start >/dev/null \
+    || { tail -20 "$DIR/primary.log" >&2; die "primary failed to start"; }
+  pg pg_ctl -D "$DIR/standby" -l "$DIR/standby.log" -w -t 60 start >/dev/null \
+    || { tail -20 "$DIR/standby.log" >&2; die "standby failed to start"; }
+  wait_streaming "$p1"
+  start_watchdog
+  write_env "$p1" "$p2" "$pass"
 }
 
 case $CMD in
   start) cmd_start;;
   stop) cmd_stop;;
   status) cmd_status;;
+  clone) cmd_clone;;
   *) usage;;
 esac

@@ -55,6 +55,11 @@ struct PostgresBed: Sendable {
         let status = try Self.spawnAndWait(["/bin/bash", script, "start", directory, "--ttl", "900"], output: directory + ".log")
         defer { try? FileManager.default.removeItem(atPath: directory + ".log") }
         guard status == 0 else { throw CancellationError() }
+        return try load(directory)
+    }
+
+    /// The pair postgres.sh started (or cloned) in `directory`, from its pg.env.
+    static func load(_ directory: String) throws -> PostgresBed {
         let text = try String(contentsOfFile: directory + "/pg.env", encoding: .utf8)
         var environment: [String: String] = [:]
         for line in text.split(separator: "\n") where line.hasPrefix("export ") {
