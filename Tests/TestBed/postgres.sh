@@ -53,7 +53,8 @@ cmd_stop() {
     local w; w=$(cat "$DIR/watchdog.pid")
     # Only our watchdog: it runs in its own session (pgid == pid) with a recognisable cmdline.
     if alive "$w" && tr '\0' ' ' < "/proc/$w/cmdline" 2>/dev/null | grep -q drctl-pg-watchdog; then
-      kill -TERM -- "-$w" 2>/dev/null || kill -TERM "$w" 2>/dev/null || true
+      # KILL, not TERM: started from a test runner, it inherits a mask that blocks SIGTERM (it only sleeps).
+      kill -KILL -- "-$w" 2>/dev/null || kill -KILL "$w" 2>/dev/null || true
     fi
     rm -f "$DIR/watchdog.pid"
   fi

@@ -6,7 +6,8 @@ import Foundation
 /// - its actions (`drctl actions` lists them; runbooks name them);
 /// - its read-only preflight for a move, with the data-loss signals the RPO gate weighs;
 /// - its steps of the generated failover / switchover runbooks, each in a shared `MovePhase`;
-/// - its posture probes for `drctl status`.
+/// - its posture probes for `drctl status`;
+/// - what its actions are to a move's summary (`summaryRoles`).
 /// DRCore composes them (`MoveComposer`, `MovePreflight`) and knows no cloud; the executable
 /// registers each provider in one line.
 public protocol DRProvider: Sendable {
@@ -27,6 +28,9 @@ public protocol DRProvider: Sendable {
     /// Who drctl acts as at each endpoint of the plan this provider reaches (`drctl whoami --cloud NAME`):
     /// one identity per endpoint, an unreachable one with its error. Read-only, never a secret.
     func identities(plan: DRPlan) async -> [ProviderIdentity]
+    /// Its actions that a move's summary reports by role, by action name. The summary reads the
+    /// run's journal and runbook only (a plan's own runbook, a resumed run), so roles go by action.
+    var summaryRoles: [String: MoveSummaryRole] { get }
 }
 
 /// Who drctl is at one endpoint of a provider, as `drctl whoami --cloud NAME` prints it.
@@ -53,10 +57,17 @@ public struct ProviderIdentity: Sendable, Equatable, Encodable {
     }
 }
 
+/// What a step is to a move's summary: a fence is reported confirmed or not; the move counts as
+/// made (and its RTO measured) only when every promotion and traffic step succeeded.
+public enum MoveSummaryRole: Sendable, Equatable {
+    case fence, promotion, traffic
+}
+
 extension DRProvider {
     public func prepare(_ move: Move, plan: DRPlan) async throws -> (plan: DRPlan, warnings: [PreflightCheck]) { (plan, []) }
     public func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture] { [] }
     public func identities(plan: DRPlan) async -> [ProviderIdentity] { [] }
+    public var summaryRoles: [String: MoveSummaryRole] { [:] }
 }
 
 /// A failover or switchover of a plan from one site to another.

@@ -21,6 +21,8 @@ public struct PostgresProvider: DRProvider {
 
     public func actions() -> [any RunbookAction] { registered }
 
+    public var summaryRoles: [String: MoveSummaryRole] { ["postgres.fence": .fence, "postgres.promote": .promotion] }
+
     private func action(_ name: String) -> (any RunbookAction)? { registered.first { $0.name == name } }
 
     /// Every server the move touches must be reachable by name: the variables holding the old
@@ -124,12 +126,27 @@ public struct PostgresProvider: DRProvider {
             findings.checks.append(PreflightCheck(name: "\(name) fence (\(database.fence)) of $\(database.primary.urlEnv) in \(database.primary.site)",
                                                   ok: true, detail: "primary answers", blocking: true))
         case .failure(let error):
-            findings.unknownLossReasons.append("\(database.name): lag not readable")
-            findings.checks.append(PreflightCheck(name: "\(name) replication lag", ok: false, detail: "unknown: \(error)", blocking: false))
+            // Usually the old primary is down: the standby's newest replayed commit still bounds the loss.
+            if let bound = await standbyBound(standby) {
+                findings.losses.append(bound)
+                findings.checks.append(PreflightCheck(name: "\(name) replication lag", ok: false, detail: """
+                    at most \(DurationText.format(bound)) (the age of the newest commit the standby replayed; \
+                    the lag behind the primary is not readable: \(error))
+                    """, blocking: false))
+            } else {
+                findings.unknownLossReasons.append("\(database.name): lag not readable")
+                findings.checks.append(PreflightCheck(name: "\(name) replication lag", ok: false, detail: "unknown: \(error)", blocking: false))
+            }
             findings.checks.append(PreflightCheck(name: "\(name) fence (\(database.fence)) of $\(database.primary.urlEnv) in \(database.primary.site)",
                                                   ok: false, detail: "the primary or the standby does not answer: the fence may not be confirmed", blocking: false))
         }
         return findings
+    }
+
+    /// The loss bound the standby alone gives (`ReplicationLag.bound`); nil when it gives none.
+    private func standbyBound(_ standby: PostgresPlanSection.Server) async -> Double? {
+        guard let target = try? PostgresActionTarget.resolve("url", in: ["url_env": .string(standby.urlEnv)]) else { return nil }
+        return (try? await ReplicationLag.bound(standby: target)) ?? nil
     }
 
     public func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture] {

@@ -84,8 +84,11 @@ enum MoveSummary {
         }
     }
 
-    /// Actions whose success is the move itself: without them there is no recovery to measure.
-    static let movingActions: Set<String> = ["aws.rds.promote-read-replica", "aws.route53.upsert-record", "aws.arc.set-routing-control"]
+    /// Actions whose success is the move itself (every provider's promotions and traffic steps):
+    /// without them there is no recovery to measure.
+    static var movingActions: Set<String> { Set(ProviderRegistration.summaryRoles.filter { $0.value != .fence }.keys) }
+    /// Every provider's fences: each is reported confirmed or not.
+    static var fenceActions: Set<String> { Set(ProviderRegistration.summaryRoles.filter { $0.value == .fence }.keys) }
 
     /// Builds the summary, journals it, and prints it (text, or one JSON line).
     /// `onlyIfMissing`: print it, but journal it only if the run has no summary yet (a resume of a
@@ -123,19 +126,21 @@ enum MoveSummary {
         }
         let replay = JournalReplay(entries: entries)
         // Steps are picked by their action, so a plan's own runbook (`runbooks:`) is summarised too.
-        func steps(of action: String) -> [(String, JournalReplay.StepRecord)] {
-            runbook.steps.filter { $0.call.action == action }.map { ($0.id, replay.steps[$0.id] ?? JournalReplay.StepRecord()) }
+        func steps(of actions: Set<String>) -> [(String, JournalReplay.StepRecord)] {
+            runbook.steps.filter { actions.contains($0.call.action) }.map { ($0.id, replay.steps[$0.id] ?? JournalReplay.StepRecord()) }
         }
         var fencing: [String: String] = [:]
-        for (id, step) in steps(of: "aws.rds.fence-instance") {
+        for (id, step) in steps(of: fenceActions) {
             let confirmed = step.outputs["confirmed"]?.boolValue
+            // AWS's fence says why in `reason`, PostgreSQL's in `degraded` (both set `degraded`).
+            let why = step.outputs["reason"]?.description ?? step.outputs["degraded"]?.description
             fencing[id] = confirmed == true ? "confirmed"
-                : (step.state == .succeeded ? "fencing NOT confirmed: \(step.outputs["reason"]?.description ?? "region unreachable")"
+                : (step.state == .succeeded ? "fencing NOT confirmed: \(why ?? "region unreachable")"
                                             : "NOT fenced (\(step.state.rawValue)\(step.toleratedBy.map { ", proceeding unfenced accepted by \($0)" } ?? "")"
                                               + "\(step.error.map { ": \($0)" } ?? ""))")
         }
         var secrets: [String: String] = [:]
-        for (id, step) in steps(of: "aws.secretsmanager.promote-replica") {
+        for (id, step) in steps(of: ["aws.secretsmanager.promote-replica"]) {
             switch step.state {
             case .succeeded where step.outputs["rotation_enabled"]?.boolValue == true:
                 secrets[id] = "standalone; rotation on"

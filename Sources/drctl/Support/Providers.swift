@@ -24,6 +24,11 @@ struct ProviderRegistration {
 
     /// Every provider with a runtime part, in registration order.
     static func providers(_ context: ProviderContext) -> [any DRProvider] { all.compactMap { $0.make(context) } }
+
+    /// Every provider's roles of actions in a move's summary (declarations only: nothing is called).
+    static let summaryRoles: [String: MoveSummaryRole] = providers(.declarationsOnly).reduce(into: [:]) { roles, provider in
+        roles.merge(provider.summaryRoles) { first, _ in first }
+    }
 }
 
 /// What providers are made from: each cloud's client, built from the command's options.

@@ -70,3 +70,21 @@ public struct ReplicationLag: Sendable, Equatable {
         }
     }
 }
+
+extension ReplicationLag {
+    /// What the standby alone can tell when its primary does not answer (the usual state of a
+    /// failover): everything the primary committed up to the standby's newest replayed commit
+    /// survives a promotion, so at most `now() - pg_last_xact_replay_timestamp()` of commits is
+    /// lost — an upper bound (an idle or long-dead primary makes it larger than the truth, never
+    /// smaller). Nil when the standby has replayed no commit since it started: then nothing bounds it.
+    public static func bound(standby: PostgresActionTarget) async throws -> Double? {
+        try await standby.with { connection in
+            let row = try await connection.query(
+                "SELECT pg_is_in_recovery(), EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::double precision").first!
+            guard try row.decode(Bool.self, 0) else {
+                throw ActionError(.permanent, "\(standby.display) is not a standby (pg_is_in_recovery() is false)")
+            }
+            return try row.decodeIfPresent(Double.self, 1).map { max(0, $0) }
+        }
+    }
+}

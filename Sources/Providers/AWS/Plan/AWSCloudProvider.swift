@@ -16,6 +16,11 @@ public struct AWSCloudProvider: DRProvider {
 
     public func actions() -> [any RunbookAction] { registered }
 
+    public var summaryRoles: [String: MoveSummaryRole] {
+        ["aws.rds.fence-instance": .fence, "aws.rds.promote-read-replica": .promotion,
+         "aws.route53.upsert-record": .traffic, "aws.arc.set-routing-control": .traffic]
+    }
+
     private var actionsByName: [String: any RunbookAction] {
         Dictionary(registered.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
