@@ -5,6 +5,7 @@
 #     the SQLite store and with the PostgreSQL store;
 #   - an exec step without `observe` (never twice);
 #   - `drctl failover` of the reference plan, every point (CI samples a few);
+#   - `drctl failover` of a mixed plan (self-managed PostgreSQL pair + Route 53 + Auto Scaling), every point;
 # and the PostgreSQL store's connections cut at every append instead of a kill (DRCTL_CRASH_ACTION=hook).
 # Prints, per sweep, the number of appends and points, the time taken and the points that ended
 # differently from the uninterrupted run.
@@ -29,7 +30,7 @@ set -a; . "$state/testbed.env"; set +a
 start=$(date +%s)
 status=0
 DRCTL_CRASH_SWEEP=full DRCTL_CRASH_SWEEP_WIDTH=$width \
-  swift test --skip-build --filter 'CrashPointSweepTests|CrashPointSweepPostgresTests|FailoverCrashSweepTests' >"$log" 2>&1 || status=$?
+  swift test --skip-build --filter 'CrashPointSweepTests|CrashPointSweepPostgresTests|FailoverCrashSweepTests|MixedFailoverCrashSweepTests' >"$log" 2>&1 || status=$?
 grep -E '^crash sweep' "$log" || true
 grep -E '^(✔|✘) Test ' "$log" | sed 's/ recorded an issue.*//' | sort | uniq -c || true
 echo "all sweeps: $(( $(date +%s) - start )) s (full log: $log; exit $status)"

@@ -9,6 +9,7 @@ creates, in the running test bed (boto3, signed, straight to moto):
   mixed_topology.py seed -          # one prefix per line on stdin, touching DIR/seeded-P after each
                                     # (DIR: --markers DIR); boto3 is imported once for a whole sweep
   mixed_topology.py inspect P       # prints {"record": [...], "asg": {"desired", "in_service", "min", "max"}}
+  mixed_topology.py inspect P1,P2   # prints {"P1": {...}, "P2": {...}} (one process for a whole sweep)
 (env: DRCTL_TESTBED_MOTO_URL, DRCTL_TESTBED_ACCESS_KEY_ID, DRCTL_TESTBED_SECRET_ACCESS_KEY)
 """
 import argparse
@@ -69,7 +70,9 @@ def main():
     parser.add_argument("prefix")
     parser.add_argument("--markers", help="seed -: the directory where seeded-P marks each prefix done")
     args = parser.parse_args()
-    if args.command == "inspect":
+    if args.command == "inspect" and "," in args.prefix:
+        print(json.dumps({prefix: inspect(prefix) for prefix in args.prefix.split(",")}))
+    elif args.command == "inspect":
         print(json.dumps(inspect(args.prefix)))
     elif args.prefix == "-":
         for line in sys.stdin:
