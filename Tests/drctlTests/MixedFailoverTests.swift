@@ -141,4 +141,34 @@ struct MixedFailoverTests {
         #expect(!promoted.inRecovery && promoted.timeline == 2, "\(promoted)")
         #expect(try bed.aws.inspect().record == ["app-usw2.\(bed.aws.prefix).example.com."])
     }
+
+    @Test func aStandbyBehindWithNoCommitReplayedSinceItStartedMakesTheLossUnknownAndAcceptable() async throws {
+        let bed = try await Bed.make()
+        defer { bed.pair.stopPrivate() }
+        // Restarted from a restartpoint past every commit, then paused before it replays anything:
+        // behind by bytes, with nothing to date its data by.
+        _ = try bed.pair.superuser("CHECKPOINT", port: bed.pair.primaryPort)
+        try await bed.pair.waitUntilReplayed()
+        _ = try bed.pair.superuser("CHECKPOINT", port: bed.pair.standbyPort)
+        try bed.pair.restartStandby()
+        let standby = try await PostgresConnection.connect(bed.pair.standbyURL)
+        try await standby.query("SELECT pg_wal_replay_pause()")
+        await standby.close()
+        let primary = try await PostgresConnection.connect(bed.pair.primaryURL)
+        try await primary.query("INSERT INTO entries DEFAULT VALUES")
+        await primary.close()
+
+        let refused = try bed.failover()
+        #expect(refused.status == 4, "\(refused.stdout)\n\(refused.stderr)")
+        #expect(refused.stderr.contains("expected data loss unknown (ledger: the standby is behind and has replayed no commit since it started)")
+                && refused.stderr.contains("Pass --accept-data-loss 1h1m"), "\(refused.stderr)")
+        #expect(refused.stdout.contains("replication lag: unknown:") && refused.stdout.contains("(replay is paused)"), "\(refused.stdout)")
+        #expect(try bed.pair.position(port: bed.pair.standbyPort).inRecovery)
+
+        let accepted = try bed.failover("--accept-data-loss", "1h")
+        #expect(accepted.status == 0, "\(accepted.stdout)\n\(accepted.stderr)")
+        #expect(accepted.stdout.contains("RPO expected: unknown") && accepted.stdout.contains("data loss accepted: up to 1h"), "\(accepted.stdout)")
+        let promoted = try bed.pair.position(port: bed.pair.standbyPort)
+        #expect(!promoted.inRecovery && promoted.timeline == 2, "\(promoted)")
+    }
 }

@@ -119,10 +119,19 @@ public struct PostgresProvider: DRProvider {
         }
         switch await lag {
         case .success(let outputs):
-            let seconds = outputs["lag_seconds"]?.secondsValue ?? 0
-            findings.losses.append(seconds)
-            findings.checks.append(PreflightCheck(name: "\(name) replication lag", ok: true,
-                                                  detail: "\(DurationText.format(seconds)) (\(outputs["lag_bytes"]?.description ?? "?") bytes of WAL)", blocking: false))
+            if let seconds = Self.lagSeconds(outputs) {
+                findings.losses.append(seconds)
+                findings.checks.append(PreflightCheck(name: "\(name) replication lag", ok: true,
+                                                      detail: "\(DurationText.format(seconds)) (\(outputs["lag_bytes"]?.description ?? "?") bytes of WAL)", blocking: false))
+            } else {
+                // Behind, with no replayed commit to date its data by: the loss is unknown, not infinite
+                // (an infinite loss could never be accepted with --accept-data-loss).
+                findings.unknownLossReasons.append("\(database.name): the standby is behind and has replayed no commit since it started")
+                findings.checks.append(PreflightCheck(name: "\(name) replication lag", ok: false, detail: """
+                    unknown: \(outputs["lag_bytes"]?.description ?? "?") bytes of WAL behind, and no commit replayed since the standby \
+                    started\(outputs["replay_paused"]?.boolValue == true ? " (replay is paused)" : "")
+                    """, blocking: false))
+            }
             findings.checks.append(PreflightCheck(name: "\(name) fence (\(database.fence)) of $\(database.primary.urlEnv) in \(database.primary.site)",
                                                   ok: true, detail: "primary answers", blocking: true))
         case .failure(let error):
@@ -143,6 +152,13 @@ public struct PostgresProvider: DRProvider {
         return findings
     }
 
+    /// `postgres.replication-lag`'s time behind; nil when not known (`lag_seconds` is infinite when
+    /// the standby is behind but has replayed no commit since it started).
+    static func lagSeconds(_ outputs: [String: RunValue]) -> Double? {
+        guard let seconds = outputs["lag_seconds"]?.secondsValue, seconds.isFinite else { return nil }
+        return seconds
+    }
+
     /// The loss bound the standby alone gives (`ReplicationLag.bound`); nil when it gives none.
     private func standbyBound(_ standby: PostgresPlanSection.Server) async -> Double? {
         guard let target = try? PostgresActionTarget.resolve("url", in: ["url_env": .string(standby.urlEnv)]) else { return nil }
@@ -159,7 +175,7 @@ public struct PostgresProvider: DRProvider {
                     let source = "$\(standby.urlEnv) (\(standby.site))"
                     switch await invoke("postgres.replication-lag", ["url_env": .string(database.primary.urlEnv), "standby_url_env": .string(standby.urlEnv)]) {
                     case .success(let outputs):
-                        return (index, RecoveryPointAge(kind: .replicaLag, source: source, seconds: outputs["lag_seconds"]?.secondsValue,
+                        return (index, RecoveryPointAge(kind: .replicaLag, source: source, seconds: Self.lagSeconds(outputs),
                                                         detail: "\(outputs["lag_bytes"]?.description ?? "?") bytes of WAL behind"))
                     case .failure(let error):
                         return (index, RecoveryPointAge(kind: .replicaLag, source: source, seconds: nil, detail: "not readable: \(error)"))

@@ -55,6 +55,14 @@ extension PostgresBed {
         #expect(status == 0, "the primary did not stop")
     }
 
+    /// `pg_ctl restart` (fast) of this pair's standby: it forgets when it last replayed a commit.
+    func restartStandby() throws {
+        let status = try Self.spawnAndWait(["/usr/sbin/runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D",
+                                            "\(directory)/standby", "-l", "\(directory)/standby.log", "-m", "fast", "-w", "-t", "60", "restart"],
+                                           output: "/dev/null")
+        #expect(status == 0, "the standby did not restart")
+    }
+
     /// One statement as the superuser through the pair's unix socket on `port` (trust auth); its
     /// output unaligned, tuples only.
     func superuser(_ sql: String, port: String) throws -> String {
