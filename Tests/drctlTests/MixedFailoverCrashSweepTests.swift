@@ -88,6 +88,7 @@ struct MixedFailoverCrashSweepTests {
             Issue.record("the test bed is not running: run scripts/test.sh")
             return
         }
+        let setUp = Date()
         let testBed = ["DRCTL_TESTBED_MOTO_URL": moto, "DRCTL_TESTBED_ACCESS_KEY_ID": key, "DRCTL_TESTBED_SECRET_ACCESS_KEY": secret]
         let aws = ["AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_ENDPOINT_URL": moto, "AWS_REGION": "us-east-1"]
         let work = try TemporaryHome()
@@ -115,13 +116,20 @@ struct MixedFailoverCrashSweepTests {
         let ahead = 3
         seed(0...ahead)
 
-        var pairs: [PostgresBed] = []
-        defer { pairs.forEach { $0.stopPrivate() } }
+        // Each pair is stopped as soon as its point is read, on a thread of its own (a stop takes
+        // seconds; stopping them all at the end, one by one, took longer than the sweep).
+        let stopping = DispatchGroup()
+        func retire(_ pair: PostgresBed) {
+            stopping.enter()
+            Thread.detachNewThread { pair.stopPrivate(); stopping.leave() }
+        }
+        defer { stopping.wait() }
         let countFile = "\(markers)/appends"
         let first = Point(pair: try await Self.preparePair(), prefix: prefix(0))
-        pairs.append(first.pair)
+        let paired = Date()
         var next = Task { try await Self.preparePair() }
         let (reference, referenceEnding, referenceWorld) = try Self.failover(first, aws: aws, seeded: markers, extra: ["DRCTL_CRASH_COUNT_FILE": countFile])
+        retire(first.pair)
         let expected = try #require(referenceEnding, "the uninterrupted failover: \(reference.first.stdout)\n\(reference.first.stderr)")
         let appends = Int((try? String(contentsOfFile: countFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
         #expect(expected.run.exitStatus == 0 && expected.run.runStatus == "succeeded", "\(expected)")
@@ -131,13 +139,15 @@ struct MixedFailoverCrashSweepTests {
 
         let points = CrashSweepScale.full ? CrashPoint.all(total: appends) : CrashPoint.sample(total: appends, stride: 9)
         let started = Date()
+        print("crash sweep (mixed failover): first pair \(String(format: "%.1f", paired.timeIntervalSince(setUp))) s, "
+              + "reference run \(String(format: "%.1f", started.timeIntervalSince(paired))) s")
         var wrong: [String] = []
         for (index, crashPoint) in points.enumerated() {
             seed((index + 1 + ahead)...(index + 1 + ahead))
             let point = Point(pair: try await next.value, prefix: prefix(index + 1))
-            pairs.append(point.pair)
             next = Task { try await Self.preparePair() }
             let (result, ending, world) = try Self.failover(point, aws: aws, seeded: markers, extra: crashPoint.environment)
+            retire(point.pair)
             #expect(result.first.killedBySignal && result.first.stderr.contains("crash point \(crashPoint.append)"),
                     "\(crashPoint): drctl was not stopped there\n\(describe(crashPoint, result))")
             // Promoted exactly once: the standby is on timeline 2 (a second pg_promote would fail the step).
@@ -167,8 +177,7 @@ struct MixedFailoverCrashSweepTests {
             #expect(record == ["app-usw2.\(name).example.com."] && group?["desired"] == 4 && group?["in_service"] == 4,
                     "\(name): record \(record ?? []), group \(group ?? [:]) \(inspected.stderr)")
         }
-        next.cancel()
-        if let spare = try? await next.value { pairs.append(spare) }
+        if let spare = try? await next.value { retire(spare) }
         print("crash sweep (mixed failover, \(CrashSweepScale.full ? "every point" : "CI sample")): \(appends) appends, \(points.count) of "
               + "\(CrashPoint.all(total: appends).count) points, \(String(format: "%.1f", Date().timeIntervalSince(started))) s; "
               + "\(wrong.isEmpty ? "every point ended as the uninterrupted failover" : "wrong at \(wrong.joined(separator: ", "))")")
