@@ -183,6 +183,32 @@ struct DrillCommandTests {
         #expect(record?.lockScope == "drill:\(bed.prefix)")
     }
 
+    /// Issue 16, defect 6: a drill's evidence names its plan and judges against the plan's
+    /// budgets in all three formats, and the plan's history counts it.
+    @Test func aDrillsEvidenceNamesThePlanAndItsBudgetsAndCountsInThePlansHistory() async throws {
+        let bed = try Bed.make()
+        try bed.setUp()
+        let result = try bed.drctl(["drill", "run", "--plan", bed.planPath, "--state", bed.statePath])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let id = try bed.runId()
+        let json = try bed.drctl(["report", id, "--state", bed.statePath, "--format", "json"])
+        let evidence = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stderr)")
+        #expect(evidence["plan"] as? String == bed.prefix)
+        #expect((evidence["rto"] as? [String: Any])?["budget_seconds"] as? Double == 4 * 3600)
+        #expect((evidence["rto"] as? [String: Any])?["verdict"] as? String == "within")
+        #expect((evidence["rpo"] as? [String: Any])?["budget_seconds"] as? Double == 3600)
+        let markdown = try bed.drctl(["report", id, "--state", bed.statePath, "--format", "markdown"]).stdout
+        let html = try bed.drctl(["report", id, "--state", bed.statePath, "--format", "html"]).stdout
+        for (format, text) in [("markdown", markdown), ("html", html)] {
+            #expect(text.contains(bed.prefix), "\(format) does not name the plan")
+            #expect(!text.contains("no budget"), "\(format) says no budget")
+        }
+        let history = try bed.drctl(["report", "--history", "--plan", bed.prefix, "--state", bed.statePath, "--format", "json"])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any], "\(history.stderr)")
+        #expect(document["runs"] as? [String] == [id])
+        #expect((document["quarters"] as? [[String: Any]])?.first?["drills"] as? Int == 1)
+    }
+
     @Test func aFailedValidationStillTearsDown() async throws {
         let bed = try Bed.make()
         // The "copy" is the primary: not a standby, so the check fails.

@@ -103,6 +103,30 @@ import Testing
         #expect(try workspace.due(at: "2026-04-01T07:00:00Z").status == 12)
     }
 
+    /// Issue 16, defect 5: at `--now T` the store is read as it stood at T — a newer drill that
+    /// finished after T neither hides an older success nor shows as the "last drill".
+    @Test func drillsThatFinishedAfterNowAreNotYetOnRecord() async throws {
+        let workspace = try Workspace()
+        try await workspace.insert("run-q2", status: .succeeded, finished: "2026-04-01T07:00:00Z")
+        try await workspace.insert("run-q3-failed", status: .failed, finished: "2026-07-01T06:30:00Z")
+        try await workspace.insert("run-q3", status: .succeeded, finished: "2026-07-01T07:00:00Z")
+        let may = try workspace.dueJSON(at: "2026-05-01T00:00:00Z")
+        #expect(may.status == 0, "\(may.document)")
+        #expect((may.document["lastSuccessfulDrill"] as? [String: Any])?["run"] as? String == "run-q2")
+        #expect((may.document["lastDrill"] as? [String: Any])?["run"] as? String == "run-q2")
+        let text = try workspace.due(at: "2026-05-01T00:00:00Z")
+        #expect(text.status == 0)
+        #expect(!text.stdout.contains("last drill:") && !text.stdout.contains("2026-07-01T06:30") && !text.stdout.contains("2026-07-01T07:00"),
+                "\(text.stdout)")
+        // Between the failed and the successful July drill: the failure is the last drill, and the drill is due.
+        let between = try workspace.dueJSON(at: "2026-07-01T06:45:00Z")
+        #expect(between.status == 12)
+        #expect((between.document["lastDrill"] as? [String: Any])?["run"] as? String == "run-q3-failed")
+        #expect((between.document["lastSuccessfulDrill"] as? [String: Any])?["run"] as? String == "run-q2")
+        // A finish exactly at --now counts.
+        #expect(try workspace.due(at: "2026-07-01T07:00:00Z").status == 0)
+    }
+
     @Test func aWeeklyScheduleFromThePlanIsUsed() async throws {
         let workspace = try Workspace(schedule: "30 2 * * SUN")
         try await workspace.insert("run-w1", status: .succeeded, finished: "2026-12-27T03:00:00Z")   // a Sunday

@@ -85,6 +85,80 @@ import Testing
         #expect(!entry.contains("%"))
     }
 
+    /// A plan with data checks, as an operator writes it: the drill reads the copy's and the
+    /// primary's URLs and a check's own comparison URL from the environment, and may run 3 h.
+    static let planWithChecks = """
+    name: orders-private
+    sites: { primary: us-east-1, dr: [us-west-2] }
+    budgets: { rpo: 15m, rto: 1h }
+    drills:
+      schedule: "0 6 1 1,4,7,10 *"
+      max_runtime: 3h
+      validation: { url_env: DRILL_COPY_URL }
+      primary_url_env: DRILL_PRIMARY_URL
+      checks:
+        - { name: has-orders, action: postgres.check-rows, with: { sql: "select count(*) from orders", min: 1 } }
+        - { name: same-totals, action: postgres.check-checksum, with: { table: orders, key_column: id, compare_url_env: DRILL_REPORTING_URL } }
+    aws:
+      databases:
+        - name: orders
+          primary: { region: us-east-1, instance: orders-primary }
+          replicas: [ { region: us-west-2, instance: orders-replica } ]
+    """
+
+    func printWithChecks(_ target: String) throws -> DrctlProcess.Result {
+        let home = try TemporaryHome()
+        try home.write("drplan.yaml", Self.planWithChecks)
+        return try print(target, plan: home.url.appendingPathComponent("drplan.yaml").path)
+    }
+
+    /// Issue 16, defects 2 and 4: every URL variable the drill reads comes from a Secret (never a
+    /// literal), and Kubernetes stops the job after drills.max_runtime + the margin, not after the RTO budget.
+    @Test func theCronJobGetsEveryURLTheDrillReadsFromASecretAndItsDeadlineFromMaxRuntime() throws {
+        let result = try printWithChecks("kubernetes")
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try python("""
+        import json, sys, yaml
+        docs = list(yaml.safe_load_all(sys.stdin))
+        job = next(d for d in docs if d['kind'] == 'CronJob')
+        container = job['spec']['jobTemplate']['spec']['template']['spec']['containers'][0]
+        print(json.dumps({'deadline': job['spec']['jobTemplate']['spec']['activeDeadlineSeconds'],
+            'env': {e['name']: e.get('valueFrom', {}).get('secretKeyRef') for e in container['env']},
+            'literal': [e['name'] for e in container['env'] if 'value' in e]}))
+        """, stdin: result.stdout)
+        #expect(summary.status == 0, "\(summary.stderr)")
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(summary.stdout.utf8)) as? [String: Any])
+        let env = try #require(manifest["env"] as? [String: Any])
+        #expect(env["DRCTL_STATE_URL"] as? [String: String] == ["name": "drctl-state", "key": "url"])
+        for name in ["DRILL_COPY_URL", "DRILL_PRIMARY_URL", "DRILL_REPORTING_URL"] {
+            #expect(env[name] as? [String: String] == ["name": "drctl-drill-orders-private", "key": name], "\(name): \(env)")
+        }
+        #expect(manifest["literal"] as? [String] == ["AWS_REGION", "HOME"])
+        // 3 h of max_runtime + half of it for the teardown of a drill that failed late; not RTO 1 h + 1 h.
+        #expect(manifest["deadline"] as? Int == 3 * 3600 + 5400)
+        #expect(result.stdout.contains("create secret generic drctl-drill-orders-private --from-literal=DRILL_COPY_URL="))
+    }
+
+    @Test func theECSTaskDefinitionGetsEveryURLTheDrillReadsAsSecretsAndIsRegisterTaskDefinitionInput() throws {
+        let result = try printWithChecks("ecs-task")
+        #expect(result.status == 0, "\(result.stderr)")
+        // The shape botocore would send: parameter names and types of RegisterTaskDefinition.
+        let validation = try python("""
+        import json, sys, botocore.session, botocore.validate
+        model = botocore.session.get_session().get_service_model('ecs')
+        document = json.load(sys.stdin)
+        botocore.validate.validate_parameters(document, model.operation_model('RegisterTaskDefinition').input_shape)
+        container = document['containerDefinitions'][0]
+        print(json.dumps({s['name']: s['valueFrom'] for s in container['secrets']}))
+        """, stdin: result.stdout)
+        #expect(validation.status == 0, "\(validation.stderr)")
+        let secrets = try #require(try JSONSerialization.jsonObject(with: Data(validation.stdout.utf8)) as? [String: String])
+        #expect(Set(secrets.keys) == ["DRCTL_STATE_URL", "DRILL_COPY_URL", "DRILL_PRIMARY_URL", "DRILL_REPORTING_URL"])
+        #expect(secrets["DRILL_COPY_URL"]?.hasPrefix("arn:aws:secretsmanager:us-west-2:ACCOUNT_ID:secret:") == true)
+        #expect(!result.stdout.contains("postgres://"))
+        #expect(result.stderr.contains("aws ecs register-task-definition"))
+    }
+
     @Test func aScheduleEventBridgeCannotExpressIsRefusedForECS() throws {
         let home = try TemporaryHome()
         try home.write("drplan.yaml", """

@@ -209,6 +209,28 @@ struct StatusCommandTests {
         #expect(Self.samples(families, "drctl_lock_held").first?.value == 1)
     }
 
+    /// Issue 16, defect 8: a drill holds `drill:NAME`, not the plan's failover lock; status reports
+    /// each lock on its own (text line, JSON field, a `scope` label on drctl_lock_held).
+    @Test func aDrillHoldingItsDrillLockIsShownBesideAFreePlanLock() async throws {
+        let bed = try Bed.make()
+        try bed.setUp(lag: 12, snapshotCopy: true)
+        let store = try SQLiteStateStore(path: bed.statePath)
+        let now = Date()
+        _ = try await store.acquireLease(scope: "drill:\(bed.prefix)", holder: LeaseHolder(runId: "run-drill-7", holder: "ci", host: "runner",
+                                                                                           pid: 77, acquiredAt: now, expiresAt: now.addingTimeInterval(600)),
+                                         ttl: 600, now: now)
+        let text = try bed.status()
+        #expect(text.stdout.contains("Lock plan:\(bed.prefix): free"), "\(text.stdout)")
+        #expect(text.stdout.contains("Lock drill:\(bed.prefix): held by ci@runner pid 77 (run run-drill-7)"), "\(text.stdout)")
+        let json = try bed.status(["--output", "json"])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(document["lock"] == nil || document["lock"] is NSNull)
+        #expect((document["drillLock"] as? [String: Any])?["run"] as? String == "run-drill-7")
+        let families = try bed.checkExposition(try bed.status(["--output", "prometheus"]).stdout)
+        let held = Dictionary(uniqueKeysWithValues: Self.samples(families, "drctl_lock_held").map { ($0.labels["scope"] ?? "none", $0.value) })
+        #expect(held == ["plan": 0, "drill": 1])
+    }
+
     @Test func theMetricsArePushedToThePushgateway() async throws {
         let bed = try Bed.make()
         try bed.setUp(lag: 12, snapshotCopy: true)

@@ -43,7 +43,13 @@ resource "aws_ecs_task_definition" "drill" {
       { name = "AWS_REGION", value = var.region },
       { name = "HOME", value = "/tmp" },
     ]
-    secrets     = [{ name = "DRCTL_STATE_URL", valueFrom = var.state_url_secret_arn }]
+    # Every URL the drill reads comes from Secrets Manager: the state store's, and the plan's
+    # drills.validation.url_env / primary_url_env / checks' *_url_env as keys of one JSON secret
+    # (`drctl drill schedule --print ecs-task` lists them for your plan).
+    secrets = concat(
+      [{ name = "DRCTL_STATE_URL", valueFrom = var.state_url_secret_arn }],
+      [for name in var.drill_url_env_names : { name = name, valueFrom = "${var.drill_url_secret_arn}:${name}::" }],
+    )
     mountPoints = [{ sourceVolume = "scratch", containerPath = "/tmp", readOnly = false }]
     logConfiguration = {
       logDriver = "awslogs"

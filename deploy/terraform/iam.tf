@@ -183,7 +183,7 @@ data "aws_iam_policy_document" "execution" {
   }
   statement {
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.state_url_secret_arn]
+    resources = compact([var.state_url_secret_arn, var.drill_url_secret_arn])
   }
 }
 

@@ -48,6 +48,22 @@ variable "state_url_secret_arn" {
   type        = string
 }
 
+variable "drill_url_env_names" {
+  description = "The environment variables the plan's drill reads database URLs from (drills.validation.url_env, drills.primary_url_env, checks' *_url_env); `drctl drill schedule --print ecs-task` lists them."
+  type        = list(string)
+  default     = []
+}
+
+variable "drill_url_secret_arn" {
+  description = "Secrets Manager secret (JSON, one key per name in drill_url_env_names) holding those URLs; null when the plan's drill reads none."
+  type        = string
+  default     = null
+  validation {
+    condition     = length(var.drill_url_env_names) == 0 || var.drill_url_secret_arn != null
+    error_message = "drill_url_env_names needs drill_url_secret_arn: the URLs hold passwords and come only from Secrets Manager."
+  }
+}
+
 variable "primary_db_instances" {
   description = "RDS instance identifiers of the plan's primaries (drplan.yaml aws.databases[].primary.instance)."
   type        = list(string)

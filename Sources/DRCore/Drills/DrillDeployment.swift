@@ -7,8 +7,11 @@ import Foundation
 public struct DrillDeployment: Sendable {
     public var planName: String
     public var schedule: CronSchedule
-    /// RTO budget: a drill that runs longer than budget + an hour is stopped by the scheduler.
-    public var rtoBudgetSeconds: Double
+    /// `drills.max_runtime`: the drill's step timeouts add up to at most this.
+    public var maxRuntimeSeconds: Double
+    /// The environment variables holding database URLs the drill reads
+    /// (`DRPlan.Drill.urlEnvironmentVariables`), provided from the secret `drillSecretName`.
+    public var urlEnvironmentVariables: [String]
     public var drRegion: String
     /// Absolute path of the plan on the cron host.
     public var planPath: String
@@ -18,11 +21,13 @@ public struct DrillDeployment: Sendable {
     public var namespace: String
     public var serviceAccount: String
 
-    public init(planName: String, schedule: CronSchedule, rtoBudgetSeconds: Double, drRegion: String, planPath: String,
-                planText: String, image: String, namespace: String = "drctl", serviceAccount: String = "drctl-drill") {
+    public init(planName: String, schedule: CronSchedule, maxRuntimeSeconds: Double, urlEnvironmentVariables: [String] = [],
+                drRegion: String, planPath: String, planText: String, image: String, namespace: String = "drctl",
+                serviceAccount: String = "drctl-drill") {
         self.planName = planName
         self.schedule = schedule
-        self.rtoBudgetSeconds = rtoBudgetSeconds
+        self.maxRuntimeSeconds = maxRuntimeSeconds
+        self.urlEnvironmentVariables = urlEnvironmentVariables
         self.drRegion = drRegion
         self.planPath = planPath
         self.planText = planText
@@ -31,7 +36,18 @@ public struct DrillDeployment: Sendable {
         self.serviceAccount = serviceAccount
     }
 
-    var deadlineSeconds: Int { Int(saturating: rtoBudgetSeconds + 3600) }
+    /// When the scheduler stops a drill: `drills.max_runtime` + a margin of half of it, at least
+    /// 30 minutes. The steps' timeouts share max_runtime, but a drill that fails late still runs
+    /// its compensations (deleting the copy and the snapshot: about a quarter of max_runtime by
+    /// the generator's split) and starts up first; a job killed mid-teardown leaves a copy that
+    /// costs money until `drctl drill cleanup`. Not the RTO budget: a drill may legitimately take
+    /// longer than the plan's RTO (and then its evidence says so).
+    public var deadlineSeconds: Int { Int(saturating: maxRuntimeSeconds + Self.deadlineMargin(maxRuntimeSeconds)) }
+
+    public static func deadlineMargin(_ maxRuntime: Double) -> Double { max(30 * 60, maxRuntime / 2) }
+
+    /// The Kubernetes Secret / Secrets Manager secret holding the URLs, one key per variable.
+    public var drillSecretName: String { "drctl-drill-\(planName)" }
 
     // MARK: crontab
 
@@ -64,7 +80,7 @@ public struct DrillDeployment: Sendable {
         # drctl drill for plan '\(planName)' — `kubectl apply -f` after filling in ACCOUNT_ID.
         # The state store URL lives in the Secret 'drctl-state' (key: url), created separately:
         #   kubectl -n \(namespace) create secret generic drctl-state --from-literal=url='postgres://…'
-        apiVersion: v1
+        \(kubernetesDrillSecretComment)apiVersion: v1
         kind: ServiceAccount
         metadata:
           name: \(serviceAccount)
@@ -113,7 +129,7 @@ public struct DrillDeployment: Sendable {
                       env:
                         - name: DRCTL_STATE_URL
                           valueFrom: { secretKeyRef: { name: drctl-state, key: url } }
-                        - name: AWS_REGION
+        \(kubernetesDrillSecretEnv)                - name: AWS_REGION
                           value: \(drRegion)
                         - name: HOME
                           value: /tmp
@@ -133,50 +149,19 @@ public struct DrillDeployment: Sendable {
         """
     }
 
-    // MARK: ECS Fargate + EventBridge Scheduler
-
-    /// Input for `aws scheduler create-schedule --cli-input-json file://…`: an EventBridge
-    /// Scheduler schedule that runs the drctl task definition on Fargate. EventBridge has its
-    /// own cron dialect (six fields, `?` in one day field), converted here.
-    /// https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#cron-based
-    public func ecs() throws -> String {
-        let expression = try schedule.eventBridgeExpression()
-        let document: [String: Any] = [
-            "Name": "drctl-drill-\(planName)",
-            "Description": "drctl drill run for plan \(planName) (\(schedule.expression) UTC)",
-            "ScheduleExpression": expression,
-            "ScheduleExpressionTimezone": "UTC",
-            "FlexibleTimeWindow": ["Mode": "OFF"],
-            "State": "ENABLED",
-            "Target": [
-                "Arn": "arn:aws:ecs:\(drRegion):ACCOUNT_ID:cluster/drctl",
-                "RoleArn": "arn:aws:iam::ACCOUNT_ID:role/drctl-drill-scheduler",
-                // A failed drill is not retried: its teardown already ran, the next schedule tries again.
-                "RetryPolicy": ["MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 3600],
-                "EcsParameters": [
-                    "TaskDefinitionArn": "arn:aws:ecs:\(drRegion):ACCOUNT_ID:task-definition/drctl-drill-\(planName)",
-                    "TaskCount": 1,
-                    "LaunchType": "FARGATE",
-                    "PlatformVersion": "LATEST",
-                    "NetworkConfiguration": ["awsvpcConfiguration": [
-                        "Subnets": ["SUBNET_ID"], "SecurityGroups": ["SECURITY_GROUP_ID"], "AssignPublicIp": "DISABLED",
-                    ]],
-                    "Tags": [["drctl:plan": planName]],
-                ],
-            ],
-        ]
-        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self) + "\n"
+    /// The header lines that tell how to create the drill's URL secret; empty when the drill reads none.
+    var kubernetesDrillSecretComment: String {
+        guard !urlEnvironmentVariables.isEmpty else { return "" }
+        let literals = urlEnvironmentVariables.map { "--from-literal=\($0)='postgres://…'" }.joined(separator: " ")
+        return "# The drill's database URLs (the plan's drills section) live in the Secret '\(drillSecretName)', one key per variable:\n"
+            + "#   kubectl -n \(namespace) create secret generic \(drillSecretName) \(literals)\n"
     }
 
-    /// How to use `ecs()`; for stderr, so that stdout stays pure JSON.
-    public func ecsNotes() throws -> String {
-        """
-        EventBridge Scheduler → ECS Fargate for plan '\(planName)': save stdout as schedule.json, fill in ACCOUNT_ID,
-        SUBNET_ID and SECURITY_GROUP_ID, then: aws scheduler create-schedule --cli-input-json file://schedule.json
-        Terraform for the task definition, the roles and this schedule: deploy/terraform (schedule_expression = "\(try schedule.eventBridgeExpression())").
-
-        """
+    /// One `env` entry per URL variable, read from the drill's Secret (indented for the container).
+    var kubernetesDrillSecretEnv: String {
+        urlEnvironmentVariables.map {
+            "                - name: \($0)\n                  valueFrom: { secretKeyRef: { name: \(drillSecretName), key: \($0) } }\n"
+        }.joined()
     }
 
     func shellQuoted(_ text: String) -> String {

@@ -14,9 +14,14 @@ public enum DrillHistory {
         return false
     }
 
-    /// The plan's newest drill (any status), and its newest successful one.
-    public static func latest(in store: any StateStore, plan: String) async throws -> (last: RunRecord?, lastSuccess: RunRecord?) {
-        let drills = try await store.runs(status: nil, limit: lookBack).filter { isDrill($0, ofPlan: plan) }
+    /// The plan's newest drill (any status), and its newest successful one, as the store stood
+    /// at `instant`: a drill whose record was last written after it (finished, or still running,
+    /// later) is not on record yet — the store is not a time machine, so its state at `instant`
+    /// is unknown and it is left out rather than shown with a future finish.
+    public static func latest(in store: any StateStore, plan: String, asOf instant: Date? = nil) async throws
+        -> (last: RunRecord?, lastSuccess: RunRecord?) {
+        let drills = try await store.runs(status: nil, limit: lookBack)
+            .filter { run in isDrill(run, ofPlan: plan) && instant.map { run.updatedAt <= $0 } ?? true }
         let last = drills.max { $0.createdAt < $1.createdAt }
         // The newest success by when it finished: that is when its evidence exists.
         let lastSuccess = drills.filter { $0.status == .succeeded }.max { $0.updatedAt < $1.updatedAt }

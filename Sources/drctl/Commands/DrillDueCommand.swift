@@ -47,9 +47,9 @@ struct DrillDueCommand: AsyncParsableCommand {
         let schedule = try CronSchedule(parsing: plan.drillSchedule)
         let store = try state.openStore()
         let instant = now.flatMap(Self.parseInstant) ?? Date()
-        let drills = try await DrillHistory.latest(in: store, plan: plan.name)
         // Drills that finished after --now did not exist yet at that instant.
-        let success = drills.lastSuccess.flatMap { $0.updatedAt <= instant ? $0 : nil }
+        let drills = try await DrillHistory.latest(in: store, plan: plan.name, asOf: instant)
+        let success = drills.lastSuccess
         let due = DrillDue(schedule: schedule, lastSuccessAt: success?.updatedAt, now: instant)
 
         let drill = { (record: RunRecord) in

@@ -2,7 +2,7 @@ import ArgumentParser
 import DRCore
 import Foundation
 
-/// `drctl drill schedule --print crontab|kubernetes|ecs`: deployment snippets that run
+/// `drctl drill schedule --print crontab|kubernetes|ecs|ecs-task`: deployment snippets that run
 /// `drctl drill run` on the plan's schedule (see deploy/ for the image and Terraform).
 struct DrillScheduleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,11 +11,12 @@ struct DrillScheduleCommand: AsyncParsableCommand {
 
     enum Target: String, ExpressibleByArgument, CaseIterable, Sendable {
         case crontab, kubernetes, ecs
+        case ecsTask = "ecs-task"
     }
 
     @OptionGroup var planOption: PlanOption
-    @Option(name: .customLong("print"), help: "What to print: crontab, kubernetes or ecs.") var target: Target
-    @Option(name: .long, help: "The drctl container image (kubernetes).") var image = "ghcr.io/OWNER/drctl:\(DRCTLVersion.string)"
+    @Option(name: .customLong("print"), help: "What to print: crontab, kubernetes, ecs (the EventBridge schedule) or ecs-task (the task definition).") var target: Target
+    @Option(name: .long, help: "The drctl container image (kubernetes, ecs-task).") var image = "ghcr.io/OWNER/drctl:\(DRCTLVersion.string)"
     @Option(name: .long, help: "Kubernetes namespace.") var namespace = "drctl"
     @Option(name: .long, help: "Kubernetes service account (IRSA).") var serviceAccount = "drctl-drill"
 
@@ -24,12 +25,15 @@ struct DrillScheduleCommand: AsyncParsableCommand {
         let schedule = try CronSchedule(parsing: plan.drillSchedule)
         let path = URL(fileURLWithPath: planOption.path).standardizedFileURL.path
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        let deployment = DrillDeployment(planName: plan.name, schedule: schedule, rtoBudgetSeconds: plan.budgets.rto ?? 4 * 3600,
-                                         drRegion: plan.drRegion, planPath: path, planText: text, image: image,
+        let deployment = DrillDeployment(planName: plan.name, schedule: schedule, maxRuntimeSeconds: plan.drill.maxRuntime,
+                                         urlEnvironmentVariables: plan.drill.urlEnvironmentVariables, drRegion: plan.drRegion, planPath: path, planText: text, image: image,
                                          namespace: namespace, serviceAccount: serviceAccount)
         switch target {
         case .crontab: print(deployment.crontab(), terminator: "")
         case .kubernetes: print(deployment.kubernetes(), terminator: "")
+        case .ecsTask:
+            print(try deployment.ecsTaskDefinition(), terminator: "")
+            FileHandle.standardError.write(Data(deployment.ecsTaskNotes().utf8))
         case .ecs:
             do {
                 print(try deployment.ecs(), terminator: "")
