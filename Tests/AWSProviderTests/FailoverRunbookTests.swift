@@ -65,6 +65,18 @@ import PostgresProvider
         #expect(plan.aws.databases.first?.fenceSecurityGroups.isEmpty == false)
     }
 
+    /// Issue 16, defect 6: the drill runbook carries the plan's budgets, so its progress and its
+    /// evidence judge the drill against them (as a failover's do).
+    @Test func theGeneratedDrillRunbookCarriesThePlansBudgets() throws {
+        let text = Self.plan.replacingOccurrences(of: "budgets: { rpo: 30m, rto: 2h }", with: "budgets: { rpo: 15m, rto: 1h }")
+        #expect(text != Self.plan)
+        let plan = try DRPlanLoader.parse(bytes: Array(text.utf8), path: "shop.yaml", sections: PlanSections.all)
+        let drill = try DrillRunbookGenerator.make(plan: plan, region: "us-west-2", runId: "run-20260401-060000-abcdef",
+                                                   available: Set(Self.registry.names))
+        let runbook = try RunbookLoader.parse(text: drill.text, path: "drill.yaml", catalog: Self.registry.catalog)
+        #expect(runbook.budgets == RunbookBudgets(rpo: 15 * 60, rto: 3600))
+    }
+
     @Test func aGeneratedFailoverValidatesAgainstTheActionsAndOrdersItsSteps() throws {
         let plan = try DRPlanLoader.parse(bytes: Array(Self.plan.utf8), path: "shop.yaml", sections: PlanSections.all)
         #expect(plan.aws.databases.first?.fenceSecurityGroups == ["sg-0isolate"])

@@ -19,6 +19,24 @@ struct RunEvidenceTests {
         #expect(over.rto.verdict == .over)
     }
 
+    /// Issue 16, defect 6: a drill holds `drill:NAME` (not `plan:NAME`) and writes no preflight
+    /// note; its evidence still names the plan, so the plan's history counts it.
+    @Test func aDrillsEvidenceNamesItsPlanFromTheDrillLock() {
+        var script = JournalScript(mode: "drill", lockScope: "drill:orders")
+        script.run(0, from: nil, to: .running)
+        script.succeed("fence", from: 0, to: 10)
+        script.run(20, from: .running, to: .succeeded)
+        let evidence = script.evidence()
+        #expect(evidence.plan == "orders")
+        #expect(RunHistory(evidence: [evidence], plan: "orders").quarters.first?.drills == 1)
+        // Also from the drill's first note, whatever the lock scope.
+        var noted = JournalScript(mode: "drill", lockScope: "something-else")
+        noted.add(0, .note, ["event": .string("drill-started"), "plan": .string("orders")])
+        noted.run(0, from: nil, to: .running)
+        noted.run(20, from: .running, to: .succeeded)
+        #expect(noted.evidence().plan == "orders")
+    }
+
     @Test func unfinishedRunHasNoMeasuredRTO() {
         var script = JournalScript.failover()
         script.entries.removeLast()   // the final run.status

@@ -22,7 +22,8 @@ extension RunEvidence {
         let status = replay.runStatus ?? record.status
 
         // Notes: preflight, data-loss acceptance, drill measurements and validations.
-        var plan: String? = record.lockScope.hasPrefix("plan:") ? String(record.lockScope.dropFirst("plan:".count)) : nil
+        // A failover or switchover holds `plan:NAME`, a drill `drill:NAME`; their first notes name the plan too.
+        var plan: String? = ["plan:", "drill:"].first { record.lockScope.hasPrefix($0) }.map { String(record.lockScope.dropFirst($0.count)) }
         var from: String?, to: String?
         var expectedLoss: Double?, measuredLoss: Double?
         var acceptance: DataLossAcceptance?
@@ -36,6 +37,8 @@ extension RunEvidence {
                 to = detail["to"]?.stringValue.map(clean)
                 expectedLoss = detail["expected_data_loss"]?.secondsValue
                 if case .list(let items) = detail["checks"] { checks = items.compactMap { Self.check($0, clean) } }
+            case "drill-started":
+                plan = detail["plan"]?.stringValue ?? plan
             case "summary":
                 expectedLoss = expectedLoss ?? detail["expected_data_loss"]?.secondsValue
             case "data-loss-accepted":

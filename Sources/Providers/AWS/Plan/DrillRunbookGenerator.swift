@@ -102,6 +102,10 @@ public enum DrillRunbookGenerator {
         add("# A drill in \(region): restore copies under drill names, validate, measure, delete. Never fences, promotes or moves traffic.")
         add("name: \(name)")
         add("description: \(quote("Drill of \(plan.name) in \(region): restore, validate, measure RPO/RTO, tear down"))")
+        // The plan's budgets, so that the run's progress and its evidence judge the drill against
+        // them (as the failover runbook does): a drill measures whether the plan's RTO and RPO hold.
+        let budgets = [plan.budgets.rpo.map { "rpo: \(exactDuration($0))" }, plan.budgets.rto.map { "rto: \(exactDuration($0))" }].compactMap { $0 }
+        if !budgets.isEmpty { add("budgets: { \(budgets.joined(separator: ", ")) }") }
         add("steps:")
         var restores: [String] = []
         for resource in resources {
@@ -254,6 +258,12 @@ public enum DrillRunbookGenerator {
         case .map(let entries):
             return "{ " + entries.keys.sorted().map { "\(Self.quote($0)): \(flow(entries[$0]!))" }.joined(separator: ", ") + " }"
         }
+    }
+
+    /// A duration that reads back as exactly `seconds` (`15m`, else whole or fractional seconds).
+    static func exactDuration(_ seconds: Double) -> String {
+        let text = DurationText.format(seconds)
+        return DurationText.parse(text) == seconds ? text : "\(seconds)s"
     }
 
     /// A YAML double-quoted string.
