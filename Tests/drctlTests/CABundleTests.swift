@@ -66,6 +66,11 @@ struct CABundleTests {
         [profile corp]
         ca_bundle = \(stub.bundle)
         """)
+        try home.write(".aws/credentials", """
+        [corp]
+        aws_access_key_id = AKIDTLSSTUB
+        aws_secret_access_key = not-a-real-secret
+        """)
         let result = try whoami(stub, home: home, arguments: ["--profile", "corp"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("210987654321"))

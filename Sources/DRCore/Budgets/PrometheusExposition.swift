@@ -40,8 +40,11 @@ public enum PrometheusExposition {
             sample(&out, "drctl_last_successful_drill_timestamp_seconds", plan, drill.finishedAt.timeIntervalSince1970)
         }
 
-        family(&out, "drctl_lock_held", "1 while a run holds the plan's lock (a failover, switchover or drill), else 0.")
-        sample(&out, "drctl_lock_held", plan, posture.lockHolder == nil ? 0 : 1)
+        // One sample per lock: scope="plan" (failover, switchover …) and scope="drill". A selector
+        // on plan alone still matches both, so `max by (plan)` answers "is anything running".
+        family(&out, "drctl_lock_held", "1 while a run holds the lock: scope plan (failover, switchover, failback, reprotect) or drill, else 0.")
+        sample(&out, "drctl_lock_held", plan.merging(["scope": "plan"]) { $1 }, posture.lockHolder == nil ? 0 : 1)
+        sample(&out, "drctl_lock_held", plan.merging(["scope": "drill"]) { $1 }, posture.drillLockHolder == nil ? 0 : 1)
         return out
     }
 

@@ -96,10 +96,20 @@ public struct RPOPosture: Sendable, Equatable {
     public var resources: [ProtectedResourcePosture]
     public var lastDrill: Drill?
     public var lastSuccessfulDrill: Drill?
+    /// Who holds the plan's lock `plan:NAME` (a failover, switchover, failback or reprotect).
     public var lockHolder: LeaseHolder?
+    /// Who holds the plan's drill lock `drill:NAME`. Reported beside, not folded into, the plan
+    /// lock: they are different locks — a drill never blocks a failover (an incident must not
+    /// wait for a drill), and two drills of a plan never overlap.
+    public var drillLockHolder: LeaseHolder?
+
+    /// The scopes of the two locks, as `drctl runs` and the journal name them.
+    public static func planLockScope(_ plan: String) -> String { "plan:\(plan)" }
+    public static func drillLockScope(_ plan: String) -> String { "drill:\(plan)" }
 
     public init(plan: String, budgetSeconds: Double, generatedAt: Date, resources: [ProtectedResourcePosture],
-                lastDrill: Drill? = nil, lastSuccessfulDrill: Drill? = nil, lockHolder: LeaseHolder? = nil) {
+                lastDrill: Drill? = nil, lastSuccessfulDrill: Drill? = nil, lockHolder: LeaseHolder? = nil,
+                drillLockHolder: LeaseHolder? = nil) {
         self.plan = plan
         self.budgetSeconds = budgetSeconds
         self.generatedAt = generatedAt
@@ -107,6 +117,7 @@ public struct RPOPosture: Sendable, Equatable {
         self.lastDrill = lastDrill
         self.lastSuccessfulDrill = lastSuccessfulDrill
         self.lockHolder = lockHolder
+        self.drillLockHolder = drillLockHolder
     }
 
     /// The worst state of any resource (ok for a plan that protects nothing).

@@ -13,7 +13,8 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         public var proxy: ProxySettings
         /// Connections kept open in the cache across requests.
         public var maximumCachedConnections: Int
-        /// Extra CA bundle (PEM) to trust, e.g. a corporate proxy's; the system store is still used.
+        /// A CA bundle (PEM) to verify peers with instead of libcurl's default CA file (CURLOPT_CAINFO),
+        /// e.g. one holding a TLS-intercepting proxy's CA, like boto3's AWS_CA_BUNDLE.
         public var caBundlePath: String?
 
         public init(timeouts: HTTPTimeouts = HTTPTimeouts(), maximumResponseBytes: Int = 64 << 20,

@@ -55,10 +55,11 @@ struct StatusCommand: AsyncParsableCommand {
             return providers.indices.flatMap { found[$0] ?? [] }
         }
         let drills = try await DrillHistory.latest(in: store, plan: plan.name)
-        let lease = try await store.lease(scope: "plan:\(plan.name)").flatMap { $0.expiresAt > now ? $0 : nil }
+        let lease = { (scope: String) in try await store.lease(scope: scope).flatMap { $0.expiresAt > now ? $0 : nil } }
         let posture = RPOPosture(plan: plan.name, budgetSeconds: plan.budgets.rpo ?? 3600, generatedAt: now, resources: resources,
                                  lastDrill: drills.last.map(RPOPosture.Drill.init), lastSuccessfulDrill: drills.lastSuccess.map(RPOPosture.Drill.init),
-                                 lockHolder: lease)
+                                 lockHolder: try await lease(RPOPosture.planLockScope(plan.name)),
+                                 drillLockHolder: try await lease(RPOPosture.drillLockScope(plan.name)))
 
         switch output {
         case .text: PostureRenderer.text(posture, drRegion: plan.drRegion)

@@ -17,7 +17,7 @@ struct AWSContext {
 
     init(profile: String?, region: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         configuration = try AWSConfiguration(environment: environment, profile: profile, region: region)
-        transport = CurlTransport()
+        transport = CurlTransport(configuration: configuration.transportConfiguration)
         endpoints = ConfiguredEndpointResolver(configuration: configuration)
         let sts = STSTokenService(transport: transport, endpoints: endpoints)
         credentials = DefaultCredentialChain.make(environment: environment, profile: profile, transport: transport, sts: sts)

@@ -39,7 +39,7 @@ struct ErrorReport {
                                        error.kind == .missingRegion ? "pass --region or set AWS_REGION" : nil)
         case let error as TransportError:
             (status, message, hint) = (.cloudError, error.description,
-                                       error.kind == .tls ? "TLS verification is always on; set a CA bundle if a proxy intercepts TLS" : nil)
+                                       error.kind == .tls ? "TLS verification is always on; if a proxy intercepts TLS, set AWS_CA_BUNDLE (or ca_bundle in the AWS profile) to a PEM file with its CA" : nil)
         case let error as AWSResponseError:
             (status, message, hint) = (.cloudError, error.description, nil)
         case let error as RunbookValidationError:

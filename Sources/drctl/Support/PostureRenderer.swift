@@ -39,7 +39,9 @@ enum PostureRenderer {
         let resources: [Resource]
         let lastDrill: Drill?
         let lastSuccessfulDrill: Drill?
+        /// The plan lock (`plan:NAME`) and, separately, the drill lock (`drill:NAME`).
         let lock: Lock?
+        let drillLock: Lock?
 
         init(_ posture: RPOPosture) {
             let budget = posture.budgetSeconds
@@ -61,9 +63,11 @@ enum PostureRenderer {
             }
             lastDrill = posture.lastDrill.map(drill)
             lastSuccessfulDrill = posture.lastSuccessfulDrill.map(drill)
-            lock = posture.lockHolder.map {
-                Lock(run: $0.runId, holder: $0.holder, host: $0.host, pid: $0.pid, expiresAt: DrillDue.timestamp($0.expiresAt))
+            let describe = { (holder: LeaseHolder) in
+                Lock(run: holder.runId, holder: holder.holder, host: holder.host, pid: holder.pid, expiresAt: DrillDue.timestamp(holder.expiresAt))
             }
+            lock = posture.lockHolder.map(describe)
+            drillLock = posture.drillLockHolder.map(describe)
         }
     }
 
@@ -97,10 +101,13 @@ enum PostureRenderer {
         } else {
             print("Last drill: none on record")
         }
-        if let holder = posture.lockHolder {
-            print("Lock plan:\(posture.plan): held by \(holder.holder)@\(holder.host) pid \(holder.pid) (run \(holder.runId)) until \(DrillDue.timestamp(holder.expiresAt))")
-        } else {
-            print("Lock plan:\(posture.plan): free")
+        for (scope, holder) in [(RPOPosture.planLockScope(posture.plan), posture.lockHolder),
+                                (RPOPosture.drillLockScope(posture.plan), posture.drillLockHolder)] {
+            if let holder {
+                print("Lock \(scope): held by \(holder.holder)@\(holder.host) pid \(holder.pid) (run \(holder.runId)) until \(DrillDue.timestamp(holder.expiresAt))")
+            } else {
+                print("Lock \(scope): free")
+            }
         }
     }
 }

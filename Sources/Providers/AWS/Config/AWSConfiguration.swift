@@ -1,7 +1,9 @@
+import DRCore
 import Foundation
 
 /// The non-credential settings an AWS client needs: region, endpoints and retry settings, from
 /// command-line options, the environment and the shared config profile, with the SDKs' precedence.
+/// `transportConfiguration` carries the ones the HTTP transport needs (the CA bundle).
 /// https://docs.aws.amazon.com/sdkref/latest/guide/settings-reference.html
 public struct AWSConfiguration: Sendable {
     public enum RetryMode: String, Sendable {
@@ -22,6 +24,10 @@ public struct AWSConfiguration: Sendable {
     public let ignoresConfiguredEndpointURLs: Bool
     /// False when `AWS_STS_REGIONAL_ENDPOINTS` / `sts_regional_endpoints` is `legacy`.
     public let usesRegionalSTS: Bool
+    /// `AWS_CA_BUNDLE` > profile `ca_bundle`: the PEM file of CAs to verify AWS endpoints with
+    /// (e.g. a TLS-intercepting proxy's), as boto3 and the AWS CLI use it; nil for the default.
+    /// https://docs.aws.amazon.com/sdkref/latest/guide/feature-gen-config.html (ca_bundle)
+    public let caBundlePath: String?
 
     private let environment: [String: String]
     private let profile: AWSProfile?
@@ -78,6 +84,16 @@ public struct AWSConfiguration: Sendable {
                                                      profile, "ignore_configured_endpoint_urls")?.0.lowercased() == "true"
         usesRegionalSTS = Self.setting(env("AWS_STS_REGIONAL_ENDPOINTS"), "", profile, "sts_regional_endpoints")?
             .0.lowercased() != "legacy"
+        if let (path, origin) = Self.setting(env("AWS_CA_BUNDLE"), "AWS_CA_BUNDLE", profile, "ca_bundle") {
+            // Checked here, not at the first request: curl's "problem with the certificate file"
+            // would not say which setting named it.
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigurationError(kind: .unreadableFile, message: "\(origin) names \(path), which is not a readable file (expected a PEM bundle of CA certificates)")
+            }
+            caBundlePath = path
+        } else {
+            caBundlePath = nil
+        }
     }
 
     /// The environment value if set, else the profile's; with where it came from, for messages.
@@ -138,10 +154,18 @@ public struct AWSConfiguration: Sendable {
     }
 }
 
+extension AWSConfiguration {
+    /// The transport settings these AWS settings call for: today the CA bundle (TLS verification
+    /// stays on; the bundle says which CAs to trust).
+    public var transportConfiguration: CurlTransport.Configuration {
+        CurlTransport.Configuration(caBundlePath: caBundlePath)
+    }
+}
+
 /// The stored environment and profile may hold secret keys; show only the resolved settings.
 extension AWSConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
     public var description: String {
-        "AWSConfiguration(profile: \(profileName), region: \(region ?? "none"), maxAttempts: \(maxAttempts.map(String.init) ?? "default"), retryMode: \(retryMode?.rawValue ?? "default"))"
+        "AWSConfiguration(profile: \(profileName), region: \(region ?? "none"), maxAttempts: \(maxAttempts.map(String.init) ?? "default"), retryMode: \(retryMode?.rawValue ?? "default"), caBundle: \(caBundlePath ?? "default"))"
     }
     public var debugDescription: String { description }
 }
