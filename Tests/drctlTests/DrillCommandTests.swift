@@ -193,10 +193,13 @@ struct DrillCommandTests {
         let id = try bed.runId()
         let json = try bed.drctl(["report", id, "--state", bed.statePath, "--format", "json"])
         let evidence = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stderr)")
-        #expect(evidence["plan"] as? String == bed.prefix)
-        #expect((evidence["rto"] as? [String: Any])?["budget_seconds"] as? Double == 4 * 3600)
-        #expect((evidence["rto"] as? [String: Any])?["verdict"] as? String == "within")
-        #expect((evidence["rpo"] as? [String: Any])?["budget_seconds"] as? Double == 3600)
+        let run = try #require(evidence["run"] as? [String: Any]), rto = try #require(evidence["rto"] as? [String: Any])
+        let rpo = try #require(evidence["rpo"] as? [String: Any])
+        #expect(run["plan"] as? String == bed.prefix)
+        let rtoBudget = (rto["budget_seconds"] as? NSNumber)?.doubleValue, rpoBudget = (rpo["budget_seconds"] as? NSNumber)?.doubleValue
+        #expect(rtoBudget == 14_400.0)
+        #expect(rto["verdict"] as? String == "within")
+        #expect(rpoBudget == 3_600.0)
         let markdown = try bed.drctl(["report", id, "--state", bed.statePath, "--format", "markdown"]).stdout
         let html = try bed.drctl(["report", id, "--state", bed.statePath, "--format", "html"]).stdout
         for (format, text) in [("markdown", markdown), ("html", html)] {
