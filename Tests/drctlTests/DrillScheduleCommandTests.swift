@@ -159,6 +159,20 @@ import Testing
         #expect(result.stderr.contains("aws ecs register-task-definition"))
     }
 
+    /// The same list `drill run` checks before it creates anything: a check's own URL variable too.
+    @Test func aDrillWhoseCheckURLIsNotSetIsRefusedBeforeAnythingIsCreated() throws {
+        let home = try TemporaryHome()
+        try home.write("drplan.yaml", Self.planWithChecks)
+        let result = try DrctlProcess.run(["drill", "run", "--plan", home.url.appendingPathComponent("drplan.yaml").path,
+                                           "--state", home.url.appendingPathComponent("state.db").path],
+                                          environment: ["DRILL_COPY_URL": "postgres://copy.invalid/db", "DRILL_PRIMARY_URL": "postgres://primary.invalid/db",
+                                                        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-secret"],
+                                          home: home.url)
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("DRILL_REPORTING_URL"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: home.url.appendingPathComponent("state.db").path))
+    }
+
     @Test func aScheduleEventBridgeCannotExpressIsRefusedForECS() throws {
         let home = try TemporaryHome()
         try home.write("drplan.yaml", """

@@ -50,10 +50,10 @@ struct DrillRunCommand: AsyncParsableCommand {
             print(drill.text, terminator: "")
             return
         }
-        // The copy's URL must be there before anything is created.
+        // Every URL the drill reads (the copy's, the primary's, a check's own) must be there before
+        // anything is created: the same list the scheduled jobs are given as secrets.
         let environment = ProcessInfo.processInfo.environment
-        for name in [plan.drill.validationURLEnv, plan.drill.primaryURLEnv].compactMap({ $0 })
-            where !plan.drill.checks.isEmpty || drill.rpoNotMeasuredReason == nil {
+        for name in plan.drill.urlEnvironmentVariables where !plan.drill.checks.isEmpty || drill.rpoNotMeasuredReason == nil {
             if environment[name]?.isEmpty ?? true {
                 throw RunEnded(status: .usage, message: "refusing the drill: environment variable \(name) (named by the plan's drills section) is not set")
             }
