@@ -81,7 +81,7 @@ struct CABundleTests {
         let stub = try Stub(home: home)
         let missing = home.url.appendingPathComponent("no-such-bundle.pem").path
         let result = try whoami(stub, home: home, ["AWS_CA_BUNDLE": missing])
-        #expect(result.status != 0 && result.status != 1, "\(result.stdout)")
+        #expect(result.status == 10, "\(result.stdout)")
         #expect(result.stderr.contains("AWS_CA_BUNDLE") && result.stderr.contains(missing), "\(result.stderr)")
     }
 }
