@@ -33,6 +33,21 @@ import PostgresProvider
         Case(plan: "arc", kind: .switchover, from: "us-west-2", to: "us-east-1"),
     ]
 
+    /// The drills of the reference plan and of a plan with checks, for a fixed run id.
+    @Test(arguments: ["reference", "drill"]) func generatedDrillMatchesItsGoldenFile(_ name: String) throws {
+        let plan = try DRPlanLoader.load(path: Self.planPath(name), sections: PlanSections.all)
+        let drill = try DrillRunbookGenerator.make(plan: plan, region: "us-west-2", runId: "run-20261204-120000-abc123",
+                                                   available: Set(FailoverRunbookTests.registry.catalog.actions.keys))
+        let runbook = try RunbookLoader.parse(text: drill.text, path: "generated", catalog: FailoverRunbookTests.registry.catalog)
+        let dump = try Self.canonical(runbook)
+        let file = Self.directory.appendingPathComponent("\(name).drill.us-west-2.json")
+        if ProcessInfo.processInfo.environment["DRCTL_UPDATE_GOLDEN"] == "1" {
+            try dump.write(to: file, atomically: true, encoding: .utf8)
+        }
+        let golden = try String(contentsOf: file, encoding: .utf8)
+        #expect(dump == golden, "\(file.lastPathComponent) differs: regenerate with DRCTL_UPDATE_GOLDEN=1 only if the change is deliberate")
+    }
+
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/golden")
 
     static func planPath(_ name: String) -> String {

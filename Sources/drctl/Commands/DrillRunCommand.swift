@@ -40,14 +40,16 @@ struct DrillRunCommand: AsyncParsableCommand {
             throw RunEnded(status: problem.refusedByCostGuard ? .refusedByBudget : .usage, message: "refusing the drill: \(problem.message)")
         }
         let path = "generated:\(drill.name).yaml"
-        let runbook: Runbook
+        // Built as a value, rendered once: the text the run pins is read back exactly as `resume`
+        // will read it (drctl's own bounds, not a user file's), which validates it too.
+        let (text, runbook) = RunbookRenderer.pinned(drill.runbook, path: path)
         do {
-            runbook = try RunbookLoader.parse(text: drill.text, path: path, catalog: registry.catalog)
+            _ = try RunbookLoader.parse(text: text, path: path, catalog: registry.catalog, limits: .stored)
         } catch {
-            throw RunEnded(status: .invalidRunbook, message: "the generated drill runbook does not validate:\n\(error)")
+            throw RunEnded(status: .invalidRunbook, message: "the generated drill runbook does not validate (a drctl defect):\n\(error)")
         }
         if printRunbook {
-            print(drill.text, terminator: "")
+            print(text, terminator: "")
             return
         }
         // Every URL the drill reads (the copy's, the primary's, a check's own) must be there before
@@ -63,7 +65,7 @@ struct DrillRunCommand: AsyncParsableCommand {
         var execution = self.execution
         execution.yes = true   // a drill has no approvals: it only creates and deletes its own copies
         let record = RunRecord(id: runId, runbookName: runbook.name, runbookPath: path, runbookDigest: runbook.source.digest,
-                               runbookText: drill.text, inputs: [:], status: .running, createdAt: now, updatedAt: now,
+                               runbookText: text, inputs: [:], status: .running, createdAt: now, updatedAt: now,
                                startedBy: execution.resolvedOperator, host: ThisHost.name, mode: "drill",
                                lockScope: "drill:\(plan.name)")
         let session = EngineSession(store: store, global: global, execution: execution, registry: registry)
