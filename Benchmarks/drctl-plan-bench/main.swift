@@ -76,6 +76,7 @@ let total = ContinuousClock.now
 var start = ContinuousClock.now
 let plan = try DRPlanLoader.load(path: path, sections: sections)
 let loadSeconds = seconds(start)
+let afterLoad = peakResidentMegabytes()
 start = ContinuousClock.now
 let runbook = try MoveComposer(providers: providers).runbook(plan: plan, move: Move(kind: .failover, from: "us-east-1", to: "us-west-2"),
                                                              catalog: registry.catalog)
@@ -85,6 +86,6 @@ let (text, _) = RunbookRenderer.pinned(runbook, path: runbook.source.path)
 let renderSeconds = seconds(start)
 let totalSeconds = seconds(total)
 let peak = peakResidentMegabytes()
-print(String(format: "databases %6d  plan %7.1f KiB  steps %6d  load+validate %.3f s  compose %.3f s  render+digest %.3f s (%.1f KiB)  total %.3f s  peak RSS %.1f MB (%.1f MB before the plan)",
+print(String(format: "databases %6d  plan %7.1f KiB  steps %6d  load+validate %.3f s  compose %.3f s  render+digest %.3f s (%.1f KiB)  total %.3f s  peak RSS %.1f MB (%.1f MB before the plan, %.1f MB after loading it)",
              databases, Double(fileBytes) / 1024, runbook.steps.count, loadSeconds, composeSeconds, renderSeconds, Double(text.utf8.count) / 1024,
-             totalSeconds, peak, baseline))
+             totalSeconds, peak, baseline, afterLoad))
