@@ -79,6 +79,24 @@ public struct DRPlan: Sendable, Equatable {
         drSites.contains(to) ? primarySite : (drSite ?? primarySite)
     }
 
+    /// The move a command names: `to` any site of the plan, `from` one too (default: `defaultOrigin`).
+    /// A site the plan does not name, or the same site twice, is a usage error with the plan's sites listed.
+    public func move(_ kind: Move.Kind, to target: String, from origin: String?) throws(UnknownSite) -> Move {
+        guard let to = site(named: target) else { throw UnknownSite(message: "plan \(name) has nothing in \(target) (\(siteListing))") }
+        var from = defaultOrigin(movingTo: to)
+        if let origin {
+            guard let named = site(named: origin) else { throw UnknownSite(message: "plan \(name) has nothing in \(origin) (\(siteListing))") }
+            from = named
+        }
+        guard from != to else { throw UnknownSite(message: "--from and --to are both \(to)") }
+        return Move(kind: kind, from: from, to: to)
+    }
+
+    public struct UnknownSite: Error, CustomStringConvertible, Sendable {
+        public let message: String
+        public var description: String { message }
+    }
+
     /// Why a move from `from` to `to` has nothing to do — no provider section has work for it —
     /// located in the plan; nil when it has something.
     public func nothingToMove(from: Site, to: Site) -> RunbookValidationError? {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The read-only checks before a failover or switchover, across every provider of the plan: each
 /// provider's preflight runs at once (one round trip of latency for the whole plan), the findings
 /// are merged in provider order, and the expected data loss is the largest loss any of them
@@ -47,5 +49,17 @@ public enum MovePreflight {
         }
         report.expectedDataLoss = report.unknownLossReasons.isEmpty ? (losses.max() ?? 0) : nil
         return report
+    }
+
+    /// Every provider's look-ups before a runbook can be written (`DRProvider.prepare`), in
+    /// registration order: each may fill in the plan the next one sees.
+    public static func prepare(_ move: Move, plan: DRPlan, providers: [any DRProvider]) async throws -> (plan: DRPlan, warnings: [PreflightCheck]) {
+        var prepared = plan, warnings: [PreflightCheck] = []
+        for provider in providers {
+            let (next, more) = try await provider.prepare(move, plan: prepared)
+            prepared = next
+            warnings += more
+        }
+        return (prepared, warnings)
     }
 }

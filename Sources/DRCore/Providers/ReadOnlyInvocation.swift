@@ -13,4 +13,13 @@ extension ActionInvocation {
             return .failure(error)
         }
     }
+
+    /// The same for the action named `name` among a provider's `actions`; a missing one is a failure, not a trap.
+    public static func readOnly(_ name: String, among actions: [any RunbookAction], arguments: [String: RunValue],
+                                purpose: String) async -> Result<[String: RunValue], any Error> {
+        guard let action = actions.first(where: { $0.name == name }) else {
+            return .failure(ActionError(.permanent, "action \(name) is not available"))
+        }
+        return await readOnly(action, arguments: arguments, purpose: purpose)
+    }
 }

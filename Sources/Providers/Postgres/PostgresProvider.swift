@@ -23,8 +23,6 @@ public struct PostgresProvider: DRProvider {
 
     public var summaryRoles: [String: MoveSummaryRole] { ["postgres.fence": .fence, "postgres.promote": .promotion] }
 
-    private func action(_ name: String) -> (any RunbookAction)? { registered.first { $0.name == name } }
-
     /// Every server the move touches must be reachable by name: the variables holding the old
     /// primary's and the promoted standby's URLs are set (checked before anything changes; the
     /// fence of a primary whose site is down still needs its URL to try).
@@ -226,7 +224,6 @@ public struct PostgresProvider: DRProvider {
     }
 
     private func invoke(_ name: String, _ arguments: [String: RunValue]) async -> Result<[String: RunValue], any Error> {
-        guard let action = action(name) else { return .failure(ActionError(.permanent, "action \(name) is not available")) }
-        return await ActionInvocation.readOnly(action, arguments: arguments, purpose: "preflight")
+        await ActionInvocation.readOnly(name, among: registered, arguments: arguments, purpose: "preflight")
     }
 }

@@ -82,20 +82,11 @@ struct PlanCommand: AsyncParsableCommand {
     private func moveRunbook(planPath: String, providers: [any DRProvider], registry: ActionRegistry) throws -> Runbook {
         let drPlan = try DRPlanLoader.load(path: planPath, sections: ProviderRegistration.sections)
         let kind: Move.Kind = failoverTo != nil ? .failover : .switchover
-        let target = failoverTo ?? switchoverTo ?? ""
-        let known = drPlan.siteListing
-        guard let to = drPlan.site(named: target) else { throw ValidationError("plan \(drPlan.name) has nothing in \(target) (\(known))") }
-        let origin: Site
-        if let from {
-            guard let site = drPlan.site(named: from) else { throw ValidationError("plan \(drPlan.name) has nothing in \(from) (\(known))") }
-            origin = site
-        } else {
-            origin = drPlan.defaultOrigin(movingTo: to)
-        }
-        guard origin != to else { throw ValidationError("the move would leave and reach \(to)") }
-        if let nothing = drPlan.nothingToMove(from: origin, to: to) { throw nothing }
+        let move: Move
+        do { move = try drPlan.move(kind, to: failoverTo ?? switchoverTo ?? "", from: from) } catch { throw ValidationError(error.message) }
+        if let nothing = drPlan.nothingToMove(from: move.from, to: move.to) { throw nothing }
         do {
-            let composed = try MoveComposer(providers: providers).runbook(plan: drPlan, move: Move(kind: kind, from: origin, to: to), catalog: registry.catalog)
+            let composed = try MoveComposer(providers: providers).runbook(plan: drPlan, move: move, catalog: registry.catalog)
             return RunbookRenderer.pinned(composed, path: composed.source.path).runbook
         } catch let problem as MoveComposer.Problem {
             throw RunEnded(status: .invalidRunbook, message: "\(problem)")

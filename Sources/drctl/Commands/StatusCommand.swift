@@ -48,12 +48,7 @@ struct StatusCommand: AsyncParsableCommand {
 
         // Every provider's probes at once; resources in provider order.
         let providers = ProviderRegistration.providers(ProviderContext(aws: aws))
-        let resources = await withTaskGroup(of: (Int, [ProtectedResourcePosture]).self) { group in
-            for (index, provider) in providers.enumerated() { group.addTask { (index, await provider.posture(plan: plan, now: now)) } }
-            var found: [Int: [ProtectedResourcePosture]] = [:]
-            for await (index, resources) in group { found[index] = resources }
-            return providers.indices.flatMap { found[$0] ?? [] }
-        }
+        let resources = await PlanPosture.measure(plan, providers: providers, now: now)
         let drills = try await DrillHistory.latest(in: store, plan: plan.name)
         let lease = { (scope: String) in try await store.lease(scope: scope).flatMap { $0.expiresAt > now ? $0 : nil } }
         let posture = RPOPosture(plan: plan.name, budgetSeconds: plan.budgets.rpo ?? 3600, generatedAt: now, resources: resources,

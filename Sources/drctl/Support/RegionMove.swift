@@ -14,15 +14,16 @@ struct RegionMove {
         try options.global.bootstrapLogging()
         let format = options.global.output
         let plan = try DRPlanLoader.load(path: options.planPath, sections: ProviderRegistration.sections)
-        let (from, to) = try sites(of: plan)
-        let move = Move(kind: kind, from: from, to: to)
+        let move: Move
+        do { move = try plan.move(kind, to: options.to, from: options.from) } catch { throw ValidationError(error.message) }
+        let (from, to) = (move.from, move.to)
 
         let context = ProviderContext(aws: try AWSContext(options: options.aws))
         let providers = ProviderRegistration.providers(context)
         let registry = EngineSession.registry(for: providers)
         let file = runbookFile(plan, to: to)
         if options.printRunbook {
-            let prepared = file == nil ? try await prepare(move, plan: plan, providers: providers).0 : plan
+            let prepared = file == nil ? try await MovePreflight.prepare(move, plan: plan, providers: providers).plan : plan
             print(try loadRunbook(prepared, move: move, file: file, providers: providers, registry: registry).text, terminator: "")
             return
         }
@@ -40,7 +41,7 @@ struct RegionMove {
         }
         // What providers look up before a runbook can be written goes out with the preflight's
         // reads: the same round trip. A runbook file names its own (nothing to look up).
-        async let preparedPlan = Result.catching { file == nil ? try await prepare(move, plan: plan, providers: providers) : (plan, []) }
+        async let preparedPlan = Result.catching { file == nil ? try await MovePreflight.prepare(move, plan: plan, providers: providers) : (plan, []) }
         var report = await MovePreflight.run(move, plan: plan, providers: providers)
         let prepared: DRPlan
         do {
@@ -88,35 +89,6 @@ struct RegionMove {
         let status = try await session.run(runbook: runbook, record: record)
         try await MoveSummary.conclude(store: store, record: record, runbook: runbook, format: format)
         try await session.finish(status, record: record)
-    }
-
-    /// `--to` (any site of the plan) and `--from` (default: the primary, or the first DR site when
-    /// going back to the primary; a region only the plan's resources name is left from the first DR site, as before sites).
-    private func sites(of plan: DRPlan) throws -> (from: Site, to: Site) {
-        let known = plan.siteListing
-        guard let to = plan.site(named: options.to) else {
-            throw ValidationError("plan \(plan.name) has nothing in \(options.to) (\(known))")
-        }
-        let from: Site
-        if let named = options.from {
-            guard let site = plan.site(named: named) else { throw ValidationError("plan \(plan.name) has nothing in \(named) (\(known))") }
-            from = site
-        } else {
-            from = plan.defaultOrigin(movingTo: to)
-        }
-        guard from != to else { throw ValidationError("--from and --to are both \(to)") }
-        return (from, to)
-    }
-
-    /// Every provider's look-ups before a runbook can be written, in turn (each may change the plan).
-    private func prepare(_ move: Move, plan: DRPlan, providers: [any DRProvider]) async throws -> (DRPlan, [PreflightCheck]) {
-        var prepared = plan, warnings: [PreflightCheck] = []
-        for provider in providers {
-            let (next, more) = try await provider.prepare(move, plan: prepared)
-            prepared = next
-            warnings += more
-        }
-        return (prepared, warnings)
     }
 
     /// Anything irreversible is confirmed by typing the target region, unless --yes. With

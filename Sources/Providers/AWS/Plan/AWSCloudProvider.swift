@@ -21,10 +21,6 @@ public struct AWSCloudProvider: DRProvider {
          "aws.route53.upsert-record": .traffic, "aws.arc.set-routing-control": .traffic]
     }
 
-    private var actionsByName: [String: any RunbookAction] {
-        Dictionary(registered.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-    }
-
     /// Record names → hosted-zone ids (Route 53's control plane, us-east-1), only when the move
     /// cuts over through DNS: routing controls need no zone, and us-east-1 may be the region that
     /// is down — then the DNS step looks its zone up itself when it runs.
@@ -37,7 +33,7 @@ public struct AWSCloudProvider: DRProvider {
     public func preflight(_ move: Move, plan: DRPlan) async -> PreflightFindings {
         // Nothing of AWS in this move: no call, not even the identity check (no credentials needed).
         guard plan.aws.hasWork(from: move.from, to: move.to) else { return PreflightFindings() }
-        return await AWSPreflight(plan: plan, move: move, client: client, actions: actionsByName).run()
+        return await AWSPreflight(plan: plan, move: move, client: client, actions: registered).run()
     }
 
     public func moveSteps(_ move: Move, plan: DRPlan, ids: inout StepIdentifiers) throws -> [MoveStep] {
@@ -45,6 +41,6 @@ public struct AWSCloudProvider: DRProvider {
     }
 
     public func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture] {
-        await AWSRecoveryPointProbe(plan: plan, client: client, backlogAction: actionsByName["aws.s3.replication-backlog"], now: now).measure()
+        await AWSRecoveryPointProbe(plan: plan, client: client, backlogAction: registered.first { $0.name == "aws.s3.replication-backlog" }, now: now).measure()
     }
 }

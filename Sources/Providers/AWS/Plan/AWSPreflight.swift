@@ -8,7 +8,7 @@ struct AWSPreflight {
     let plan: DRPlan
     let move: Move
     let client: AWSClient
-    let actions: [String: any RunbookAction]
+    let actions: [any RunbookAction]
     typealias Check = PreflightCheck
 
     var from: String { move.from.region }
@@ -170,11 +170,7 @@ struct AWSPreflight {
 
     /// Runs a read-only action once, outside any run.
     private func invoke(_ name: String, _ arguments: [String: RunValue]) async -> Result<[String: RunValue], any Error> {
-        guard let action = actions[name] else { return .failure(ActionError(.permanent, "action \(name) is not available")) }
-        let now = Date()
-        let invocation = ActionInvocation(runId: "preflight", stepId: name, attempt: 1, arguments: arguments, firstStartedAt: now,
-                                          deadline: now.addingTimeInterval(120), isResume: false, services: ActionServices(messages: { _ in }))
-        return await Result.catching { try await action.verify(invocation, acted: [:]) }
+        await ActionInvocation.readOnly(name, among: actions, arguments: arguments, purpose: "preflight")
     }
 
     /// Fills in the hosted-zone ids of records named by zone name. A zone that does not exist is

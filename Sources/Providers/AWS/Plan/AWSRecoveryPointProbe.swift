@@ -95,12 +95,10 @@ struct AWSRecoveryPointProbe {
         guard let action = backlogAction else {
             return RecoveryPointAge(kind: .replicationBacklog, source: source, seconds: nil, detail: "aws.s3.replication-backlog is not available")
         }
-        let invocation = ActionInvocation(runId: "status", stepId: "replication-backlog", attempt: 1,
-                                          arguments: ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source)],
-                                          firstStartedAt: now, deadline: now.addingTimeInterval(120), isResume: false,
-                                          services: ActionServices(messages: { _ in }))
+        let read = await ActionInvocation.readOnly(action, arguments: ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source)],
+                                                   purpose: "status", now: now)
         do {
-            let outputs = try await action.verify(invocation, acted: [:])
+            let outputs = try read.get()
             let failed = outputs["failed"]?.intValue ?? 0
             let detail = "\(outputs["pending"]?.description ?? "?") pending, \(failed) failed of \(outputs["sampled"]?.description ?? "?") newest objects sampled"
             // A FAILED object will never reach the DR region: its loss is not bounded.
