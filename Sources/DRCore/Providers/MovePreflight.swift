@@ -31,18 +31,10 @@ public enum MovePreflight {
     }
 
     public static func run(_ move: Move, plan: DRPlan, providers: [any DRProvider]) async -> Report {
-        let found = await withTaskGroup(of: (Int, PreflightFindings).self) { group in
-            for (index, provider) in providers.enumerated() {
-                group.addTask { (index, await provider.preflight(move, plan: plan)) }
-            }
-            var found: [Int: PreflightFindings] = [:]
-            for await (index, findings) in group { found[index] = findings }
-            return found
-        }
+        let found = await providers.concurrentMap { await $0.preflight(move, plan: plan) }
         var report = Report()
         var losses: [Double] = []
-        for index in providers.indices {
-            guard let findings = found[index] else { continue }
+        for findings in found {
             report.checks += findings.checks
             report.unknownLossReasons += findings.unknownLossReasons
             losses += findings.losses

@@ -81,20 +81,12 @@ public struct PostgresProvider: DRProvider {
     /// standby's lag behind it — the data the move would lose (unknown when the primary does not answer).
     public func preflight(_ move: Move, plan: DRPlan) async -> PreflightFindings {
         let moving = plan.postgres.moving(from: move.from, to: move.to)
-        let results = await withTaskGroup(of: (Int, PreflightFindings).self) { group in
-            for (index, pair) in moving.enumerated() {
-                group.addTask { (index, await check(pair.database, standby: pair.standby)) }
-            }
-            var results: [Int: PreflightFindings] = [:]
-            for await (index, findings) in group { results[index] = findings }
-            return results
-        }
+        let found = await moving.map { Pair(database: $0.database, server: $0.standby) }.concurrentMap { await check($0.database, standby: $0.server) }
         var findings = PreflightFindings()
-        for index in moving.indices {
-            guard let found = results[index] else { continue }
-            findings.checks += found.checks
-            findings.losses += found.losses
-            findings.unknownLossReasons += found.unknownLossReasons
+        for part in found {
+            findings.checks += part.checks
+            findings.losses += part.losses
+            findings.unknownLossReasons += part.unknownLossReasons
         }
         return findings
     }
@@ -165,27 +157,18 @@ public struct PostgresProvider: DRProvider {
 
     public func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture] {
         guard let drSite = plan.drSites.first(where: { site in plan.postgres.databases.contains { $0.standby(in: site) != nil } }) else { return [] }
-        let databases = plan.postgres.databases
-        let ages = await withTaskGroup(of: (Int, RecoveryPointAge?).self) { group in
-            for (index, database) in databases.enumerated() {
-                guard let standby = database.standby(in: drSite) else { continue }
-                group.addTask {
-                    let source = "$\(standby.urlEnv) (\(standby.site))"
-                    switch await invoke("postgres.replication-lag", ["url_env": .string(database.primary.urlEnv), "standby_url_env": .string(standby.urlEnv)]) {
-                    case .success(let outputs):
-                        return (index, RecoveryPointAge(kind: .replicaLag, source: source, seconds: Self.lagSeconds(outputs),
-                                                        detail: "\(outputs["lag_bytes"]?.description ?? "?") bytes of WAL behind"))
-                    case .failure(let error):
-                        return (index, RecoveryPointAge(kind: .replicaLag, source: source, seconds: nil, detail: "not readable: \(error)"))
-                    }
-                }
+        let pairs = plan.postgres.databases.compactMap { database in database.standby(in: drSite).map { Pair(database: database, server: $0) } }
+        return await pairs.concurrentMap { pair in
+            let source = "$\(pair.server.urlEnv) (\(pair.server.site))"
+            let age: RecoveryPointAge
+            switch await invoke("postgres.replication-lag", ["url_env": .string(pair.database.primary.urlEnv), "standby_url_env": .string(pair.server.urlEnv)]) {
+            case .success(let outputs):
+                age = RecoveryPointAge(kind: .replicaLag, source: source, seconds: Self.lagSeconds(outputs),
+                                       detail: "\(outputs["lag_bytes"]?.description ?? "?") bytes of WAL behind")
+            case .failure(let error):
+                age = RecoveryPointAge(kind: .replicaLag, source: source, seconds: nil, detail: "not readable: \(error)")
             }
-            var ages: [Int: RecoveryPointAge] = [:]
-            for await (index, age) in group { ages[index] = age }
-            return ages
-        }
-        return databases.enumerated().compactMap { index, database in
-            ages[index].map { ProtectedResourcePosture(name: database.name, type: "database", recoveryPoints: [$0]) }
+            return ProtectedResourcePosture(name: pair.database.name, type: "database", recoveryPoints: [age])
         }
     }
 
@@ -193,37 +176,37 @@ public struct PostgresProvider: DRProvider {
     /// primary or a standby (and on which timeline) — what to check before a failover.
     public func identities(plan: DRPlan) async -> [ProviderIdentity] {
         let servers = plan.postgres.databases.flatMap { database in
-            [(database.name, "primary", database.primary)] + database.standbys.map { (database.name, "standby", $0) }
+            [Pair(database: database, server: database.primary, role: "primary")] + database.standbys.map { Pair(database: database, server: $0) }
         }
-        return await withTaskGroup(of: (Int, ProviderIdentity).self) { group in
-            for (index, (database, role, server)) in servers.enumerated() {
-                group.addTask {
-                    let endpoint = "$\(server.urlEnv) (\(database) \(role) in \(server.site))"
-                    do {
-                        let target = try PostgresActionTarget.resolve("url", in: ["url_env": .string(server.urlEnv)], environment: environment)
-                        let row = try await target.with { connection in
-                            try await connection.query("""
-                                SELECT current_user, current_setting('server_version'), pg_is_in_recovery(),
-                                       (SELECT timeline_id FROM pg_control_checkpoint())
-                                """).first
-                        }
-                        let inRecovery = row?.text(2) == "t"
-                        return (index, ProviderIdentity(endpoint: endpoint, facts: [
-                            .init("server", target.display), .init("user", row?.text(0) ?? "?"), .init("version", row?.text(1) ?? "?"),
-                            .init("role", inRecovery ? "standby (in recovery)" : "primary"), .init("timeline", row?.text(3) ?? "?"),
-                        ]))
-                    } catch {
-                        return (index, ProviderIdentity(endpoint: endpoint, facts: [], error: "\(error)"))
-                    }
+        return await servers.concurrentMap { entry in
+            let endpoint = "$\(entry.server.urlEnv) (\(entry.database.name) \(entry.role) in \(entry.server.site))"
+            do {
+                let target = try PostgresActionTarget.resolve("url", in: ["url_env": .string(entry.server.urlEnv)], environment: environment)
+                let row = try await target.with { connection in
+                    try await connection.query("""
+                        SELECT current_user, current_setting('server_version'), pg_is_in_recovery(),
+                               (SELECT timeline_id FROM pg_control_checkpoint())
+                        """).first
                 }
+                let inRecovery = row?.text(2) == "t"
+                return ProviderIdentity(endpoint: endpoint, facts: [
+                    .init("server", target.display), .init("user", row?.text(0) ?? "?"), .init("version", row?.text(1) ?? "?"),
+                    .init("role", inRecovery ? "standby (in recovery)" : "primary"), .init("timeline", row?.text(3) ?? "?"),
+                ])
+            } catch {
+                return ProviderIdentity(endpoint: endpoint, facts: [], error: "\(error)")
             }
-            var found: [Int: ProviderIdentity] = [:]
-            for await (index, identity) in group { found[index] = identity }
-            return servers.indices.compactMap { found[$0] }
         }
     }
 
     private func invoke(_ name: String, _ arguments: [String: RunValue]) async -> Result<[String: RunValue], any Error> {
         await ActionInvocation.readOnly(name, among: registered, arguments: arguments, purpose: "preflight")
+    }
+
+    /// A database and one of its servers (the standby a move promotes, or any server for `identities`).
+    private struct Pair: Sendable {
+        let database: PostgresPlanSection.Database
+        let server: PostgresPlanSection.Server
+        var role = "standby"
     }
 }
