@@ -122,4 +122,32 @@ struct PlanMoveCLITests {
         let gcp = try DrctlProcess.run(["whoami", "--cloud", "gcp", "--plan", plan], home: workspace.directory)
         #expect(gcp.status == 2 && gcp.stderr.contains("this drctl has no gcp provider yet"), "\(gcp.stderr)")
     }
+
+    /// Found by an outside tester: `us-west-2` and `aws:us-west-2` are one site, so naming both in
+    /// `runbooks:` made the file a failover ran depend on hash order; `plan --plan` showed the
+    /// generated move although `failover` would run the plan's own file; a dry run whose preflight
+    /// blocks said exit 0.
+    @Test func aPlansOwnRunbookIsWhatPlanShowsAndASiteNamedTwiceIsRefused() throws {
+        let workspace = try RunbookWorkspace()
+        _ = try workspace.write("custom.yaml", "name: custom-failover\nsteps:\n  - { id: only, action: notify, with: { message: hi } }\n")
+        let plan = try workspace.write("mixed.yaml", Self.mixed + "\nrunbooks: { failover: { us-west-2: custom.yaml } }\n")
+        let shown = try workspace.drctl(["plan", "--plan", plan, "--failover-to", "us-west-2"])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("Plan for custom-failover"), "\(shown.stdout)")
+        let twice = try workspace.write("twice.yaml", Self.mixed + "\nrunbooks: { failover: { us-west-2: custom.yaml, aws:us-west-2: other.yaml } }\n")
+        let refused = try workspace.drctl(["validate", twice])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("found the site us-west-2 a second time in runbooks.failover (as 'aws:us-west-2')"), "\(refused.stderr)")
+    }
+
+    @Test func aDryRunWhosePreflightBlocksExitsAsTheMoveWould() throws {
+        let workspace = try RunbookWorkspace()
+        let plan = try workspace.write("pg.yaml", Self.mixed.components(separatedBy: "\naws:")[0] + "\n")
+        let result = try DrctlProcess.run(["failover", "--plan", plan, "--to", "us-west-2", "--dry-run"],
+                                          environment: ["AWS_REGION": "us-east-1", "LEDGER_PRIMARY_URL": "postgres://drctl@127.0.0.1:1/x",
+                                                        "LEDGER_STANDBY_URL": "postgres://drctl@127.0.0.1:1/y"], home: workspace.directory)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("dry run: nothing was changed"), "\(result.stdout)")
+        #expect(result.stderr.contains("preflight failed"), "\(result.stderr)")
+    }
 }

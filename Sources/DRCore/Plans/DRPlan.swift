@@ -1,3 +1,5 @@
+import Foundation
+
 /// The DR plan (`drplan.yaml`): where things run (sites), what each provider protects there (its
 /// section: `aws:`, `postgres:` …), and the budgets. `drctl failover`, `switchover`, `status` and
 /// drills read it; it is validated like a runbook. DRCore reads only the cloud-neutral parts; each
@@ -95,6 +97,14 @@ public struct DRPlan: Sendable, Equatable {
     public struct UnknownSite: Error, CustomStringConvertible, Sendable {
         public let message: String
         public var description: String { message }
+    }
+
+    /// The runbook file the plan names for a move (`runbooks:`), relative paths read from the
+    /// plan's folder; nil: the move runs the generated runbook.
+    public func runbookFile(for kind: Move.Kind, to site: Site) -> String? {
+        guard let file = runbooks[kind.rawValue]?[site.description] else { return nil }
+        if file.hasPrefix("/") { return file }
+        return URL(fileURLWithPath: source.path).deletingLastPathComponent().appendingPathComponent(file).path
     }
 
     /// Why a move from `from` to `to` has nothing to do — no provider section has work for it —

@@ -143,10 +143,15 @@ struct DRPlanDecoder: LocatedYAMLDecoding {
         if let runbooks = top["runbooks"]?.value, let byKind = mapping(runbooks, keys: ["failover", "switchover"], required: [], what: "runbooks") {
             for (kind, entry) in byKind {
                 guard let bySite = mapping(entry.value, keys: nil, required: [], what: "runbooks.\(kind)") else { continue }
-                for (target, file) in bySite {
+                // In file order: `us-west-2` and `aws:us-west-2` are one site, and which file a move
+                // runs must not depend on which of the two a hash order sees last.
+                for (target, file) in bySite.sorted(by: { ($0.value.key.mark?.line ?? 0, $0.value.key.mark?.column ?? 0) < ($1.value.key.mark?.line ?? 0, $1.value.key.mark?.column ?? 0) }) {
                     siteKeys.append((target, file.key, "runbooks.\(kind)"))
-                    if let path = string(file.value, what: "runbooks.\(kind).\(target)") {
-                        plan.runbooks[kind, default: [:]][Site(parsing: target)?.description ?? target] = path
+                    let site = Site(parsing: target)?.description ?? target
+                    if plan.runbooks[kind]?[site] != nil {
+                        problem(file.key, "found the site \(site) a second time in runbooks.\(kind) (as '\(target)'), expected one runbook per site")
+                    } else if let path = string(file.value, what: "runbooks.\(kind).\(target)") {
+                        plan.runbooks[kind, default: [:]][site] = path
                     }
                 }
             }

@@ -84,6 +84,8 @@ struct PlanCommand: AsyncParsableCommand {
         let kind: Move.Kind = failoverTo != nil ? .failover : .switchover
         let move: Move
         do { move = try drPlan.move(kind, to: failoverTo ?? switchoverTo ?? "", from: from) } catch { throw ValidationError(error.message) }
+        // The plan's own runbook for this move, when it names one: what `failover` would run.
+        if let file = drPlan.runbookFile(for: kind, to: move.to) { return try RunbookLoader.load(path: file, catalog: registry.catalog) }
         if let nothing = drPlan.nothingToMove(from: move.from, to: move.to) { throw nothing }
         do {
             let composed = try MoveComposer(providers: providers).runbook(plan: drPlan, move: move, catalog: registry.catalog)

@@ -21,7 +21,7 @@ struct RegionMove {
         let context = ProviderContext(aws: try AWSContext(options: options.aws))
         let providers = ProviderRegistration.providers(context)
         let registry = EngineSession.registry(for: providers)
-        let file = runbookFile(plan, to: to)
+        let file = options.runbook ?? plan.runbookFile(for: kind, to: to)   // nil: generated
         if options.printRunbook {
             let prepared = file == nil ? try await MovePreflight.prepare(move, plan: plan, providers: providers).plan : plan
             print(try loadRunbook(prepared, move: move, file: file, providers: providers, registry: registry).text, terminator: "")
@@ -57,6 +57,11 @@ struct RegionMove {
         MoveOutput.preflight(report, plan: plan, kind: kind, from: from.description, to: to.description, format: format)
         guard let history else {
             try MoveOutput.dryRun(PlanCommand.make(runbook, inputs: [:], registry: registry), format: format)
+            // A dry run whose preflight would stop the move says so in its exit code, as the move would.
+            if case .blocked(let message) = RPOGate.judge(report, kind: kind, budget: plan.budgets.rpo ?? 3600, acceptedLoss: acceptedLoss,
+                                                          by: options.execution.resolvedOperator) {
+                throw RunEnded(status: .runFailed, message: message)
+            }
             return
         }
         let acceptance = try gate(report, budget: plan.budgets.rpo ?? 3600)
@@ -104,12 +109,6 @@ struct RegionMove {
         guard await TerminalPrompter.readLine(interruption: InterruptionFlag())?.trimmingCharacters(in: .whitespaces) == to else {
             throw RunEnded(status: .usage, message: "not started: confirmation not given")
         }
-    }
-
-    /// The runbook file this move runs (`--runbook`, or the plan's `runbooks:`); nil: generated.
-    private func runbookFile(_ plan: DRPlan, to: Site) -> String? {
-        let base = URL(fileURLWithPath: plan.source.path).deletingLastPathComponent()
-        return options.runbook ?? plan.runbooks[kind.rawValue]?[to.description].map { $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path }
     }
 
     private func loadRunbook(_ plan: DRPlan, move: Move, file: String?, providers: [any DRProvider],
