@@ -1,6 +1,7 @@
 /// The checks a runbook file gets from the loader, for a runbook drctl built as a value: unique
-/// step ids, needs that name earlier steps (so the steps form a DAG), actions the catalog has, and
-/// arguments each action declares, its required ones present. A generator bug is caught here,
+/// step ids in the runbook grammar (the pinned text is read back by `drctl resume`), needs that
+/// name earlier steps (so the steps form a DAG), actions the catalog has, and arguments each
+/// action declares, its required ones present. A generator bug is caught here,
 /// before anything runs, with the step it is in.
 enum GeneratedRunbookCheck {
     static func check(_ runbook: Runbook, catalog: ActionCatalog) throws(MoveComposer.Problem) {
@@ -8,6 +9,9 @@ enum GeneratedRunbookCheck {
         var seen: Set<String> = []
         for step in runbook.steps {
             if !seen.insert(step.id).inserted { problems.append("step \(step.id): the id is used twice") }
+            if !RunbookDecoder.isName(step.id, allowUnderscore: true) {
+                problems.append("step \(step.id): the id is not lower-case letters, digits, '_' and '-'")
+            }
             for need in step.needs where !seen.contains(need) || need == step.id {
                 problems.append("step \(step.id): needs \(need), which is not an earlier step")
             }

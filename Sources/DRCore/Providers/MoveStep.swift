@@ -59,7 +59,8 @@ public struct StepIdentifiers: Sendable {
         var id = ""
         var lastWasDash = true   // no leading dash
         for character in parts.joined(separator: "-").lowercased() {
-            if character.isLetter || character.isNumber {
+            // ASCII only: `isLetter`/`isNumber` also hold for é, 账, ½ — ids a runbook file refuses.
+            if character.isASCII && (character.isLetter || character.isNumber) {
                 id.append(character)
                 lastWasDash = false
             } else if !lastWasDash {

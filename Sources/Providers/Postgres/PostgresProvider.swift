@@ -29,7 +29,7 @@ public struct PostgresProvider: DRProvider {
     public func prepare(_ move: Move, plan: DRPlan) async throws -> (plan: DRPlan, warnings: [PreflightCheck]) {
         var missing: [String] = []
         for (database, standby) in plan.postgres.moving(from: move.from, to: move.to) {
-            for (server, role) in [(database.primary, "primary"), (standby, "standby")] where (environment[server.urlEnv] ?? "").isEmpty {
+            for (server, role) in [(database.primary, "primary"), (standby, "standby")] where (environment[server.urlEnv] ?? "").allSatisfy(\.isWhitespace) {
                 missing.append("\(server.urlEnv) (the URL of database \(database.name)'s \(role) in \(server.site)) is not set")
             }
         }

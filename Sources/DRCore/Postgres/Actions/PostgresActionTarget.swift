@@ -20,12 +20,14 @@ public struct PostgresActionTarget: Sendable {
     public static func resolve(_ key: String = "url", in arguments: [String: RunValue],
                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PostgresActionTarget {
         if case .string(let name)? = arguments["\(key)_env"] {
-            guard let value = environment[name], !value.isEmpty else {
+            // Blank counts as unset: libpq reads an empty conninfo as "its defaults" ($PGHOST, else
+            // the local socket), a server the plan never named.
+            guard let value = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
                 throw ActionError(.permanent, "environment variable \(name) (named by \(key)_env) is not set")
             }
             return PostgresActionTarget(key: key, connectionString: value, display: display(value))
         }
-        if case .string(let value)? = arguments[key] {
+        if case .string(let text)? = arguments[key], case let value = text.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty {
             return PostgresActionTarget(key: key, connectionString: value, display: display(value))
         }
         throw ActionError(.permanent, "give \(key)_env (the name of a variable holding the URL) or \(key)")
