@@ -85,14 +85,7 @@ struct PlanCommand: AsyncParsableCommand {
         let move: Move
         do { move = try drPlan.move(kind, to: failoverTo ?? switchoverTo ?? "", from: from) } catch { throw ValidationError(error.message) }
         // The plan's own runbook for this move, when it names one: what `failover` would run.
-        if let file = drPlan.runbookFile(for: kind, to: move.to) { return try RunbookLoader.load(path: file, catalog: registry.catalog) }
-        if let nothing = drPlan.nothingToMove(from: move.from, to: move.to) { throw nothing }
-        do {
-            let composed = try MoveComposer(providers: providers).runbook(plan: drPlan, move: move, catalog: registry.catalog)
-            return RunbookRenderer.pinned(composed, path: composed.source.path).runbook
-        } catch let problem as MoveComposer.Problem {
-            throw RunEnded(status: .invalidRunbook, message: "\(problem)")
-        }
+        return try MovePlanner.runbook(move, plan: drPlan, file: nil, providers: providers, catalog: registry.catalog).runbook
     }
 
     static func make(_ runbook: Runbook, inputs: [String: RunValue], registry: ActionRegistry) -> Plan {

@@ -42,6 +42,8 @@ struct ErrorReport {
                                        error.kind == .tls ? "TLS verification is always on; if a proxy intercepts TLS, set AWS_CA_BUNDLE (or ca_bundle in the AWS profile) to a PEM file with its CA" : nil)
         case let error as AWSResponseError:
             (status, message, hint) = (.cloudError, error.description, nil)
+        case let error as MoveComposer.Problem:
+            (status, message, hint) = (.invalidRunbook, error.description, nil)
         case let error as RunbookValidationError:
             (status, message, hint) = (.invalidRunbook, "invalid runbook or plan:\n\(error)", nil)
         case let error as LeaseHeldError:

@@ -21,10 +21,9 @@ struct RegionMove {
         let context = ProviderContext(aws: try AWSContext(options: options.aws))
         let providers = ProviderRegistration.providers(context)
         let registry = EngineSession.registry(for: providers)
-        let file = options.runbook ?? plan.runbookFile(for: kind, to: to)   // nil: generated
         if options.printRunbook {
-            let prepared = file == nil ? try await MovePreflight.prepare(move, plan: plan, providers: providers).plan : plan
-            print(try loadRunbook(prepared, move: move, file: file, providers: providers, registry: registry).text, terminator: "")
+            print(try await MovePlanner.preparedRunbook(move, plan: plan, file: options.runbook, providers: providers, catalog: registry.catalog).text,
+                  terminator: "")
             return
         }
         // Before reading the cloud: an unfinished move of this plan is resumed, not started over,
@@ -39,32 +38,27 @@ struct RegionMove {
             }
             history = moves
         }
-        // What providers look up before a runbook can be written goes out with the preflight's
-        // reads: the same round trip. A runbook file names its own (nothing to look up).
-        async let preparedPlan = Result.catching { file == nil ? try await MovePreflight.prepare(move, plan: plan, providers: providers) : (plan, []) }
-        var report = await MovePreflight.run(move, plan: plan, providers: providers)
-        let prepared: DRPlan
-        do {
-            let warnings: [PreflightCheck]
-            (prepared, warnings) = try await preparedPlan.get()
-            report.checks += warnings
-        } catch {
-            // What was checked, before the error that stops the move.
-            MoveOutput.preflight(report, plan: plan, kind: kind, from: from.description, to: to.description, format: format)
-            throw error
-        }
-        let (runbook, text, path) = try loadRunbook(prepared, move: move, file: file, providers: providers, registry: registry)
+        let assessment = await MovePlanner.assess(move, plan: plan, file: options.runbook, providers: providers, catalog: registry.catalog)
+        let report = assessment.report
+        // What was checked is shown before an error that stops the move.
         MoveOutput.preflight(report, plan: plan, kind: kind, from: from.description, to: to.description, format: format)
+        let chosen = try assessment.runbook.get()
+        let runbook = chosen.runbook
+        let verdict = RPOGate.judge(report, kind: kind, budget: MovePlanner.rpoBudget(plan), acceptedLoss: acceptedLoss,
+                                    by: options.execution.resolvedOperator)
         guard let history else {
             try MoveOutput.dryRun(PlanCommand.make(runbook, inputs: [:], registry: registry), format: format)
             // A dry run whose preflight would stop the move says so in its exit code, as the move would.
-            if case .blocked(let message) = RPOGate.judge(report, kind: kind, budget: plan.budgets.rpo ?? 3600, acceptedLoss: acceptedLoss,
-                                                          by: options.execution.resolvedOperator) {
-                throw RunEnded(status: .runFailed, message: message)
-            }
+            if case .blocked(let message) = verdict { throw RunEnded(status: .runFailed, message: message) }
             return
         }
-        let acceptance = try gate(report, budget: plan.budgets.rpo ?? 3600)
+        let acceptance: [String: RunValue]?
+        switch verdict {
+        case .proceed: acceptance = nil
+        case .accepted(let note): acceptance = note
+        case .blocked(let message): throw RunEnded(status: .runFailed, message: message)
+        case .refused(let message): throw RunEnded(status: .refusedByBudget, message: message)
+        }
         try await confirm(to: to.description, format: format)
 
         let store = history.store
@@ -72,8 +66,8 @@ struct RegionMove {
         var execution = options.execution
         execution.yes = true   // confirmed above (typed, or --yes): the runbook's approvals are given
         if execution.concurrency == 4 { execution.concurrency = 32 }   // fan out over every resource of the plan
-        let record = RunRecord(id: RunIdentifier.make(now: now), runbookName: runbook.name, runbookPath: path,
-                               runbookDigest: runbook.source.digest, runbookText: text, inputs: [:], status: .running,
+        let record = RunRecord(id: RunIdentifier.make(now: now), runbookName: runbook.name, runbookPath: chosen.path,
+                               runbookDigest: runbook.source.digest, runbookText: chosen.text, inputs: [:], status: .running,
                                createdAt: now, updatedAt: now, startedBy: execution.resolvedOperator,
                                host: ThisHost.name, mode: kind.rawValue, lockScope: scope)
         for abandoned in options.abandon {
@@ -82,13 +76,8 @@ struct RegionMove {
         }
         let session = EngineSession(store: store, global: options.global, execution: execution, registry: registry)
         try await session.begin(record)
-        // The budgets go with the preflight: the summary (also `resume`'s) reads them from the journal.
-        var preflightNote = report.journalDetail(plan: plan, from: from, to: to)
-        preflightNote["rpo_budget"] = plan.budgets.rpo.map { .duration($0) } ?? .null
-        preflightNote["rto_budget"] = plan.budgets.rto.map { .duration($0) } ?? .null
-        try await store.append(JournalEntry(runId: record.id, at: now, kind: .note, detail: preflightNote))
-        if let acceptance {
-            try await store.append(JournalEntry(runId: record.id, at: now, kind: .note, detail: acceptance))
+        for note in MovePlanner.startNotes(report, move: move, plan: plan, acceptance: acceptance) {
+            try await store.append(JournalEntry(runId: record.id, at: now, kind: .note, detail: note))
         }
         if format == .text { OutputLock.shared.write("run \(record.id) (\(kind.rawValue) of \(plan.name) to \(to))\n") }
         let status = try await session.run(runbook: runbook, record: record)
@@ -108,34 +97,6 @@ struct RegionMove {
         prompt.write(Data("Type \(to) to proceed: ".utf8))
         guard await TerminalPrompter.readLine(interruption: InterruptionFlag())?.trimmingCharacters(in: .whitespaces) == to else {
             throw RunEnded(status: .usage, message: "not started: confirmation not given")
-        }
-    }
-
-    private func loadRunbook(_ plan: DRPlan, move: Move, file: String?, providers: [any DRProvider],
-                             registry: ActionRegistry) throws -> (runbook: Runbook, text: String, path: String) {
-        if let file {
-            let runbook = try RunbookLoader.load(path: file, catalog: registry.catalog)
-            return (runbook, (try? String(contentsOfFile: file, encoding: .utf8)) ?? "", URL(fileURLWithPath: file).standardizedFileURL.path)
-        }
-        // A plan error, located in the plan (the composer's own refusal names no place).
-        if let nothing = plan.nothingToMove(from: move.from, to: move.to) { throw nothing }
-        let composed: Runbook
-        do {
-            composed = try MoveComposer(providers: providers).runbook(plan: plan, move: move, catalog: registry.catalog)
-        } catch {
-            throw RunEnded(status: .invalidRunbook, message: "\(error)")
-        }
-        let (text, runbook) = RunbookRenderer.pinned(composed, path: composed.source.path)
-        return (runbook, text, runbook.source.path)
-    }
-
-    /// The RPO gate (`RPOGate`): returns the acceptance to journal, or ends the command.
-    private func gate(_ report: MovePreflight.Report, budget: Double) throws -> [String: RunValue]? {
-        switch RPOGate.judge(report, kind: kind, budget: budget, acceptedLoss: acceptedLoss, by: options.execution.resolvedOperator) {
-        case .proceed: return nil
-        case .accepted(let note): return note
-        case .blocked(let message): throw RunEnded(status: .runFailed, message: message)
-        case .refused(let message): throw RunEnded(status: .refusedByBudget, message: message)
         }
     }
 }
