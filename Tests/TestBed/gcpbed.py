@@ -14,6 +14,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -89,7 +90,6 @@ class Handler(BaseHTTPRequestHandler):
             self._label += f" -> {e.code}"
             self._json(e.code, e.body())
         except Exception as e:  # a bug in a stand-in: answer 500 and say where, never hang the client
-            import traceback
             traceback.print_exc()
             self._label += f" -> 500 {type(e).__name__}"
             self._json(500, GoogleError(500, f"test bed bug: {type(e).__name__}: {e}").body())

@@ -89,7 +89,7 @@ def sts_exchange(bed, ids, body):
         what = ("The access token has expired." if "expired" in text or "too early" in text
                 else "Invalid value for \"audience\"." if "audience" in text
                 else "The ID Token signature is invalid." if "signature" in text or "key id" in text
-                else f"Unable to parse the ID Token.")
+                else "Unable to parse the ID Token.")
         raise OAuthError(400, "invalid_grant", what)
     scopes = (body.get("scope") or "https://www.googleapis.com/auth/cloud-platform").split()
     principal = federated_principal(ids, audience, claims["sub"])
