@@ -23,7 +23,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gcp import admin, discovery, oauth  # noqa: E402
 from gcp.core import Bed, GoogleError, OAuthError, fault_error  # noqa: E402
 from gcp.identity import Identities  # noqa: E402
+from gcp.discovery import Violation  # noqa: E402
 from gcp.request import ApiRequest, register_services  # noqa: E402
+from gcp.validate import validate_response  # noqa: E402
 
 
 def log(msg):
@@ -122,6 +124,11 @@ class Handler(BaseHTTPRequestHandler):
                 raise GoogleError(501, f"{method.id} is not implemented by the test bed's stand-in.",
                                   status="UNIMPLEMENTED", reason="notImplemented")
             status, out = handler(req)
+            try:
+                # The stand-ins' answers must match Google's response schemas too.
+                validate_response(method, out)
+            except Violation as e:
+                bed.violation(method.id, self.path, "response." + e.field, "gcpbed bug: " + e.problem)
         self._json(status, out)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch

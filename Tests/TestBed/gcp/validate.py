@@ -70,6 +70,13 @@ def validate_body(method, body):
     return body
 
 
+def validate_response(method, body):
+    """The bed's own answer against the method's response schema: a mismatch is a bug of the bed."""
+    ref = (method.spec.get("response") or {}).get("$ref")
+    if ref:
+        _check(method.doc.get("schemas", {}), {"$ref": ref}, body, "", ref)
+
+
 def _check(schemas, spec, value, path, where):
     ref = spec.get("$ref")
     if ref:
