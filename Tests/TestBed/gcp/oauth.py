@@ -59,8 +59,9 @@ def _jwt_bearer(bed, ids, form):
     try:
         claims = jwt.decode(assertion, verify=False)
         header = jwt.decode_header(assertion)
-    except (ValueError, google.auth.exceptions.GoogleAuthError) as e:
-        raise OAuthError(400, "invalid_grant", f"Invalid JWT: {e}")
+    except (ValueError, google.auth.exceptions.GoogleAuthError):
+        # Not google-auth's text: it quotes the token ("Wrong number of segments in token: b'…'").
+        raise OAuthError(400, "invalid_grant", "Invalid JWT: not three base64url segments of JSON.")
     if header.get("alg") != "RS256":
         raise OAuthError(400, "invalid_grant", f"Invalid JWT: alg must be RS256, not {header.get('alg')!r}")
     sa = ids.service_accounts.get(claims.get("iss"))

@@ -63,6 +63,11 @@ class TokenEndpoint(BedTestCase):
                 status, _, body = self.grant(assertion)
                 self.assertEqual((status, body["error"]), (400, "invalid_grant"), body)
 
+    def test_malformed_assertion_is_invalid_grant_without_echoing_it(self):
+        status, _, body = self.grant("not-a.jwt")
+        self.assertEqual((status, body["error"]), (400, "invalid_grant"))
+        self.assertNotIn("not-a", body["error_description"])
+
     def test_assertion_without_scope_is_invalid_scope(self):
         status, _, body = self.grant(self.assertion(scope=""))
         self.assertEqual((status, body["error"]), (400, "invalid_scope"))
