@@ -232,6 +232,9 @@ class ValidationAndFaults(BedTestCase):
         self.assertEqual((status, err["status"]), (503, "UNAVAILABLE"))
         self.assertEqual(sql.instances().get(project=P, instance="pg").execute()["name"], "pg")
         self.assertEqual(self.admin("calls", method="GET"), {"sql.instances.get": 4})
+        self.admin("faults", {"rules": [{"method": "*", "fault": "error5xx", "status": 500}]})
+        status, err = self.error_of(sql.instances().list(project=P))
+        self.assertEqual((status, err["status"]), (500, "INTERNAL"))
 
     def test_latency_fault_delays_the_answer(self):
         self.admin("faults", {"rules": [{"method": "sql.instances.list", "fault": "latency", "ms": 300}]})
