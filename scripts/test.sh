@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 # The GCP stand-in (Python, about ten seconds, each test class with its own private gcpbed): its
 # discovery-document validator and its behaviour over HTTP through Google's client libraries.
-python3 -W ignore::ResourceWarning -m unittest discover -s Tests/TestBed/gcp -p 'test_*.py'
+# A failure there is reported at the end, after the Swift tests have run too.
+gcpbed_status=0
+python3 -W ignore::ResourceWarning -m unittest discover -s Tests/TestBed/gcp -p 'test_*.py' || gcpbed_status=$?
 swift build --build-tests
 # The short fuzz run (about 20 s per target) goes first and does not need the test bed; a crash
 # or a broken invariant fails the script at the end, after the tests have run too.
@@ -31,7 +33,7 @@ set -a; . "$state/testbed.env"; set +a
 python3 Tests/TestBed/check_testbed.py
 if [ $# -gt 0 ]; then
   swift test --skip-build "$@"
-  exit
+  exit $gcpbed_status
 fi
 # The library and provider tests run in parallel (Swift Testing, one process per target).
 status=0
@@ -75,4 +77,5 @@ for entry in "${lanes[@]}"; do
 done
 for pid in "${lane_pids[@]}"; do wait "$pid" || status=1; done
 [ $fuzz_status -eq 0 ] || { echo "test: the fuzz run failed (see above)" >&2; status=1; }
+[ $gcpbed_status -eq 0 ] || { echo "test: the GCP stand-in's own tests failed (see above)" >&2; status=1; }
 exit $status
