@@ -43,9 +43,9 @@ enum PlanFuzzTarget {
                 requireValidGeneratedRunbook(RunbookRenderer.render(runbook), "\(kind.rawValue) runbook to \(to)")
             }
         }
-        if plan.drSite?.cloud == "aws", let drill = try? DrillRunbookGenerator.make(plan: plan, region: plan.drRegion, runId: "run-fuzz",
-                                                       available: ActionCatalogs.fullNames) {
-            requireValidGeneratedRunbook(drill.text, "drill runbook")
+        if let site = plan.drSite, let drill = try? DrillComposer.make(plan: plan, site: site, runId: "run-fuzz", providers: ActionCatalogs.providers,
+                                                                       available: ActionCatalogs.fullNames) {
+            requireValidGeneratedRunbook(RunbookRenderer.render(drill.runbook), "drill runbook")
             require(drill.estimate.isFinite && drill.estimate >= 0, "drill estimate \(drill.estimate)")
         }
     }

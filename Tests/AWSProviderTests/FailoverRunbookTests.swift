@@ -71,9 +71,9 @@ import PostgresProvider
         let text = Self.plan.replacingOccurrences(of: "budgets: { rpo: 30m, rto: 2h }", with: "budgets: { rpo: 15m, rto: 1h }")
         #expect(text != Self.plan)
         let plan = try DRPlanLoader.parse(bytes: Array(text.utf8), path: "shop.yaml", sections: PlanSections.all)
-        let drill = try DrillRunbookGenerator.make(plan: plan, region: "us-west-2", runId: "run-20260401-060000-abcdef",
-                                                   available: Set(Self.registry.names))
-        let runbook = try RunbookLoader.parse(text: drill.text, path: "drill.yaml", catalog: Self.registry.catalog)
+        let drill = try DrillComposer.make(plan: plan, site: "us-west-2", runId: "run-20260401-060000-abcdef",
+                                           providers: Self.providers, available: Set(Self.registry.names))
+        let runbook = try RunbookLoader.parse(text: RunbookRenderer.render(drill.runbook), path: "drill.yaml", catalog: Self.registry.catalog)
         #expect(runbook.budgets == RunbookBudgets(rpo: 15 * 60, rto: 3600))
     }
 

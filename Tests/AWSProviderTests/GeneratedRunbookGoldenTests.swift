@@ -36,9 +36,9 @@ import PostgresProvider
     /// The drills of the reference plan and of a plan with checks, for a fixed run id.
     @Test(arguments: ["reference", "drill"]) func generatedDrillMatchesItsGoldenFile(_ name: String) throws {
         let plan = try DRPlanLoader.load(path: Self.planPath(name), sections: PlanSections.all)
-        let drill = try DrillRunbookGenerator.make(plan: plan, region: "us-west-2", runId: "run-20261204-120000-abc123",
-                                                   available: Set(FailoverRunbookTests.registry.catalog.actions.keys))
-        let runbook = try RunbookLoader.parse(text: drill.text, path: "generated", catalog: FailoverRunbookTests.registry.catalog)
+        let drill = try DrillComposer.make(plan: plan, site: "us-west-2", runId: "run-20261204-120000-abc123",
+                                           providers: FailoverRunbookTests.providers, available: Set(FailoverRunbookTests.registry.catalog.actions.keys))
+        let runbook = try RunbookLoader.parse(text: RunbookRenderer.render(drill.runbook), path: "generated", catalog: FailoverRunbookTests.registry.catalog)
         let dump = try Self.canonical(runbook)
         let file = Self.directory.appendingPathComponent("\(name).drill.us-west-2.json")
         if ProcessInfo.processInfo.environment["DRCTL_UPDATE_GOLDEN"] == "1" {

@@ -25,6 +25,10 @@ public protocol DRProvider: Sendable {
     func moveSteps(_ move: Move, plan: DRPlan, ids: inout StepIdentifiers) throws -> [MoveStep]
     /// How old the newest restorable point of each protected resource is, in the plan's first DR site.
     func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture]
+    /// Its part of a drill in `site`: copies of its databases there, and their deletion
+    /// (`DrillComposer` adds the checks, the RPO measurement and the cost guard). Throws
+    /// `DrillProblem` when its own cost guard refuses (an instance size over the plan's maximum).
+    func drillPart(plan: DRPlan, site: Site, runId: String, ids: inout StepIdentifiers) throws -> DrillPart
     /// Who drctl acts as at each endpoint of the plan this provider reaches (`drctl whoami --cloud NAME`):
     /// one identity per endpoint, an unreachable one with its error. Read-only, never a secret.
     func identities(plan: DRPlan) async -> [ProviderIdentity]
@@ -66,6 +70,7 @@ public enum MoveSummaryRole: Sendable, Equatable {
 extension DRProvider {
     public func prepare(_ move: Move, plan: DRPlan) async throws -> (plan: DRPlan, warnings: [PreflightCheck]) { (plan, []) }
     public func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture] { [] }
+    public func drillPart(plan: DRPlan, site: Site, runId: String, ids: inout StepIdentifiers) throws -> DrillPart { DrillPart() }
     public func identities(plan: DRPlan) async -> [ProviderIdentity] { [] }
     public var summaryRoles: [String: MoveSummaryRole] { [:] }
 }

@@ -19,7 +19,7 @@ struct DrillRunCommand: AsyncParsableCommand {
     @OptionGroup var execution: ExecutionOptions
 
     @Option(name: .long, help: "The DR plan (default: $DRCTL_PLAN, else ./drplan.yaml).") var plan: String?
-    @Option(name: .long, help: "The region to drill in (default: the plan's DR region).") var region: String?
+    @Option(name: .long, help: "The site to drill in, one of the plan's (`us-west-2`, `gcp:us-central1`; default: the plan's first DR site).") var region: String?
     @Option(name: .long, help: "Named profile from the AWS config/credentials files (default: AWS_PROFILE).") var profile: String?
     @Flag(name: .long, help: "Print the drill runbook this would run, and stop.") var printRunbook = false
 
@@ -28,15 +28,18 @@ struct DrillRunCommand: AsyncParsableCommand {
     func run() async throws {
         try global.bootstrapLogging()
         let plan = try DRPlanLoader.load(path: planPath, sections: ProviderRegistration.sections)
-        let region = self.region ?? plan.drRegion
-        let aws = try AWSContext(profile: profile, region: nil)
-        let registry = EngineSession.registry(for: aws)
+        let named = region ?? plan.drSite?.description ?? ""
+        guard let site = plan.site(named: named) else {
+            throw RunEnded(status: .usage, message: "refusing the drill: plan \(plan.name) has nothing in \(named) (\(plan.siteListing))")
+        }
+        let providers = ProviderRegistration.providers(ProviderContext(aws: try AWSContext(profile: profile, region: nil)))
+        let registry = EngineSession.registry(for: providers)
         let now = Date()
         let runId = RunIdentifier.make(now: now)
-        let drill: DrillRunbookGenerator.Drill
+        let drill: DrillComposer.Drill
         do {
-            drill = try DrillRunbookGenerator.make(plan: plan, region: region, runId: runId, available: Set(registry.names))
-        } catch let problem as DrillRunbookGenerator.Problem {
+            drill = try DrillComposer.make(plan: plan, site: site, runId: runId, providers: providers, available: Set(registry.names))
+        } catch let problem as DrillProblem {
             throw RunEnded(status: problem.refusedByCostGuard ? .refusedByBudget : .usage, message: "refusing the drill: \(problem.message)")
         }
         let path = "generated:\(drill.name).yaml"
@@ -70,10 +73,10 @@ struct DrillRunCommand: AsyncParsableCommand {
                                lockScope: "drill:\(plan.name)")
         let session = EngineSession(store: store, global: global, execution: execution, registry: registry)
         try await session.begin(record)
-        try await store.append(JournalEntry(runId: runId, at: now, kind: .note, detail: DrillSummary.startNote(plan: plan, drill: drill, region: region)))
+        try await store.append(JournalEntry(runId: runId, at: now, kind: .note, detail: DrillSummary.startNote(plan: plan, drill: drill, site: site)))
         if global.output == .text {
-            OutputLock.shared.write("run \(runId) (drill of \(plan.name) in \(region); creates and then deletes: "
-                                    + drill.resources.map { "\($0.instance)" }.joined(separator: ", ") + ")\n")
+            let created = drill.resources.flatMap { $0.created.map { "\($0.kind) \($0.name)" } }
+            OutputLock.shared.write("run \(runId) (drill of \(plan.name) in \(site); creates and then deletes: \(created.joined(separator: ", ")))\n")
         }
         // The heartbeat the RPO is measured with: written on the primary for as long as the drill
         // runs, so the restored copy's newest beat says how far behind it is.

@@ -1,4 +1,3 @@
-import AWSProvider
 import DRCore
 import Foundation
 
@@ -48,15 +47,21 @@ enum DrillSummary {
         }
     }
 
-    /// The first note of a drill: what it creates (so `show` and reports name the resources).
-    static func startNote(plan: DRPlan, drill: DrillRunbookGenerator.Drill, region: String) -> [String: RunValue] {
-        ["event": .string("drill-started"), "plan": .string(plan.name), "region": .string(region),
+    /// The first note of a drill: what it creates (so `show` and reports name the resources, and
+    /// the summary knows which step deletes each of them).
+    static func startNote(plan: DRPlan, drill: DrillComposer.Drill, site: Site) -> [String: RunValue] {
+        ["event": .string("drill-started"), "plan": .string(plan.name), "region": .string(site.description),
          "instance_class": .string(plan.drill.instanceClass), "estimate": .duration(drill.estimate),
          "max_runtime": .duration(plan.drill.maxRuntime),
-         "rpo": drill.rpoNotMeasuredReason.map(RunValue.string) ?? .string("measured by \(DrillRunbookGenerator.heartbeatAction)"),
-         "resources": .list(drill.resources.map {
-             .map(["database": .string($0.database), "region": .string($0.region), "source": .string($0.source),
-                   "snapshot": .string($0.snapshot), "instance": .string($0.instance)])
+         "rpo": drill.rpoNotMeasuredReason.map(RunValue.string) ?? .string("measured by \(DrillComposer.heartbeatAction)"),
+         "resources": .list(drill.resources.map { resource in
+             var note: [String: RunValue] = ["database": .string(resource.database), "region": .string(resource.site), "source": .string(resource.source),
+                                             "created": .list(resource.created.map {
+                                                 .map(["kind": .string($0.kind), "name": .string($0.name), "claim": .string($0.claim), "teardown": .string($0.teardown)])
+                                             })]
+             // What evidence and `drill cleanup` read by name.
+             for kind in ["snapshot", "instance"] { note[kind] = resource.name(of: kind).map(RunValue.string) }
+             return .map(note)
          })]
     }
 
@@ -96,15 +101,14 @@ enum DrillSummary {
         if case .list(let resources)? = started["resources"] {
             for case .map(let resource) in resources {
                 let database = resource["database"]?.stringValue ?? "?"
+                let created = Self.created(resource, database: database)
                 let steps = replay.steps
-                let key = { (prefix: String) in DrillRunbookGenerator.stepId(prefix, database) }
                 let by: String
-                if steps[key("teardown-snapshot")]?.state == .succeeded && steps[key("teardown-instance")]?.state == .succeeded {
+                if created.allSatisfy({ steps[$0.teardown]?.state == .succeeded }) {
                     by = "teardown steps"
-                } else if Self.gone(steps[key("claim-instance")], steps[key("teardown-instance")])
-                            && Self.gone(steps[key("claim-snapshot")], steps[key("teardown-snapshot")]) {
+                } else if created.allSatisfy({ Self.gone(steps[$0.claim], steps[$0.teardown]) }) {
                     by = "compensation"
-                } else if steps[key("claim-snapshot")] == nil {
+                } else if created.allSatisfy({ steps[$0.claim] == nil }) {
                     by = "nothing created"
                 } else {
                     by = "incomplete"
@@ -115,6 +119,18 @@ enum DrillSummary {
         }
         return Report(run: runId, status: replay.runStatus?.rawValue ?? "?", rtoSeconds: rto, rpoSeconds: rpo, rpoNote: rpoNote,
                       validation: checks, teardown: teardown)
+    }
+
+    /// The claim and teardown steps of what a drill created for one database. Drills journaled
+    /// before providers contributed them (no `created` list) were AWS's, with these step ids.
+    private static func created(_ resource: [String: RunValue], database: String) -> [(claim: String, teardown: String)] {
+        if case .list(let items)? = resource["created"] {
+            return items.compactMap { item in
+                guard case .map(let fields) = item, let claim = fields["claim"]?.stringValue, let teardown = fields["teardown"]?.stringValue else { return nil }
+                return (claim, teardown)
+            }
+        }
+        return ["snapshot", "instance"].map { (StepIdentifiers.slug(["claim-\($0)", database]), StepIdentifiers.slug(["teardown-\($0)", database])) }
     }
 
     /// Deleted by the teardown step or by the claim's compensation.

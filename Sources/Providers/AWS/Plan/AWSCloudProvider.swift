@@ -40,6 +40,10 @@ public struct AWSCloudProvider: DRProvider {
         AWSMoveSteps(plan: plan, move: move).steps(ids: &ids)
     }
 
+    public func drillPart(plan: DRPlan, site: Site, runId: String, ids: inout StepIdentifiers) throws -> DrillPart {
+        try AWSDrillPart.make(plan: plan, site: site, runId: runId, ids: &ids)
+    }
+
     public func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture] {
         await AWSRecoveryPointProbe(plan: plan, client: client, backlogAction: registered.first { $0.name == "aws.s3.replication-backlog" }, now: now).measure()
     }
