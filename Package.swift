@@ -40,7 +40,9 @@ let package = Package(
         ),
         // Self-managed PostgreSQL (VMs, on-premises, any server libpq reaches) as a provider of plans.
         .target(name: "PostgresProvider", dependencies: ["DRCore", .product(name: "Yams", package: "Yams")], path: "Sources/Providers/Postgres"),
-        .target(name: "GCPProvider", dependencies: ["DRCore", .product(name: "Yams", package: "Yams")], path: "Sources/Providers/GCP"),
+        // AWSProvider for its SigV4 signer: an AWS-sourced workload identity federation subject token
+        // is a signed GetCallerIdentity request.
+        .target(name: "GCPProvider", dependencies: ["DRCore", "AWSProvider", .product(name: "Yams", package: "Yams")], path: "Sources/Providers/GCP"),
         .target(name: "AzureProvider", dependencies: ["DRCore", .product(name: "Yams", package: "Yams")], path: "Sources/Providers/Azure"),
         .executableTarget(
             name: "drctl",

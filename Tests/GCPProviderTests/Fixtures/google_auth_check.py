@@ -7,6 +7,9 @@
                                   prints the verified header and claims as JSON (exit 1: refused)
   request KEYFILE SCOPE           the token request google-auth's service_account.Credentials
                                   sends (captured by a fake transport, no network), as JSON
+  aws-subject-token CONFIG EPOCH  the subject token google-auth's aws.Credentials makes from an
+                                  external_account CONFIG at time EPOCH, AWS keys and region from
+                                  the environment (no network)
 """
 import base64
 import datetime
@@ -93,6 +96,14 @@ def request(keyfile_path, scope):
     print(json.dumps(seen))
 
 
+def aws_subject_token(config_path, epoch):
+    from google.auth import _helpers, aws
+    frozen = datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).replace(tzinfo=None)
+    _helpers.utcnow = lambda: frozen
+    credentials = aws.Credentials.from_info(json.load(open(config_path)))
+    print(credentials.retrieve_subject_token(CapturingRequest()), end="")
+
+
 if __name__ == "__main__":
     command = sys.argv[1]
     if command == "keyfile":
@@ -102,5 +113,7 @@ if __name__ == "__main__":
         verify(sys.argv[2], sys.argv[3], sys.argv[4])
     elif command == "request":
         request(sys.argv[2], sys.argv[3])
+    elif command == "aws-subject-token":
+        aws_subject_token(sys.argv[2], sys.argv[3])
     else:
         sys.exit("unknown command " + command)

@@ -107,7 +107,8 @@ public struct ApplicationDefaultCredentials: Sendable {
                          description: sourceName, principal: user.account, lookup: user.account == nil ? .tokenInfo(url: oauth2 + "tokeninfo") : .known,
                          projectId: nil, quotaProjectId: user.quotaProjectId)
         case .externalAccount(let configuration):
-            return Found(source: ExternalAccountTokenSource(configuration: configuration, endpoint: endpoint, sourceName: sourceName, now: now),
+            return Found(source: ExternalAccountTokenSource(configuration: configuration, endpoint: endpoint, sourceName: sourceName,
+                                                                   environment: environment, now: now),
                          description: sourceName, principal: configuration.impersonatedPrincipal,
                          lookup: configuration.impersonatedPrincipal == nil ? .federated(audience: configuration.audience) : .known,
                          projectId: nil, quotaProjectId: configuration.quotaProjectId)

@@ -8,8 +8,8 @@ public struct ExternalAccountConfiguration: Sendable, CustomStringConvertible {
     public enum SubjectTokenSource: Sendable, Equatable {
         case file(path: String)
         case url(String, headers: [String: String])
-        /// `environment_id: aws1…` (google-auth `aws.py`): a signed GetCallerIdentity request.
-        case aws(environmentId: String)
+        /// `environment_id: aws1` (google-auth `aws.py`): a signed GetCallerIdentity request.
+        case aws(AWSCredentialSource)
         /// `executable` (pluggable auth): runs a program; not supported by drctl.
         case executable
     }
@@ -60,12 +60,13 @@ public struct ExternalAccountConfiguration: Sendable, CustomStringConvertible {
         let source = try fields.object("credential_source")
         var kinds: [SubjectTokenSource] = []
         if let file = try source.optional("file") { kinds.append(.file(path: file)) }
-        if source.has("url") { kinds.append(.url(try source.url("url"), headers: try source.stringMap("headers"))) }
+        if source.has("url"), !source.has("environment_id") { kinds.append(.url(try source.url("url"), headers: try source.stringMap("headers"))) }
         if let environment = try source.optional("environment_id") {
-            guard environment.hasPrefix("aws") else {
+            // google-auth accepts `aws` + version 1 only.
+            guard environment == "aws1" else {
                 throw source.error("environment_id", "found '\(environment.prefix(20))', expected aws1")
             }
-            kinds.append(.aws(environmentId: environment))
+            kinds.append(.aws(try AWSCredentialSource(source)))
         }
         if source.has("executable") { kinds.append(.executable) }
         guard kinds.count == 1, let kind = kinds.first else {
@@ -86,6 +87,27 @@ public struct ExternalAccountConfiguration: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "ExternalAccountConfiguration(audience \(audience))" }
+}
+
+/// Where an AWS-sourced configuration reads the region and the AWS credentials when the
+/// environment does not hold them (EC2 instance metadata), and which STS URL it signs.
+public struct AWSCredentialSource: Sendable, Equatable {
+    public let regionURL: String?
+    /// `…/latest/meta-data/iam/security-credentials` (the role name, then the role's credentials).
+    public let credentialsURL: String?
+    /// `https://sts.{region}.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15`.
+    public let verificationURL: String
+    public let imdsv2SessionTokenURL: String?
+
+    init(_ fields: KeyFileFields) throws {
+        regionURL = fields.has("region_url") ? try fields.url("region_url") : nil
+        credentialsURL = fields.has("url") ? try fields.url("url") : nil
+        verificationURL = try fields.required("regional_cred_verification_url")
+        guard verificationURL.lowercased().hasPrefix("https://") else {
+            throw fields.error("regional_cred_verification_url", "expected an https URL (AWS STS)")
+        }
+        imdsv2SessionTokenURL = fields.has("imdsv2_session_token_url") ? try fields.url("imdsv2_session_token_url") : nil
+    }
 }
 
 /// `…/serviceAccounts/NAME@PROJECT.iam.gserviceaccount.com:generateAccessToken` → the email.

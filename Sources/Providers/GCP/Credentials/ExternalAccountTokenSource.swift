@@ -11,11 +11,14 @@ public struct ExternalAccountTokenSource: GoogleTokenSource {
     let configuration: ExternalAccountConfiguration
     let endpoint: TokenEndpoint
     let sourceName: String
+    /// For AWS-sourced configurations: `AWS_REGION`, `AWS_ACCESS_KEY_ID` …
+    let environment: [String: String]
     let now: @Sendable () -> Date
 
     init(configuration: ExternalAccountConfiguration, endpoint: TokenEndpoint, sourceName: String,
-         now: @escaping @Sendable () -> Date = { Date() }) {
+         environment: [String: String] = [:], now: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
+        self.environment = environment
         self.endpoint = endpoint
         self.sourceName = sourceName
         self.now = now
@@ -89,9 +92,10 @@ public struct ExternalAccountTokenSource: GoogleTokenSource {
                                       message: "credential_source.url \(origin) answered HTTP \(response.status)")
             }
             raw = response.body
-        case .aws:
-            throw GoogleAuthError(kind: .invalidConfiguration, source: sourceName,
-                                  message: "credential_source.environment_id aws1: AWS-sourced subject tokens are not supported by this drctl yet; use a file- or URL-sourced configuration")
+        case .aws(let aws):
+            // Already the subject token: nothing to pick from it.
+            return try await AWSSubjectToken(source: aws, audience: configuration.audience, environment: environment,
+                                             transport: endpoint.transport, sourceName: sourceName, now: now).make()
         case .executable:
             throw GoogleAuthError(kind: .invalidConfiguration, source: sourceName,
                                   message: "credential_source.executable: executable-sourced credentials are not supported by drctl")
