@@ -40,7 +40,9 @@ let package = Package(
         ),
         // Self-managed PostgreSQL (VMs, on-premises, any server libpq reaches) as a provider of plans.
         .target(name: "PostgresProvider", dependencies: ["DRCore", .product(name: "Yams", package: "Yams")], path: "Sources/Providers/Postgres"),
-        .target(name: "GCPProvider", dependencies: ["DRCore", .product(name: "Yams", package: "Yams")], path: "Sources/Providers/GCP"),
+        // AWSProvider for its SigV4 signer: an AWS-sourced workload identity federation subject token
+        // is a signed GetCallerIdentity request.
+        .target(name: "GCPProvider", dependencies: ["DRCore", "AWSProvider", .product(name: "Yams", package: "Yams")], path: "Sources/Providers/GCP"),
         .target(name: "AzureProvider", dependencies: ["DRCore", .product(name: "Yams", package: "Yams")], path: "Sources/Providers/Azure"),
         .executableTarget(
             name: "drctl",
@@ -71,6 +73,8 @@ let package = Package(
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore", "AWSProvider", "PostgresProvider", "GCPProvider", "AzureProvider"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AWSProviderTests", dependencies: ["AWSProvider", "PostgresProvider", "GCPProvider", "AzureProvider", "DRCore", .product(name: "Yams", package: "Yams")],
                     resources: [.copy("Fixtures")]),
+        // Google credentials and the GCP client; google-auth (Python) judges what drctl signs.
+        .testTarget(name: "GCPProviderTests", dependencies: ["GCPProvider", "DRCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "drctlTests", dependencies: ["DRCore", "drctl"]),
     ]
 )
