@@ -15,6 +15,9 @@ public struct EngineConfiguration: Sendable {
     public var defaultStepTimeout: Double
     /// `--rerun-unknown STEP`: in-doubt steps that cannot be observed and may act again (`--yes` never allows it).
     public var rerunUnknown: Set<String>
+    /// While steps run, a progress snapshot at least this often (seconds), so that a long wait
+    /// (a 20-minute restore) shows its clock moving; observers decide what to print of it.
+    public var progressInterval: Double = 1
 
     public init(concurrency: Int = 4, autoApprove: Bool = false, preApproved: Set<String> = [], operatorName: String,
                 host: String = ProcessInfo.processInfo.hostName, leaseTTL: Double = 60, defaultStepTimeout: Double = 3600,
@@ -224,5 +227,26 @@ final class OneShotGate: @unchecked Sendable {
             lock.unlock()
             waiter?.resume()
         }
+    }
+}
+
+/// Which progress snapshots a line-oriented output (plain lines, JSON Lines) prints: each change of
+/// what runs or how much is done, and otherwise a heartbeat every `heartbeat` seconds, so that a
+/// log shows a long wait is alive without a line per second. (A terminal's status line redraws
+/// every snapshot instead.)
+public struct ProgressLinePolicy: Sendable {
+    public let heartbeat: Double
+    private var lastKey: String?
+    private var lastPrinted: Double?
+
+    public init(heartbeat: Double = 60) { self.heartbeat = heartbeat }
+
+    public mutating func shouldPrint(_ snapshot: ProgressSnapshot) -> Bool {
+        let key = "\(snapshot.done)/\(snapshot.total) \(snapshot.running.joined(separator: ","))"
+        let due = lastPrinted.map { snapshot.elapsed - $0 >= heartbeat } ?? true
+        guard key != lastKey || (due && !snapshot.running.isEmpty) else { return false }
+        lastKey = key
+        lastPrinted = snapshot.elapsed
+        return true
     }
 }

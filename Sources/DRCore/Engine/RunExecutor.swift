@@ -40,6 +40,9 @@ public actor RunExecutor {
     private var stop: Stop?
     private var paused = false
     private var lastProgressAt: Date?
+    /// A change of the running steps not yet shown because it came within 0.2 s of the last snapshot.
+    private var progressPending = false
+    private var runningSteps: Set<String> = []
     /// Failed steps an operator accepted at resume (`--tolerate STEP`).
     private var toleratedAtResume: Set<String> = []
 
@@ -132,8 +135,20 @@ public actor RunExecutor {
         graph = StepGraph(steps: runbook.steps, settled: { replay.steps[$0]?.state.isTerminal ?? false },
                           startable: { [.pending, .unknown].contains(replay.steps[$0]?.state ?? .pending) })
 
-        var running: Set<String> = []
+        var running: Set<String> = [] {
+            didSet { runningSteps = running }
+        }
         let started = replay.startedAt ?? clock.now()
+        // The clock of a long wait moves: a snapshot every `progressInterval`, also when nothing changes.
+        let interval = configuration.progressInterval
+        let ticker = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(max(0.05, interval) * 1e9))
+                guard !Task.isCancelled, let self else { return }
+                await self.reportProgress(started: started, tick: true)
+            }
+        }
+        defer { ticker.cancel() }
 
         try await withThrowingTaskGroup(of: (String, StepRunner.Result).self) { group in
             while true {
@@ -147,13 +162,15 @@ public actor RunExecutor {
                         group.addTask { (runner.step.id, await runner.run()) }
                     }
                 }
-                reportProgress(running: running, started: started)
+                reportProgress(started: started, tick: false)
                 guard !running.isEmpty, let (stepId, result) = try await group.next() else { break }
                 running.remove(stepId)
                 try await finish(stepId, result)
             }
         }
 
+        // The last snapshot names no finished step as running, whatever the throttle skipped.
+        if progressPending { reportProgress(started: started, tick: true) }
         let final: RunStatus
         var reason = stopReason(stop)
         let unfinished = runbook.steps.filter { !(self.replay.steps[$0.id]?.state.isTerminal ?? false) }.map(\.id)
@@ -484,11 +501,18 @@ public actor RunExecutor {
         return outputs
     }
 
-    /// At most five times a second: the forecast walks the whole DAG.
-    private func reportProgress(running: Set<String>, started: Date) {
+    /// On a change of the running steps at most five times a second (the forecast walks the whole
+    /// DAG); a change skipped by that limit is shown by the next tick. A tick shows the clock moving.
+    private func reportProgress(started: Date, tick: Bool) {
+        let running = runningSteps
+        if tick && running.isEmpty && !progressPending { return }
         let now = clock.now()
-        if let last = lastProgressAt, now.timeIntervalSince(last) < 0.2 { return }
+        if !tick, let last = lastProgressAt, now.timeIntervalSince(last) < 0.2 {
+            progressPending = true
+            return
+        }
         lastProgressAt = now
+        progressPending = false
         let finished = Set(replay.steps.filter { $0.value.state.isTerminal }.map(\.key))
         let elapsed = now.timeIntervalSince(started)
         let forecast = elapsed + RTOForecast.remainingCriticalPath(steps: runbook.steps, estimates: estimates, finished: finished)

@@ -32,20 +32,18 @@ private func clock() -> String {
     return formatter.string(from: Date())
 }
 
-/// One line per event that matters; progress only when it changes.
+/// One line per event that matters; progress when what runs changes, else a heartbeat a minute.
 final class PlainLinesObserver: RunObserver, @unchecked Sendable {
     private let lock = NSLock()
-    private var lastProgress = ""
+    private var policy = ProgressLinePolicy()
 
     func handle(_ event: EngineEvent) {
         guard let line = Self.line(for: event) else {
             if case .progress(let snapshot) = event {
-                let text = Self.progressText(snapshot)
                 lock.lock()
-                let changed = text != lastProgress
-                lastProgress = text
+                let print = policy.shouldPrint(snapshot) && !snapshot.running.isEmpty
                 lock.unlock()
-                if changed && !snapshot.running.isEmpty { OutputLock.shared.write("\(clock()) \(text)\n") }
+                if print { OutputLock.shared.write("\(clock()) \(Self.progressText(snapshot))\n") }
             }
             return
         }
@@ -116,9 +114,19 @@ final class LiveObserver: RunObserver, @unchecked Sendable {
     }
 }
 
-/// `--output json`: one event per line, stable keys.
+/// `--output json`: one event per line, stable keys; progress when what runs changes, else a
+/// heartbeat a minute.
 final class JSONLinesObserver: RunObserver, @unchecked Sendable {
+    private let lock = NSLock()
+    private var policy = ProgressLinePolicy()
+
     func handle(_ event: EngineEvent) {
+        if case .progress(let snapshot) = event {
+            lock.lock()
+            let print = policy.shouldPrint(snapshot)
+            lock.unlock()
+            guard print else { return }
+        }
         var object: [String: Any] = ["time": ISO8601DateFormatter().string(from: Date())]
         switch event {
         case .runStarted(let runId, let runbook, let resumed):
