@@ -37,6 +37,37 @@ struct RunEvidenceTests {
         #expect(noted.evidence().plan == "orders")
     }
 
+    /// Issue 16, defect 10: a drill's RTO in its report is the one its summary printed (start →
+    /// copy validated), not start → teardown done; a drill that never validated has none.
+    @Test func aDrillsRTOIsItsSummarysStartToValidated() {
+        var script = JournalScript(mode: "drill", lockScope: "drill:orders")
+        script.run(0, from: nil, to: .running)
+        script.succeed("restore-orders", from: 0, to: 40)
+        script.add(900, .note, ["event": .string("drill-summary"), "rto": .duration(45), "validation_passed": .bool(true)])
+        script.run(900, from: .running, to: .succeeded)
+        #expect(script.evidence().rto.measuredSeconds == 45)
+        var failed = JournalScript(mode: "drill", lockScope: "drill:orders")
+        failed.run(0, from: nil, to: .running)
+        failed.add(300, .note, ["event": .string("drill-summary"), "rto": .null])
+        failed.run(300, from: .running, to: .failed)
+        #expect(failed.evidence().rto.measuredSeconds == nil)
+    }
+
+    /// Issue 16, defect 10: a preflight warning (a check that does not stop the move) is a warning
+    /// in the evidence, not FAILED; journals from before `blocking` was kept still read as before.
+    @Test func aPreflightWarningIsAWarningInTheEvidence() {
+        var script = JournalScript.failover()
+        script.entries.removeAll { $0.detail["event"]?.stringValue == "preflight" }
+        script.add(0, .note, ["event": .string("preflight"), "plan": .string("orders"), "checks": .list([
+            .map(["name": .string("zone"), "ok": .bool(false), "detail": .string("looked up later"), "blocking": .bool(false)]),
+            .map(["name": .string("replica"), "ok": .bool(false), "detail": .string("gone")]),
+        ])])
+        let checks = script.evidence().preflightChecks
+        #expect(checks.map(\.result) == ["warning", "FAILED"])
+        let markdown = EvidenceMarkdown.render(script.evidence())
+        #expect(markdown.contains("| zone | warning |"))
+    }
+
     @Test func unfinishedRunHasNoMeasuredRTO() {
         var script = JournalScript.failover()
         script.entries.removeLast()   // the final run.status

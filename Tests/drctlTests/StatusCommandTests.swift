@@ -135,6 +135,7 @@ struct StatusCommandTests {
         #expect(lag?.value == 12)
         #expect(Self.samples(families, "drctl_rpo_budget_seconds").first?.value == 3600)
         #expect(Self.samples(families, "drctl_rpo_breach").map(\.value) == [0, 0])
+        #expect(Self.samples(families, "drctl_rpo_unknown").map(\.value) == [0, 0])
         #expect(Self.samples(families, "drctl_last_drill_success").first?.value == 0)
         for family in ["drctl_rpo_seconds", "drctl_rpo_budget_seconds", "drctl_rpo_breach", "drctl_last_drill_timestamp_seconds", "drctl_last_drill_success"] {
             #expect(families[family]?["type"] as? String == "gauge", "\(family)")
@@ -149,7 +150,7 @@ struct StatusCommandTests {
         #expect(text.status == 11, "\(text.stdout)\n\(text.stderr)")
         #expect(text.stdout.contains("posture BREACH"))
         #expect(text.stdout.contains("no available snapshot of \(bed.prefix)-primary in us-west-2"))
-        #expect(text.stderr.contains("breached or unknown for: db"))
+        #expect(text.stderr.contains("breached for: db"))
 
         let json = try bed.status(["--output", "json"])
         #expect(json.status == 11)
@@ -163,6 +164,8 @@ struct StatusCommandTests {
         #expect(prometheus.status == 11)
         let families = try bed.checkExposition(prometheus.stdout)
         #expect(Self.samples(families, "drctl_rpo_breach").first { $0.labels["resource"] == "db" }?.value == 1)
+        // Measured, and over the budget: data at risk, not a blind probe.
+        #expect(Self.samples(families, "drctl_rpo_unknown").first { $0.labels["resource"] == "db" }?.value == 0)
         // The unknown snapshot copy has no sample (there is no number to give); the breach says it.
         #expect(!Self.samples(families, "drctl_rpo_seconds").contains { $0.labels["kind"] == "snapshot-copy" })
     }
@@ -177,11 +180,21 @@ struct StatusCommandTests {
         #expect((document["resources"] as? [[String: Any]])?.first?["state"] as? String == "warning")
     }
 
-    @Test func anUnknownRPOCountsAsABreach() async throws {
+    /// Issue 16, defect 10: an RPO that could not be measured still counts as a breach, with its
+    /// own exit code (14) and metric, so that an alert can tell a blind probe from data loss.
+    @Test func anUnknownRPOCountsAsABreachToldApartFromDataLoss() async throws {
         let bed = try Bed.make()
         try bed.setUp(lag: -1, snapshotCopy: false)
+        let text = try bed.status()
+        #expect(text.status == 14, "\(text.stderr)")
+        #expect(text.stderr.contains("RPO unknown (could not be measured) for: db") && !text.stderr.contains("breached for"))
+        let prometheus = try bed.status(["--output", "prometheus"])
+        #expect(prometheus.status == 14)
+        let families = try bed.checkExposition(prometheus.stdout)
+        #expect(Self.samples(families, "drctl_rpo_breach").first { $0.labels["resource"] == "db" }?.value == 1)
+        #expect(Self.samples(families, "drctl_rpo_unknown").first { $0.labels["resource"] == "db" }?.value == 1)
         let json = try bed.status(["--output", "json"])
-        #expect(json.status == 11, "\(json.stderr)")
+        #expect(json.status == 14, "\(json.stderr)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let database = try #require((document["resources"] as? [[String: Any]])?.first)
         #expect(database["rpoSeconds"] == nil || database["rpoSeconds"] is NSNull)

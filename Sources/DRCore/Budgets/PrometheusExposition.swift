@@ -25,6 +25,10 @@ public enum PrometheusExposition {
             let state = resource.state(budgetSeconds: posture.budgetSeconds)
             sample(&out, "drctl_rpo_breach", plan.merging(["resource": resource.name]) { $1 }, state == .breach ? 1 : 0)
         }
+        family(&out, "drctl_rpo_unknown", "1 when the resource's RPO could not be measured (it counts as a breach above), else 0: tells a blind probe from data loss.")
+        for resource in posture.resources {
+            sample(&out, "drctl_rpo_unknown", plan.merging(["resource": resource.name]) { $1 }, resource.rpoSeconds == nil ? 1 : 0)
+        }
         family(&out, "drctl_rpo_warning", "1 when the resource's RPO is at or above half the budget but within it, else 0.")
         for resource in posture.resources {
             let state = resource.state(budgetSeconds: posture.budgetSeconds)

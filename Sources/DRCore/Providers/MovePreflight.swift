@@ -25,7 +25,7 @@ public enum MovePreflight {
                 "event": .string("preflight"), "plan": .string(plan.name), "plan_digest": .string(plan.source.digest),
                 "from": .string(from.description), "to": .string(to.description),
                 "expected_data_loss": expectedDataLoss.map { .duration($0) } ?? .null,
-                "checks": .list(checks.map { .map(["name": .string($0.name), "ok": .bool($0.ok), "detail": .string($0.detail)]) }),
+                "checks": .list(checks.map { .map(["name": .string($0.name), "ok": .bool($0.ok), "detail": .string($0.detail), "blocking": .bool($0.blocking)]) }),
             ]
         }
     }

@@ -73,7 +73,7 @@ public enum EvidenceHTML {
         for (id, title, checks) in [("preflight", "Preflight checks", evidence.preflightChecks), ("validations", "Validations", evidence.validations)]
         where !checks.isEmpty {
             body += #"<section id="\#(id)"><h2>\#(title)</h2>"#
-            table("\(id)-table", ["Check", "Result", "Detail"], checks.map { [$0.name, $0.ok ? "ok" : "FAILED", $0.detail] })
+            table("\(id)-table", ["Check", "Result", "Detail"], checks.map { [$0.name, $0.result, $0.detail] })
             body += "</section>\n"
         }
 

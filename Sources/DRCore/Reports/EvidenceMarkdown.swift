@@ -75,7 +75,7 @@ public enum EvidenceMarkdown {
         for (title, checks) in [("Preflight checks", evidence.preflightChecks), ("Validations", evidence.validations)] where !checks.isEmpty {
             lines.append("## \(title)")
             lines.append("")
-            table(["Check", "Result", "Detail"], checks.map { [$0.name, $0.ok ? "ok" : "FAILED", $0.detail] })
+            table(["Check", "Result", "Detail"], checks.map { [$0.name, $0.result, $0.detail] })
         }
 
         lines.append("## Run transitions")

@@ -62,5 +62,5 @@ extension RunEvidence {
 }
 
 extension CheckEvidence {
-    var json: ReportJSON { .object(["name": .string(name), "ok": .bool(ok), "detail": .string(detail)]) }
+    var json: ReportJSON { .object(["name": .string(name), "ok": .bool(ok), "result": .string(result), "detail": .string(detail)]) }
 }

@@ -27,6 +27,7 @@ extension RunEvidence {
         var from: String?, to: String?
         var expectedLoss: Double?, measuredLoss: Double?
         var acceptance: DataLossAcceptance?
+        var drillRTO: Double??
         var checks: [CheckEvidence] = [], validations: [CheckEvidence] = []
         for entry in entries where entry.kind == .note {
             let detail = entry.detail
@@ -48,6 +49,10 @@ extension RunEvidence {
                                                 by: clean(detail["by"]?.stringValue ?? "unknown"), at: entry.at)
             case "rpo-measured":
                 measuredLoss = detail["measured_rpo"]?.secondsValue ?? measuredLoss
+            case "drill-summary":
+                // A drill recovers when its copy is validated; its teardown is not part of the RTO
+                // (the drill's own summary measures it so, and the report must say the same).
+                drillRTO = .some(detail["rto"]?.secondsValue)
             case "validation":
                 if case .list(let items) = detail["results"] ?? detail["checks"] {
                     validations += items.compactMap { Self.check($0, clean) }
@@ -113,7 +118,7 @@ extension RunEvidence {
         self.init(runId: record.id, runbookName: record.runbookName, runbookPath: record.runbookPath, runbookDigest: record.runbookDigest,
                   mode: record.mode, startedBy: clean(record.startedBy), host: clean(record.host), plan: plan, fromRegion: from, toRegion: to,
                   startedAt: clockStart, endedAt: finalEntry?.at, status: status,
-                  rto: RTOEvidence(measuredSeconds: finalEntry.map { $0.at.timeIntervalSince(clockStart) }, budgetSeconds: budgets.rto,
+                  rto: RTOEvidence(measuredSeconds: drillRTO ?? finalEntry.map { $0.at.timeIntervalSince(clockStart) }, budgetSeconds: budgets.rto,
                                    forecastSeconds: forecast.flatMap { $0 > 0 ? $0 : nil }),
                   rpo: RPOEvidence(expectedSeconds: expectedLoss, measuredSeconds: measuredLoss, budgetSeconds: budgets.rpo ?? acceptance?.budgetSeconds),
                   dataLossAcceptance: acceptance, preflightChecks: checks, validations: validations, steps: steps,
@@ -127,6 +132,8 @@ extension RunEvidence {
     private static func check(_ value: RunValue, _ clean: (String) -> String) -> CheckEvidence? {
         guard case .map(let map) = value, let name = (map["name"] ?? map["check"])?.stringValue,
               let ok = (map["ok"] ?? map["passed"])?.boolValue else { return nil }
-        return CheckEvidence(name: clean(name), ok: ok, detail: clean((map["detail"] ?? map["message"])?.description ?? ""))
+        // Journals written before warnings were told apart have no `blocking`: every check counted.
+        return CheckEvidence(name: clean(name), ok: ok, detail: clean((map["detail"] ?? map["message"])?.description ?? ""),
+                             blocking: map["blocking"]?.boolValue ?? true)
     }
 }

@@ -92,12 +92,18 @@ public struct CheckEvidence: Sendable, Equatable {
     public var name: String
     public var ok: Bool
     public var detail: String
+    /// False for a preflight warning: it did not pass, and the move went on by design.
+    public var blocking: Bool
 
-    public init(name: String, ok: Bool, detail: String) {
+    public init(name: String, ok: Bool, detail: String, blocking: Bool = true) {
         self.name = name
         self.ok = ok
         self.detail = detail
+        self.blocking = blocking
     }
+
+    /// As reports print it: `ok`, `warning` (a check that does not stop a move), or `FAILED`.
+    public var result: String { ok ? "ok" : blocking ? "FAILED" : "warning" }
 }
 
 public struct StepEvidence: Sendable, Equatable {

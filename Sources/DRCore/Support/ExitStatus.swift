@@ -29,6 +29,9 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// A run went to its end but not every step that should have run did (a tolerated failure, a
     /// step skipped because something it needed failed, an unconfirmed fence); the summary lists them.
     case degraded = 13
+    /// `drctl status`: no measured RPO is above the budget, but some could not be measured
+    /// (credentials, an unreachable API, no recovery point at all): not known to be lost, not known safe.
+    case rpoUnknown = 14
     /// A bug in drctl; please report it.
     case internalError = 70
     /// Stopped by Ctrl-C or SIGTERM at a step boundary; `drctl resume RUN` continues.
@@ -47,7 +50,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .authenticationFailed: return "no usable credentials, or they were rejected"
         case .cloudError: return "a cloud API or the network failed"
         case .invalidConfiguration: return "invalid local configuration"
-        case .rpoBudgetBreached: return "an RPO budget is breached (or an RPO is unknown)"
+        case .rpoBudgetBreached: return "an RPO budget is breached: a measured RPO is above it"
+        case .rpoUnknown: return "an RPO could not be measured (none measured is above the budget)"
         case .drillDue: return "a drill is due or overdue"
         case .degraded: return "the run finished degraded: not every step that should have run did"
         case .internalError: return "internal error"

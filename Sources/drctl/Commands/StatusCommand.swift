@@ -67,9 +67,13 @@ struct StatusCommand: AsyncParsableCommand {
             do { try await Pushgateway(base: pushgateway).push(posture, transport: aws.transport) } catch { pushError = error }
         }
         if posture.state == .breach {
-            let breached = posture.resources.filter { $0.state(budgetSeconds: posture.budgetSeconds) == .breach }.map(\.name)
-            throw RunEnded(status: .rpoBudgetBreached, message: "RPO budget of \(DurationText.format(posture.budgetSeconds)) breached or unknown for: \(breached.joined(separator: ", "))"
-                           + (pushError.map { "; and the push failed: \($0)" } ?? ""))
+            // A measured breach is data at risk (11); a probe that could not measure (14) is told
+            // apart, so that an alert can page for one and ticket the other.
+            let breached = posture.resources.filter { $0.state(budgetSeconds: posture.budgetSeconds) == .breach }
+            let over = breached.filter { $0.rpoSeconds != nil }.map(\.name), unknown = breached.filter { $0.rpoSeconds == nil }.map(\.name)
+            var message = over.isEmpty ? "" : "RPO budget of \(DurationText.format(posture.budgetSeconds)) breached for: \(over.joined(separator: ", "))"
+            if !unknown.isEmpty { message += (message.isEmpty ? "" : "; ") + "RPO unknown (could not be measured) for: \(unknown.joined(separator: ", "))" }
+            throw RunEnded(status: over.isEmpty ? .rpoUnknown : .rpoBudgetBreached, message: message + (pushError.map { "; and the push failed: \($0)" } ?? ""))
         }
         if let pushError = pushError as? PushgatewayError { throw RunEnded(status: .cloudError, message: "error: \(pushError)") }
         if let pushError { throw pushError }

@@ -32,10 +32,17 @@ enum DrillSummary {
         let teardown: [Teardown]
         var teardownDone: Bool { teardown.allSatisfy { $0.by != "incomplete" } }
 
-        enum CodingKeys: String, CodingKey { case run, status, rtoSeconds, rpoSeconds, rpoNote, validation, teardown, teardownDone }
+        /// With `--output json` the summary is the run's last JSON line, keys in snake_case like the
+        /// engine's events: `{"event":"summary","kind":"drill",…}`.
+        enum CodingKeys: String, CodingKey {
+            case event, kind, run, status, validation, teardown
+            case rtoSeconds = "rto_seconds", rpoSeconds = "rpo_seconds", rpoNote = "rpo_note", teardownDone = "teardown_done"
+        }
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode("summary", forKey: .event)
+            try container.encode("drill", forKey: .kind)
             try container.encode(run, forKey: .run)
             try container.encode(status, forKey: .status)
             try container.encode(rtoSeconds, forKey: .rtoSeconds)
@@ -162,7 +169,7 @@ enum DrillSummary {
                 "teardown_done": .bool(report.teardownDone)]))
         }
         guard format == .text else {
-            try JSONOutput.print(report)
+            try JSONOutput.line(report)
             return
         }
         print("\nDrill \(runId): \(report.status)")
