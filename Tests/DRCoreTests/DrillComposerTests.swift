@@ -112,3 +112,77 @@ struct DrillComposerTests {
         #expect(drill.runbook.step("delete-users")?.needs == ["copy-orders", "copy-users"])
     }
 }
+
+/// Issue 16, defect 3: the copy's URL as a template, filled from the step that made each copy.
+@Suite("Drill composer: url_template")
+struct DrillURLTemplateTests {
+    struct Restorer: DRProvider {
+        var name: String { "restorer" }
+        func actions() -> [any RunbookAction] { [] }
+        func preflight(_ move: Move, plan: DRPlan) async -> PreflightFindings { PreflightFindings() }
+        func moveSteps(_ move: Move, plan: DRPlan, ids: inout StepIdentifiers) throws -> [MoveStep] { [] }
+        func drillPart(plan: DRPlan, site: Site, runId: String, ids: inout StepIdentifiers) throws -> DrillPart {
+            var part = DrillPart()
+            for database in ["orders", "users"] {
+                let copy = ids.make("restore", database), delete = ids.make("delete", database)
+                part.steps.append(DrillStep(RunbookStep(id: copy, call: ActionCall(action: "notify", with: ["message": .literal(.string("x"))]), estimate: 60),
+                                            phase: .create, timeoutBasis: 60))
+                part.steps.append(DrillStep(RunbookStep(id: delete, call: ActionCall(action: "notify", with: ["message": .literal(.string("x"))]), estimate: 60),
+                                            phase: .teardown(afterValidation: true), timeoutBasis: 60))
+                part.copies.append(copy)
+                part.resources.append(DrillResource(database: database, site: site.description, source: "r", created: [],
+                                                    endpoint: .init(step: copy, host: "${{ steps.\(copy).outputs.address }}",
+                                                                    port: "${{ steps.\(copy).outputs.port }}")))
+            }
+            return part
+        }
+    }
+
+    static func plan(_ validation: String) throws -> DRPlan {
+        try ProviderSeamTests.plan("""
+        name: shop
+        sites: { primary: us-east-1, dr: [us-west-2] }
+        drills:
+          validation: \(validation)
+          primary_url_env: PRIMARY_URL
+          checks: [ { name: rows, action: postgres.check-rows, with: { sql: 'select 1', min: 1 } } ]
+        aws:
+          dns: []
+        """)
+    }
+
+    @Test func eachCopyIsCheckedAtItsOwnURLAfterItsOwnRestore() throws {
+        let plan = try Self.plan("{ url_template: 'postgres://check@{host}:{port}/shop?sslmode=verify-full' }")
+        let drill = try DrillComposer.make(plan: plan, site: "us-west-2", runId: "r", providers: [Restorer()], available: DrillComposerTests.available)
+        let check = try #require(drill.runbook.step("check-rows-users"))
+        #expect(check.needs == ["restore-users"])
+        #expect(check.call.with["url"]?.sourceText
+                == "postgres://check@${{ steps.restore-users.outputs.address }}:${{ steps.restore-users.outputs.port }}/shop?sslmode=verify-full")
+        #expect(check.call.with["url_env"] == nil)
+        let rpo = try #require(drill.runbook.step("measure-rpo-orders"))
+        #expect(rpo.needs == ["restore-orders"] && rpo.call.with["copy_url"] != nil)
+        #expect(drill.runbook.step("delete-orders")?.needs == ["check-rows-orders", "check-rows-users", "measure-rpo-orders", "measure-rpo-users"])
+        _ = try RunbookLoader.parse(text: RunbookRenderer.render(drill.runbook), path: "drill.yaml", catalog: ProviderSeamTests.catalog)
+    }
+
+    @Test(arguments: [
+        ("{ url_template: 'postgres://check:hunter2@{host}/shop' }", "found a password in drills.validation.url_template"),
+        ("{ url_template: 'host={host} dbname=shop password=hunter2' }", "found a password in drills.validation.url_template"),
+        ("{ url_template: 'postgres://check@db.example.com/shop' }", "found no {host}"),
+        ("{ url_template: 'postgres://check@{host}/{database}' }", "found {database}"),
+        ("{ url_env: COPY, url_template: 'postgres://{host}/shop' }", "found both url_env and url_template"),
+        ("{}", "found neither url_env nor url_template"),
+    ])
+    func aBadTemplateIsALocatedPlanError(_ validation: String, _ message: String) {
+        let problems = ProviderSeamTests.problems("""
+        name: shop
+        sites: { primary: us-east-1, dr: [us-west-2] }
+        drills:
+          validation: \(validation)
+        aws:
+          dns: []
+        """)
+        #expect(problems.contains { $0.location.line == 4 && $0.message.contains(message) }, "\(problems)")
+        #expect(!problems.contains { $0.message.contains("hunter2") })
+    }
+}

@@ -212,6 +212,42 @@ struct DrillCommandTests {
         #expect((document["quarters"] as? [[String: Any]])?.first?["drills"] as? Int == 1)
     }
 
+    /// Issue 16, defect 3: on real AWS the copy's name carries the run id, so no variable can hold
+    /// its URL before the run. `url_template` is filled with the restored instance's own address and
+    /// port; the password comes from PGPASSWORD (or PGPASSFILE), never the runbook or the journal.
+    /// In the test bed the restored instance has no server behind it: `hostaddr` routes the URL,
+    /// host name and all, to the local standby.
+    @Test func checksReachTheCopyThroughAURLTemplateFilledFromTheRestore() async throws {
+        let bed = try Bed.make()
+        let env = ProcessInfo.processInfo.environment
+        let port = try #require(env["DRCTL_TESTBED_PG_STANDBY_PORT"]), password = try #require(env["DRCTL_TESTBED_PG_PASSWORD"])
+        let user = env["DRCTL_TESTBED_PG_USER"] ?? "drctl", database = env["DRCTL_TESTBED_PG_DATABASE"] ?? "drctl"
+        try bed.setUp(drills: """
+          validation: { url_template: "postgres://\(user)@{host}:\(port)/\(database)?hostaddr=127.0.0.1&sslmode=disable&application_name=drill-{port}" }
+          primary_url_env: DRILL_PRIMARY_URL
+          checks:
+            - { name: copy-is-current, action: postgres.replication-lag, with: { max_lag: 1h } }
+        """)
+        let printed = try bed.drctl(["drill", "run", "--plan", bed.planPath, "--print-runbook"])
+        #expect(printed.status == 0, "\(printed.stderr)")
+        #expect(printed.stdout.contains("${{ steps.restore-orders.outputs.address }}") && printed.stdout.contains("${{ steps.restore-orders.outputs.port }}"), "\(printed.stdout)")
+
+        let result = try bed.drctl(["drill", "run", "--plan", bed.planPath, "--state", bed.statePath], extra: ["PGPASSWORD": password])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("validation copy-is-current-orders: passed"), "\(result.stdout)")
+        #expect(result.stdout.contains("RPO measured: ") && !result.stdout.contains("not measured"), "\(result.stdout)")
+        let journal = try bed.journal(try bed.runId())
+        // The check connected to the copy by its own name (the restored instance's address).
+        #expect(journal.contains("drill-\(bed.prefix)-orders-"), "\(journal)")
+        #expect(!journal.contains(password) && !result.stdout.contains(password) && !result.stderr.contains(password))
+        try bed.expectNoDrillLeftovers()
+
+        // Without the password the copy refuses the check: the drill fails and still tears down.
+        let refused = try bed.drctl(["drill", "run", "--plan", bed.planPath, "--state", bed.statePath], extra: ["PGPASSFILE": "/nonexistent"])
+        #expect(refused.status != 0, "\(refused.stdout)")
+        try bed.expectNoDrillLeftovers()
+    }
+
     @Test func aFailedValidationStillTearsDown() async throws {
         let bed = try Bed.make()
         // The "copy" is the primary: not a standby, so the check fails.

@@ -13,6 +13,10 @@ extension DRPlan {
         public var maxRuntime: Double = 2 * 3600
         /// The environment variable holding the URL at which drctl reaches the restored copy's database.
         public var validationURLEnv: String?
+        /// Or the copy's URL as a template, `{host}` and `{port}` filled in from the copy the drill
+        /// made (its name carries the run id, unknown before the run). It holds no password: libpq
+        /// takes it from PGPASSWORD or PGPASSFILE, so none reaches the runbook or the journal.
+        public var validationURLTemplate: String?
         /// The environment variable holding the primary's URL (heartbeat RPO).
         public var primaryURLEnv: String?
         public var checks: [Check] = []
@@ -74,8 +78,18 @@ extension DRPlanDecoder {
         if let seconds = entries["max_runtime"].flatMap({ duration($0.value, what: "drills.max_runtime", allowZero: false) }) {
             drill.maxRuntime = seconds
         }
-        if let node = entries["validation"]?.value, let fields = mapping(node, keys: ["url_env"], required: ["url_env"], what: "drills.validation") {
+        if let node = entries["validation"]?.value, let fields = mapping(node, keys: ["url_env", "url_template"], required: [], what: "drills.validation") {
             drill.validationURLEnv = fields["url_env"].flatMap { string($0.value, what: "drills.validation.url_env") }
+            if let entry = fields["url_template"], let text = string(entry.value, what: "drills.validation.url_template") {
+                if let why = DRPlan.Drill.urlTemplateProblem(text) { problem(entry.value, why) } else { drill.validationURLTemplate = text }
+            }
+            switch (fields["url_env"], fields["url_template"]) {
+            case (.some, .some):
+                problem(node, "found both url_env and url_template in drills.validation, expected one: the variable holding the copy's URL, or the URL's template")
+            case (nil, nil):
+                problem(node, "found neither url_env nor url_template in drills.validation, expected one: the variable holding the copy's URL, or the URL's template")
+            default: break
+            }
         }
         drill.primaryURLEnv = entries["primary_url_env"].flatMap { string($0.value, what: "drills.primary_url_env") }
         if let node = entries["checks"]?.value {
@@ -102,8 +116,8 @@ extension DRPlanDecoder {
                 drill.checks.append(.init(name: name, action: action, with: with))
             }
         }
-        if !drill.checks.isEmpty && drill.validationURLEnv == nil {
-            problem(entries["checks"]?.value, "found drill checks without drills.validation.url_env, expected the variable holding the restored copy's URL")
+        if !drill.checks.isEmpty && drill.validationURLEnv == nil && drill.validationURLTemplate == nil && entries["validation"] == nil {
+            problem(entries["checks"]?.value, "found drill checks without drills.validation, expected url_env (the variable holding the restored copy's URL) or url_template")
         }
         return drill
     }
@@ -138,6 +152,26 @@ extension DRPlanDecoder {
 }
 
 extension DRPlan.Drill {
+    /// Why `template` cannot be the copy's URL template, or nil: it must name `{host}`, may name
+    /// `{port}`, nothing else in braces, and never a password (the template is kept in the runbook).
+    public static func urlTemplateProblem(_ template: String) -> String? {
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            guard let close = rest[open...].firstIndex(of: "}") else { return "found an unclosed '{' in drills.validation.url_template, expected {host} or {port}" }
+            let name = rest[rest.index(after: open)..<close]
+            if name != "host" && name != "port" { return "found {\(name)} in drills.validation.url_template, expected only {host} and {port}" }
+            rest = rest[rest.index(after: close)...]
+        }
+        guard template.contains("{host}") else { return "found no {host} in drills.validation.url_template, expected the copy's host to be filled in there" }
+        let lower = template.lowercased()
+        let userInfo = lower.range(of: "://").map { lower[$0.upperBound...].prefix { $0 != "@" && $0 != "/" } }
+        let hasURLPassword = userInfo.map { info in lower.contains("@") && info.contains(":") && !info.contains("{") } ?? false
+        if hasURLPassword || lower.contains("password=") {
+            return "found a password in drills.validation.url_template, expected none: it would be kept in the runbook and the journal; put it in PGPASSFILE or PGPASSWORD"
+        }
+        return nil
+    }
+
     /// The parameters of each check action, from the actions' own declarations.
     static let checkParameters: [String: [ActionCatalog.Parameter]] = Dictionary(uniqueKeysWithValues: [
         (PostgresCheckRowsAction().name, PostgresCheckRowsAction().parameters),

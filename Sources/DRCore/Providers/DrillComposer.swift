@@ -61,17 +61,34 @@ public struct DrillResource: Sendable, Equatable {
         }
     }
 
+    /// Where the copy answers once its step has run: that step's id and the expressions of its
+    /// host and port outputs (`${{ steps.restore-orders.outputs.address }}`), for
+    /// `drills.validation.url_template`.
+    public struct CopyEndpoint: Sendable, Equatable {
+        public let step: String
+        public let host: String
+        public let port: String
+
+        public init(step: String, host: String, port: String) {
+            self.step = step
+            self.host = host
+            self.port = port
+        }
+    }
+
     public let database: String
     public let site: String
     /// What the copy is made from (the DR replica).
     public let source: String
     public let created: [Created]
+    public let endpoint: CopyEndpoint?
 
-    public init(database: String, site: String, source: String, created: [Created]) {
+    public init(database: String, site: String, source: String, created: [Created], endpoint: CopyEndpoint? = nil) {
         self.database = database
         self.site = site
         self.source = source
         self.created = created
+        self.endpoint = endpoint
     }
 
     /// The name of the created item of `kind`, if any.
@@ -120,12 +137,12 @@ public enum DrillComposer {
         for check in settings.checks where !available.contains(check.action) {
             throw DrillProblem(refusedByCostGuard: false, message: "check \(check.name) names \(check.action), which this drctl does not provide")
         }
-        if !settings.checks.isEmpty && settings.validationURLEnv == nil {
-            throw DrillProblem(refusedByCostGuard: false, message: "drill checks need drills.validation.url_env")
+        if !settings.checks.isEmpty && settings.validationURLEnv == nil && settings.validationURLTemplate == nil {
+            throw DrillProblem(refusedByCostGuard: false, message: "drill checks need drills.validation (url_env or url_template)")
         }
         var rpoReason: String?
-        if settings.primaryURLEnv == nil || settings.validationURLEnv == nil {
-            rpoReason = "not measured: the plan sets no drills.primary_url_env and drills.validation.url_env"
+        if settings.primaryURLEnv == nil || (settings.validationURLEnv == nil && settings.validationURLTemplate == nil) {
+            rpoReason = "not measured: the plan sets no drills.primary_url_env and drills.validation"
         } else if !available.contains(heartbeatAction) {
             rpoReason = "not measured: this drctl has no \(heartbeatAction) action"
         }
@@ -141,35 +158,65 @@ public enum DrillComposer {
             throw DrillProblem(refusedByCostGuard: false, message: "plan \(plan.name) has no database with a replica in \(site): nothing to drill")
         }
 
+        // Where checks reach a copy: one URL from a variable (every copy behind it), or each copy's
+        // own URL from the template, filled in from the step that made it.
+        let resources = parts.flatMap(\.resources)
+        var targets: [(suffix: String?, needs: [String], url: Template)] = []
+        if let template = settings.validationURLTemplate {
+            for resource in resources {
+                guard let endpoint = resource.endpoint else {
+                    throw DrillProblem(refusedByCostGuard: false, message: "the copy of \(resource.database) in \(resource.site) has no endpoint to fill "
+                                       + "drills.validation.url_template with; use drills.validation.url_env")
+                }
+                let text = template.replacingOccurrences(of: "{host}", with: endpoint.host).replacingOccurrences(of: "{port}", with: endpoint.port)
+                targets.append((resource.database, [endpoint.step], try TemplateParser.parse(text)))
+            }
+        } else if let variable = settings.validationURLEnv {
+            targets.append((nil, copies, .literal(.string(variable))))
+        }
+        func target(_ with: inout [String: Template], _ key: String, _ url: Template) {
+            if settings.validationURLTemplate != nil { with[key] = url } else { with["\(key)_env"] = url }
+        }
+
         var validation: [DrillStep] = []
         let validating = StepRetryPolicy(attempts: 3, backoff: 5, on: ["transient", "timeout"])
         for check in settings.checks {
-            var with = check.with
-            let url = settings.validationURLEnv!
-            if check.action == "postgres.replication-lag" {
-                if with["standby_url"] == nil && with["standby_url_env"] == nil { with["standby_url_env"] = .string(url) }
-                if with["url"] == nil && with["url_env"] == nil {
-                    guard let primary = settings.primaryURLEnv else {
-                        throw DrillProblem(refusedByCostGuard: false, message: "check \(check.name) (postgres.replication-lag) needs drills.primary_url_env or url_env")
+            let given = check.with.mapValues(Template.literal)
+            // A check naming its own URL runs once, after every copy.
+            let ownURL = check.action == "postgres.replication-lag"
+                ? given["standby_url"] != nil || given["standby_url_env"] != nil : given["url"] != nil || given["url_env"] != nil
+            let once: [(suffix: String?, needs: [String], url: Template)] = [(nil, copies, .literal(.null))]
+            for (suffix, needs, url) in ownURL ? once : targets {
+                var with = given
+                if check.action == "postgres.replication-lag" {
+                    if !ownURL { target(&with, "standby_url", url) }
+                    if with["url"] == nil && with["url_env"] == nil {
+                        guard let primary = settings.primaryURLEnv else {
+                            throw DrillProblem(refusedByCostGuard: false, message: "check \(check.name) (postgres.replication-lag) needs drills.primary_url_env or url_env")
+                        }
+                        with["url_env"] = .literal(.string(primary))
                     }
-                    with["url_env"] = .string(primary)
+                } else if !ownURL {
+                    target(&with, "url", url)
                 }
-            } else if with["url"] == nil && with["url_env"] == nil {
-                with["url_env"] = .string(url)
+                let id = suffix.map { ids.make("check", check.name, $0) } ?? ids.make("check", check.name)
+                let step = RunbookStep(id: id, call: ActionCall(action: check.action, with: with), needs: needs, retry: validating,
+                                       estimate: checkEstimate, onFailure: .rollback,
+                                       description: "validation: \(check.name)" + (suffix.map { " (copy of \($0))" } ?? ""))
+                validation.append(DrillStep(step, phase: .create, timeoutBasis: checkEstimate))
             }
-            let step = RunbookStep(id: ids.make("check", check.name), call: ActionCall(action: check.action, with: with.mapValues(Template.literal)),
-                                   needs: copies, retry: validating, estimate: checkEstimate, onFailure: .rollback,
-                                   description: "validation: \(check.name)")
-            validation.append(DrillStep(step, phase: .create, timeoutBasis: checkEstimate))
         }
         if rpoReason == nil {
             // A copy without heartbeats is evidence to report ("RPO not measured"), not a reason
             // to undo a drill whose data checks passed.
-            let step = RunbookStep(id: "measure-rpo", call: ActionCall(action: heartbeatAction, with: [
-                "primary_url_env": .literal(.string(settings.primaryURLEnv!)), "copy_url_env": .literal(.string(settings.validationURLEnv!))]),
-                needs: copies, retry: validating, estimate: rpoEstimate, onFailure: .continue,
-                description: "the restored copy's newest heartbeat against the primary's")
-            validation.append(DrillStep(step, phase: .create, timeoutBasis: rpoEstimate))
+            for (suffix, needs, url) in targets {
+                var with: [String: Template] = ["primary_url_env": .literal(.string(settings.primaryURLEnv!))]
+                target(&with, "copy_url", url)
+                let step = RunbookStep(id: suffix.map { ids.make("measure-rpo", $0) } ?? "measure-rpo", call: ActionCall(action: heartbeatAction, with: with),
+                                       needs: needs, retry: validating, estimate: rpoEstimate, onFailure: .continue,
+                                       description: "the restored copy's newest heartbeat against the primary's")
+                validation.append(DrillStep(step, phase: .create, timeoutBasis: rpoEstimate))
+            }
         }
         let validated = validation.isEmpty ? copies : validation.map(\.step.id)
 
@@ -202,7 +249,7 @@ public enum DrillComposer {
         // them (as the failover runbook does): a drill measures whether the plan's RTO and RPO hold.
         let runbook = Runbook(name: name, description: "Drill of \(plan.name) in \(site): restore, validate, measure RPO/RTO, tear down",
                               budgets: plan.budgets, steps: steps, source: RunbookSource(path: "generated:\(name).yaml", digest: ""))
-        return Drill(name: name, runbook: runbook, resources: parts.flatMap(\.resources), estimate: chain, rpoNotMeasuredReason: rpoReason)
+        return Drill(name: name, runbook: runbook, resources: resources, estimate: chain, rpoNotMeasuredReason: rpoReason)
     }
 
     /// The largest sum of estimates along any chain of needs (steps listed after what they need).

@@ -89,15 +89,23 @@ enum DrillSummary {
         }
         var rpo: Double?
         var rpoNote = started["rpo"]?.stringValue
-        if let step = replay.steps["measure-rpo"] {
-            if step.state == .succeeded || step.state == .compensated, let value = step.outputs["measured_rpo_seconds"]?.secondsValue {
-                rpo = value
+        // One RPO step, or one per copy (`measure-rpo-DB`, with a url_template): the drill's RPO is
+        // the worst copy's, and measured only when every copy's was.
+        let rpoSteps = replay.steps.filter { $0.key == "measure-rpo" || $0.key.hasPrefix("measure-rpo-") }.sorted { $0.key < $1.key }
+        if !rpoSteps.isEmpty {
+            let measured = rpoSteps.compactMap { _, step in
+                step.state == .succeeded || step.state == .compensated ? step.outputs["measured_rpo_seconds"]?.secondsValue : nil
+            }
+            if measured.count == rpoSteps.count {
+                rpo = measured.max()
                 rpoNote = nil
             } else {
-                rpoNote = "not measured: \(step.error ?? step.state.rawValue)"
+                let missing = rpoSteps.first { _, step in !(step.state == .succeeded || step.state == .compensated)
+                    || step.outputs["measured_rpo_seconds"]?.secondsValue == nil }!.value
+                rpoNote = "not measured: \(missing.error ?? missing.state.rawValue)"
                 allPassed = false
             }
-            if let ended = step.endedAt { validated.append(ended) }
+            validated += rpoSteps.compactMap(\.value.endedAt)
         }
         let restores = replay.steps.filter { $0.key.hasPrefix("restore-") }
         if validated.isEmpty { validated = restores.compactMap(\.value.endedAt) }

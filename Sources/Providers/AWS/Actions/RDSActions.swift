@@ -77,10 +77,12 @@ public enum RDSActions {
         RDSWaiters(rds: rds, clock: invocation.services.clock)
     }
 
-    /// Outputs describing an instance: identifier, ARN, endpoint, status.
+    /// Outputs describing an instance: identifier, ARN, endpoint (`host:port`, and each part:
+    /// `address`, `port`, which a drill's `url_template` is filled with), status.
     static func instanceOutputs(_ instance: DBInstance) -> [String: RunValue] {
         ["instance": .string(instance.identifier), "arn": instance.arn.map(RunValue.string) ?? .null,
-         "endpoint": instance.endpoint.map(RunValue.string) ?? .null, "status": .string(instance.status)]
+         "endpoint": instance.endpoint.map(RunValue.string) ?? .null, "address": instance.endpointAddress.map(RunValue.string) ?? .null,
+         "port": instance.endpointPort.map { .int($0) } ?? .null, "status": .string(instance.status)]
     }
 
     /// A valid RDS identifier from an idempotency token: letters, digits and single hyphens, starting

@@ -65,7 +65,7 @@ public enum AWSDrillPart {
             part.resources.append(DrillResource(database: database.name, site: site.description, source: database.replica(in: region)!.instance, created: [
                 .init(kind: "snapshot", name: name, claim: claimSnapshot, teardown: deleteSnapshot),
                 .init(kind: "instance", name: name, claim: claimInstance, teardown: deleteInstance),
-            ]))
+            ], endpoint: .init(step: restore, host: "${{ steps.\(restore).outputs.address }}", port: "${{ steps.\(restore).outputs.port }}")))
             teardowns.append((database.name, deleteInstance, deleteSnapshot))
         }
         for (database, deleteInstance, deleteSnapshot) in teardowns {
