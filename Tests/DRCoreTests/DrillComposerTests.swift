@@ -186,3 +186,14 @@ struct DrillURLTemplateTests {
         #expect(!problems.contains { $0.message.contains("hunter2") })
     }
 }
+
+extension DrillURLTemplateTests {
+    /// A scheduled drill whose copy URL comes from a template is given PGPASSWORD from its secret.
+    @Test func aTemplatedDrillsJobGetsThePasswordFromItsSecret() throws {
+        let plan = try Self.plan("{ url_template: 'postgres://check@{host}:{port}/shop' }")
+        #expect(plan.drill.urlEnvironmentVariables == ["PRIMARY_URL"])
+        #expect(plan.drill.secretEnvironmentVariables == ["PRIMARY_URL", "PGPASSWORD"])
+        let byVariable = try Self.plan("{ url_env: COPY_URL }")
+        #expect(byVariable.drill.secretEnvironmentVariables == ["COPY_URL", "PRIMARY_URL"])
+    }
+}

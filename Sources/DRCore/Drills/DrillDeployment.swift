@@ -152,7 +152,7 @@ public struct DrillDeployment: Sendable {
     /// The header lines that tell how to create the drill's URL secret; empty when the drill reads none.
     var kubernetesDrillSecretComment: String {
         guard !urlEnvironmentVariables.isEmpty else { return "" }
-        let literals = urlEnvironmentVariables.map { "--from-literal=\($0)='postgres://…'" }.joined(separator: " ")
+        let literals = urlEnvironmentVariables.map { "--from-literal=\($0)='\($0 == "PGPASSWORD" ? "…" : "postgres://…")'" }.joined(separator: " ")
         return "# The drill's database URLs (the plan's drills section) live in the Secret '\(drillSecretName)', one key per variable:\n"
             + "#   kubectl -n \(namespace) create secret generic \(drillSecretName) \(literals)\n"
     }

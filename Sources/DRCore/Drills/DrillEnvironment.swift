@@ -16,4 +16,10 @@ extension DRPlan.Drill {
         var seen: Set<String> = []
         return names.filter { seen.insert($0).inserted }
     }
+
+    /// What a scheduled drill job is given from its secret: the URL variables, and PGPASSWORD when
+    /// the copy's URL comes from `validation.url_template` (which holds no password).
+    public var secretEnvironmentVariables: [String] {
+        urlEnvironmentVariables + (validationURLTemplate != nil && !urlEnvironmentVariables.contains("PGPASSWORD") ? ["PGPASSWORD"] : [])
+    }
 }

@@ -26,7 +26,7 @@ struct DrillScheduleCommand: AsyncParsableCommand {
         let path = URL(fileURLWithPath: planOption.path).standardizedFileURL.path
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let deployment = DrillDeployment(planName: plan.name, schedule: schedule, maxRuntimeSeconds: plan.drill.maxRuntime,
-                                         urlEnvironmentVariables: plan.drill.urlEnvironmentVariables, drRegion: plan.drRegion, planPath: path, planText: text, image: image,
+                                         urlEnvironmentVariables: plan.drill.secretEnvironmentVariables, drRegion: plan.drRegion, planPath: path, planText: text, image: image,
                                          namespace: namespace, serviceAccount: serviceAccount)
         switch target {
         case .crontab: print(deployment.crontab(), terminator: "")
