@@ -1,3 +1,4 @@
+import DRCore
 import Foundation
 import Testing
 
@@ -76,13 +77,93 @@ import Testing
     @Test func theCrontabEntryRunsTheDrillUnderALockWithItsOutputLogged() throws {
         let result = try print("crontab")
         #expect(result.status == 0, "\(result.stderr)")
-        let lines = result.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }
-        #expect(lines.first == "CRON_TZ=UTC")
+        let lines = result.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
+        // No CRON_TZ (Debian's cron ignores it) and no environment file cron never reads.
+        #expect(lines.count == 1 && !result.stdout.contains("CRON_TZ") && !result.stdout.contains("/etc/default"))
         let entry = try #require(lines.last.map(String.init))
         let absolute = URL(fileURLWithPath: Self.reference).standardizedFileURL.path
-        #expect(entry.hasPrefix("0 6 1 1,4,7,10 * flock -n /var/lock/drctl-drill-reference.lock drctl drill run --plan \(absolute) --yes"))
+        #expect(entry.hasPrefix("0 6 1 1,4,7,10 * flock -n /var/lock/drctl-drill-reference.lock sh -c "))
+        #expect(entry.contains("exec drctl drill run --plan \(absolute) --yes --output json"))
         #expect(entry.hasSuffix(">> /var/log/drctl/drill-reference.log 2>&1"))
         #expect(!entry.contains("%"))
+    }
+
+    /// Issue 16, defect 10: the entry's own command refuses on a host whose zone is not UTC (cron
+    /// would start it at the schedule's hour in the host's zone), and reads its environment file
+    /// itself on a UTC host. Run as cron runs it: the command after the five schedule fields, by sh.
+    @Test(arguments: [("America/New_York", false), ("UTC", true)])
+    func theCrontabCommandChecksTheHostZoneAndReadsItsEnvironmentFile(_ zone: String, _ utc: Bool) throws {
+        let entry = try #require(try print("crontab").stdout.split(separator: "\n").last { !$0.hasPrefix("#") && !$0.isEmpty })
+        let command = entry.split(separator: " ", maxSplits: 5).last.map(String.init) ?? ""
+        let withoutLog = command.replacingOccurrences(of: " >> /var/log/drctl/drill-reference.log 2>&1", with: "")
+            .replacingOccurrences(of: "flock -n /var/lock/drctl-drill-reference.lock ", with: "")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", withoutLog]
+        process.environment = ["TZ": zone, "PATH": "/usr/bin:/bin"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        if utc {
+            // Past the zone check: it goes for its environment file (absent here).
+            #expect(text.contains("/etc/drctl/drill.env") && !text.contains("not UTC"), "\(text)")
+        } else {
+            #expect(text.contains("time zone is not UTC") && text.contains("--print systemd"), "\(text)")
+        }
+    }
+
+    /// The systemd timer's calendars fire exactly when the cron schedule does, in UTC (checked by
+    /// systemd's own parser), also for Vixie's either-day rule (two OnCalendar= lines).
+    @Test(arguments: ["0 6 1 1,4,7,10 *", "30 2 * * 1-5", "15 3 1,15 * 0", "*/20 8-9 * 2 *"])
+    func theSystemdTimerFiresWhenTheCronScheduleDoes(_ expression: String) throws {
+        let schedule = try CronSchedule(parsing: expression)
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        var expected: [Date] = []
+        var cursor = start
+        for _ in 0..<12 {
+            guard let next = schedule.next(after: cursor) else { break }
+            expected.append(next)
+            cursor = next
+        }
+        var fired: [Date] = []
+        for calendar in schedule.systemdCalendars() {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["systemd-analyze", "calendar", "--iterations=12", "--base-time=@\(Int(start.timeIntervalSince1970))", calendar]
+            process.environment = ["TZ": "UTC", "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "systemd-analyze refused \(calendar): \(text)")
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = "EEE yyyy-MM-dd HH:mm:ss 'UTC'"
+            for line in text.split(separator: "\n") where line.contains("Next elapse:") || line.contains("Iter. #") || line.contains("(in UTC)") {
+                guard let value = line.split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces),
+                      let date = formatter.date(from: value) else { continue }
+                fired.append(date)
+            }
+        }
+        let merged = Array(Set(fired)).sorted().prefix(expected.count)
+        #expect(Array(merged) == expected, "\(schedule.systemdCalendars())")
+    }
+
+    @Test func theSystemdUnitsRunTheDrillWithTheEnvironmentFileAndTheDeadline() throws {
+        let result = try print("systemd")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("OnCalendar=*-1,4,7,10-1 6:0:00 UTC"), "\(result.stdout)")
+        #expect(result.stdout.contains("EnvironmentFile=/etc/drctl/drill.env"))
+        #expect(result.stdout.contains("ExecStart=/usr/local/bin/drctl drill run --plan "))
+        #expect(result.stdout.contains("Persistent=true"))
+        // The reference plan's max_runtime (2h) plus its margin (1h).
+        #expect(result.stdout.contains("TimeoutStartSec=10800"))
     }
 
     /// A plan with data checks, as an operator writes it: the drill reads the copy's and the

@@ -51,19 +51,26 @@ public struct DrillDeployment: Sendable {
 
     // MARK: crontab
 
-    /// A crontab(5) entry. cron runs in the host's zone; cronie honours `CRON_TZ`, Debian's cron
-    /// does not (run the host in UTC there). `flock -n` skips a run while the previous one is
-    /// still going; drctl's own plan lock guards across hosts. No `%` (cron would cut the line).
+    /// A crontab(5) entry. cron reads the schedule in the host's zone, and only cronie honours
+    /// `CRON_TZ`: so the job itself refuses (and logs why) on a host whose zone is not UTC, where
+    /// it would run at the wrong hour — `--print systemd` gives a timer with an explicit UTC
+    /// calendar for such hosts. cron gives jobs no environment file: the job reads
+    /// `hostEnvironmentFile` itself. `flock -n` skips a run while the previous one is still going;
+    /// drctl's own plan lock guards across hosts. No `%` (cron would cut the line there).
     public func crontab() -> String {
         let lock = "/var/lock/drctl-drill-\(planName).lock"
         let log = "/var/log/drctl/drill-\(planName).log"
+        let command = "date -R | grep -q '+0000$' || { echo \"drctl drill: this host's time zone is not UTC; the schedule \(schedule.expression) is in UTC: "
+            + "run cron in UTC or use drctl drill schedule --print systemd\" >&2; exit 1; }; set -a; . \(Self.hostEnvironmentFile); set +a; "
+            + "exec drctl drill run --plan \(shellQuoted(planPath)) --yes --output json"
         return """
         # drctl drill for plan '\(planName)': \(schedule.expression) in UTC (the plan's drills.schedule).
-        # Install with `crontab -e` (or as /etc/cron.d/drctl-drill-\(planName) with a user field after the schedule).
-        # State store: set DRCTL_STATE_URL in the environment cron gives the job (e.g. in /etc/default/drctl),
-        # not on this line. Create /var/log/drctl, writable by the cron user.
-        CRON_TZ=UTC
-        \(schedule.expression) flock -n \(lock) drctl drill run --plan \(shellQuoted(planPath)) --yes --output json >> \(log) 2>&1
+        # Install with `crontab -e` as the drill's user (or as /etc/cron.d/drctl-drill-\(planName) with that user after the schedule).
+        # cron reads the schedule in the host's time zone: the job refuses on a host not in UTC (see the log);
+        # there, use `drctl drill schedule --print systemd` instead.
+        # \(Self.hostEnvironmentFile) (mode 600, owned by that user) holds DRCTL_STATE_URL\(urlEnvironmentVariables.isEmpty ? "" : " and " + urlEnvironmentVariables.joined(separator: ", ")) as NAME=value lines;
+        # the job reads it itself. Create /var/log/drctl, writable by that user.
+        \(schedule.expression) flock -n \(lock) sh -c \(shellQuoted(command)) >> \(log) 2>&1
 
         """
     }
@@ -198,13 +205,13 @@ extension CronSchedule {
     }
 
     /// `*` for the whole field, else a list of values and ranges (`0,15-17,30`).
-    static func compact(_ values: Set<Int>, full: Set<Int>, name: (Int) -> String = { String($0) }) -> String {
+    static func compact(_ values: Set<Int>, full: Set<Int>, range: String = "-", name: (Int) -> String = { String($0) }) -> String {
         if values == full { return "*" }
         var parts: [String] = []
         var runStart: Int?, previous: Int?
         func close() {
             guard let start = runStart, let end = previous else { return }
-            parts.append(start == end ? name(start) : "\(name(start))-\(name(end))")
+            parts.append(start == end ? name(start) : "\(name(start))\(range)\(name(end))")
         }
         for value in values.sorted() {
             if let last = previous, value == last + 1 {

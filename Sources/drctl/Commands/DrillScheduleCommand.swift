@@ -10,12 +10,12 @@ struct DrillScheduleCommand: AsyncParsableCommand {
         abstract: "Print a ready-to-use crontab entry, Kubernetes CronJob or EventBridge Scheduler → ECS Fargate schedule for the plan's drills.")
 
     enum Target: String, ExpressibleByArgument, CaseIterable, Sendable {
-        case crontab, kubernetes, ecs
+        case crontab, systemd, kubernetes, ecs
         case ecsTask = "ecs-task"
     }
 
     @OptionGroup var planOption: PlanOption
-    @Option(name: .customLong("print"), help: "What to print: crontab, kubernetes, ecs (the EventBridge schedule) or ecs-task (the task definition).") var target: Target
+    @Option(name: .customLong("print"), help: "What to print: crontab, systemd (a service and a timer in UTC), kubernetes, ecs (the EventBridge schedule) or ecs-task (the task definition).") var target: Target
     @Option(name: .long, help: "The drctl container image (kubernetes, ecs-task).") var image = "ghcr.io/OWNER/drctl:\(DRCTLVersion.string)"
     @Option(name: .long, help: "Kubernetes namespace.") var namespace = "drctl"
     @Option(name: .long, help: "Kubernetes service account (IRSA).") var serviceAccount = "drctl-drill"
@@ -30,6 +30,7 @@ struct DrillScheduleCommand: AsyncParsableCommand {
                                          namespace: namespace, serviceAccount: serviceAccount)
         switch target {
         case .crontab: print(deployment.crontab(), terminator: "")
+        case .systemd: print(deployment.systemd(), terminator: "")
         case .kubernetes: print(deployment.kubernetes(), terminator: "")
         case .ecsTask:
             print(try deployment.ecsTaskDefinition(), terminator: "")
