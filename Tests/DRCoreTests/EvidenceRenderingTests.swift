@@ -1,4 +1,4 @@
-import DRCore
+@testable import DRCore
 import Foundation
 import Testing
 
@@ -104,5 +104,38 @@ struct EvidenceRenderingTests {
         let html = EvidenceHTML.render(script.evidence())
         #expect(html.contains("RTO budget 4h → (beyond this axis)"))
         #expect(!html.contains(#"class="marker rto-budget""#))
+    }
+
+    /// Issue 16, defect 10: a run much shorter than its forecast (a 19 s drill forecast at 44 m)
+    /// is drawn on its own time, with the forecast and the budget at the edge; long step ids stay
+    /// inside the chart; the marker labels fit under the axis.
+    @Test func timelineZoomsToTheRunAndKeepsLabelsInside() throws {
+        let long = "teardown-snapshot-orders-eu-central-1-primary-cluster"
+        let text = JournalScript.runbookText.replacingOccurrences(of: "estimate: 60s", with: "estimate: 44m")
+            .replacingOccurrences(of: "rto: 2m", with: "rto: 4h").replacingOccurrences(of: "id: dns", with: "id: \(long)")
+        var script = JournalScript.failover(end: 24)
+        script.record.runbookText = text
+        script.entries = script.entries.map { entry in
+            guard entry.stepId == "dns" else { return entry }
+            var renamed = entry
+            renamed.stepId = long
+            return renamed
+        }
+        let evidence = script.evidence()
+        #expect(evidence.rto.forecastSeconds ?? 0 > 2600 && (evidence.rto.measuredSeconds ?? 0) < 30)
+        let svg = TimelineChart.timeline(evidence)
+        #expect(svg.contains("forecast 44m") && svg.contains("→ (beyond this axis)"))
+        #expect(!svg.contains(#"class="marker rto-forecast""#))
+        // The widest bar takes a real part of the plot (the plot is 780 px wide).
+        let widths = svg.components(separatedBy: #" width=""#).dropFirst(2).compactMap { Double($0.prefix { $0 != "\"" }) }
+        #expect((widths.max() ?? 0) > 100, "\(widths)")
+        #expect(svg.contains("<title>\(long)</title>") && svg.contains(TimelineChart.label(long)) && TimelineChart.label(long).count <= 28)
+        // The lowest marker label's baseline plus a line fits in the picture.
+        let height = Double(svg.components(separatedBy: #"height=""#)[1].prefix { $0 != "\"" }) ?? 0
+        let ys = svg.components(separatedBy: #"class="marker-label"#).dropFirst().compactMap { part -> Double? in
+            guard let range = part.range(of: #" y=""#) else { return nil }
+            return Double(part[range.upperBound...].prefix { $0 != "\"" })
+        }
+        #expect((ys.max() ?? 0) + 4 <= height, "\(ys) in \(height)")
     }
 }

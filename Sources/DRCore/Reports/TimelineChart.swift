@@ -7,7 +7,9 @@ public enum TimelineChart {
     static let width = 1000.0
     static let labelWidth = 190.0
     static let rightMargin = 30.0
-    static let top = 34.0
+    static let top = 48.0
+    /// Step ids longer than this are shortened in the label (the full id is its tooltip and in the table).
+    static let labelCharacters = 28
     static let rowHeight = 26.0
     static let barHeight = 16.0
 
@@ -30,23 +32,32 @@ public enum TimelineChart {
         }
     }
 
-    /// The axis length in seconds: the run, its forecast, and the budget unless the budget is so
-    /// far out (more than 4× the run) that the bars would shrink to slivers; the budget is then
-    /// drawn as a marker at the edge.
-    static func axisSeconds(_ evidence: RunEvidence, bars: [Bar]) -> (span: Double, budgetOnAxis: Bool) {
-        let run = max(evidence.rto.measuredSeconds ?? 0, bars.map(\.end).max() ?? 0, evidence.rto.forecastSeconds ?? 0)
-        guard let budget = evidence.rto.budgetSeconds else { return (max(run, 1), false) }
-        if run == 0 || budget <= run * 4 { return (max(run, budget, 1) * 1.05, true) }
-        return (run * 1.05, false)
+    /// The axis: zoomed to the run. The forecast and the budget are on it unless they are so far
+    /// out (more than 4× what ran) that the bars would shrink to slivers — a 19 s drill on its
+    /// 44-minute forecast; such a marker is written at the edge instead.
+    static func axisSeconds(_ evidence: RunEvidence, bars: [Bar]) -> (span: Double, forecastOnAxis: Bool, budgetOnAxis: Bool) {
+        let ran = max(evidence.rto.measuredSeconds ?? 0, bars.map(\.end).max() ?? 0)
+        let near = { (seconds: Double?) in seconds.map { ran == 0 || $0 <= ran * 4 } ?? false }
+        let forecastOnAxis = near(evidence.rto.forecastSeconds), budgetOnAxis = near(evidence.rto.budgetSeconds)
+        let span = max(ran, forecastOnAxis ? evidence.rto.forecastSeconds! : 0, budgetOnAxis ? evidence.rto.budgetSeconds! : 0, 1)
+        return (span * 1.05, forecastOnAxis, budgetOnAxis)
+    }
+
+    /// A step id as its row's label: long ones keep their start and end around an ellipsis, so
+    /// that the label stays inside the chart (the full id is the label's tooltip).
+    static func label(_ id: String) -> String {
+        guard id.count > labelCharacters else { return id }
+        return String(id.prefix(12)) + "…" + String(id.suffix(labelCharacters - 13))
     }
 
     public static func timeline(_ evidence: RunEvidence) -> String {
         let esc = ReportText.html
         let bars = bars(evidence)
-        let (span, budgetOnAxis) = axisSeconds(evidence, bars: bars)
+        let (span, forecastOnAxis, budgetOnAxis) = axisSeconds(evidence, bars: bars)
         let plotWidth = width - labelWidth - rightMargin
         let x = { (seconds: Double) in labelWidth + plotWidth * min(max(seconds / span, 0), 1) }
-        let height = top + rowHeight * Double(max(evidence.steps.count, 1)) + 40
+        // Room under the axis for the three marker labels (RTO, forecast, budget), one line each.
+        let height = top + rowHeight * Double(max(evidence.steps.count, 1)) + 60
         var svg = #"<svg id="timeline" role="img" viewBox="0 0 \#(Int(width)) \#(Int(height))" width="\#(Int(width))" height="\#(Int(height))">"#
         svg += "<title>Timeline of run \(esc(evidence.runId)): steps against the RTO budget</title>"
 
@@ -62,7 +73,7 @@ public enum TimelineChart {
         // One row per step; a bar for each step that started.
         for (index, step) in evidence.steps.enumerated() {
             let rowTop = top + rowHeight * Double(index)
-            svg += #"<text class="label" x="\#(fmt(labelWidth - 8))" y="\#(fmt(rowTop + rowHeight / 2 + 4))" text-anchor="end">\#(esc(step.id))</text>"#
+            svg += #"<text class="label" x="\#(fmt(labelWidth - 8))" y="\#(fmt(rowTop + rowHeight / 2 + 4))" text-anchor="end"><title>\#(esc(step.id))</title>\#(esc(label(step.id)))</text>"#
             guard let bar = bars.first(where: { $0.step == step.id }) else {
                 svg += #"<text class="not-run" x="\#(fmt(labelWidth + 4))" y="\#(fmt(rowTop + rowHeight / 2 + 4))">\#(esc(step.result)) (not run)</text>"#
                 continue
@@ -79,14 +90,20 @@ public enum TimelineChart {
             let anchor = x(seconds) > width - 160 ? "end" : "start"
             svg += #"<text class="marker-label \#(kind)" x="\#(position)" y="\#(fmt(axisBottom + 18 + Double(row) * 13))" text-anchor="\#(anchor)">\#(esc(text))</text>"#
         }
+        // Beyond the axis: at its right edge, above the tick labels, one line each.
+        var edgeLines = 0
+        func atEdge(_ kind: String, _ text: String) {
+            svg += #"<text class="marker-label \#(kind)" x="\#(fmt(width - 4))" y="\#(fmt(14 + Double(edgeLines) * 13))" text-anchor="end">\#(esc(text)) → (beyond this axis)</text>"#
+            edgeLines += 1
+        }
         if let measured = evidence.rto.measuredSeconds { marker(measured, "rto-measured", "RTO \(DurationText.format(measured))", row: 0) }
-        if let forecast = evidence.rto.forecastSeconds { marker(forecast, "rto-forecast", "forecast \(DurationText.format(forecast))", row: 1) }
+        if let forecast = evidence.rto.forecastSeconds {
+            if forecastOnAxis { marker(forecast, "rto-forecast", "forecast \(DurationText.format(forecast))", row: 1) }
+            else { atEdge("rto-forecast", "forecast \(DurationText.format(forecast))") }
+        }
         if let budget = evidence.rto.budgetSeconds {
-            if budgetOnAxis {
-                marker(budget, "rto-budget", "RTO budget \(DurationText.format(budget))", row: 2)
-            } else {
-                svg += #"<text class="marker-label rto-budget" x="\#(fmt(width - 4))" y="\#(fmt(top - 24))" text-anchor="end">RTO budget \#(esc(DurationText.format(budget))) → (beyond this axis)</text>"#
-            }
+            if budgetOnAxis { marker(budget, "rto-budget", "RTO budget \(DurationText.format(budget))", row: 2) }
+            else { atEdge("rto-budget", "RTO budget \(DurationText.format(budget))") }
         }
         return svg + "</svg>"
     }
