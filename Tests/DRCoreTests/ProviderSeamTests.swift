@@ -171,8 +171,11 @@ struct ProviderSeamTests {
 
     @Test func aSwitchoverOfSelfManagedPostgresIsRefusedNotFaked() throws {
         let plan = try Self.plan(Self.mixed)
-        #expect(throws: MoveComposer.Problem.self) {
+        #expect {
             try Self.composer.runbook(plan: plan, move: Move(kind: .switchover, from: "us-east-1", to: "us-west-2"), catalog: Self.catalog)
+        } throws: { error in
+            // Located at the database: an exit-3 error names file:line:column.
+            (error as? RunbookValidationError)?.problems.map(\.location.line) == [6] && "\(error)".contains("plan.yaml:6:")
         }
     }
 

@@ -260,10 +260,36 @@ import Testing
         name: either
         regions: { primary: us-east-1, dr: us-west-2 }
         drills: { schedule: "0 6 1 * MON" }
+        aws:
+          databases:
+            - { name: orders, primary: { region: us-east-1, instance: orders-primary }, replicas: [ { region: us-west-2, instance: orders-replica } ] }
         """)
         let result = try DrctlProcess.run(["drill", "schedule", "--print", "ecs", "--plan", home.url.appendingPathComponent("drplan.yaml").path],
                                           home: home.url)
         #expect(result.status == 3)
         #expect(result.stderr.contains("two schedules"))
+    }
+
+    /// Outside tester: a plan whose drill `drill run` refuses (nothing it can copy: self-managed
+    /// PostgreSQL is not drilled) got a schedule that would fail every quarter. Now both refuse it,
+    /// as a problem of the plan (3), naming the plan's file.
+    @Test func aPlanThatCannotDrillGetsNoSchedule() throws {
+        let home = try TemporaryHome()
+        try home.write("drplan.yaml", """
+        name: pg-only
+        sites: { primary: us-east-1, dr: [us-west-2] }
+        postgres:
+          databases:
+            - name: ledger
+              primary: { site: us-east-1, url_env: LEDGER_PRIMARY_URL }
+              standbys: [ { site: us-west-2, url_env: LEDGER_STANDBY_URL } ]
+        """)
+        let path = home.url.appendingPathComponent("drplan.yaml").path
+        for arguments in [["drill", "schedule", "--print", "crontab", "--plan", path], ["drill", "run", "--plan", path, "--print-runbook"]] {
+            let result = try DrctlProcess.run(arguments, home: home.url)
+            #expect(result.status == 3, "\(arguments): \(result.stdout)\(result.stderr)")
+            #expect(result.stderr.contains("\(path): drills:") && result.stderr.contains("nothing to drill"), "\(result.stderr)")
+            #expect(result.stdout.isEmpty)
+        }
     }
 }

@@ -68,9 +68,16 @@ struct PlanMoveCLITests {
         let nothing = try workspace.drctl(["plan", "--plan", plan, "--failover-to", "gcp:us-central1"])
         #expect(nothing.status == 3, "\(nothing.stderr)")
         #expect(nothing.stderr.contains("found a plan that protects nothing that can move from us-east-1 to gcp:us-central1"), "\(nothing.stderr)")
+        // Outside tester: an empty site and two moves at once are named as such.
+        let empty = try workspace.drctl(["plan", "--plan", plan, "--failover-to", ""])
+        #expect(empty.status == 2 && empty.stderr.contains("the target site is empty: expected one of plan mixed's sites"), "\(empty.stderr)")
+        let both = try workspace.drctl(["plan", "--plan", plan, "--failover-to", "us-west-2", "--switchover-to", "us-west-2"])
+        #expect(both.status == 2 && both.stderr.contains("not both"), "\(both.stderr)")
         let switchover = try workspace.drctl(["plan", "--plan", plan, "--switchover-to", "us-west-2"])
         #expect(switchover.status == 3, "\(switchover.stderr)")
-        #expect(switchover.stderr.contains("a switchover of self-managed PostgreSQL (ledger) is not supported yet"), "\(switchover.stderr)")
+        // Located at the database (outside tester: exit 3 names file:line:column).
+        #expect(switchover.stderr.contains("mixed.yaml:") && switchover.stderr.contains("found database ledger of self-managed PostgreSQL in a switchover")
+                && switchover.stderr.contains("is not supported yet"), "\(switchover.stderr)")
     }
 
     @Test func aFailoverWhoseDatabaseURLIsNotSetEndsWithExitEightBeforeAnythingChanges() throws {
@@ -119,6 +126,12 @@ struct PlanMoveCLITests {
                                            home: workspace.directory)
         #expect(missing.status == 8, "\(missing.stdout)\(missing.stderr)")
         #expect(missing.stdout.contains("environment variable LEDGER_STANDBY_URL (named by url_env) is not set"), "\(missing.stdout)")
+        // A server that does not answer is the network's problem (9), not the credentials' (8).
+        let unreachable = try DrctlProcess.run(["whoami", "--cloud", "postgres", "--plan", plan],
+                                               environment: ["LEDGER_PRIMARY_URL": primary, "LEDGER_STANDBY_URL": "postgres://u@127.0.0.1:1/x?connect_timeout=2"],
+                                               home: workspace.directory)
+        #expect(unreachable.status == 9, "\(unreachable.stdout)\(unreachable.stderr)")
+        #expect(unreachable.stderr.contains("could be reached"), "\(unreachable.stderr)")
         // GCP's identity is Application Default Credentials, not the plan's: none here is exit 8 (GCPWhoamiCLITests).
         let gcp = try DrctlProcess.run(["whoami", "--cloud", "gcp", "--plan", plan], environment: ["NO_GCE_CHECK": "true"], home: workspace.directory)
         #expect(gcp.status == 8 && gcp.stderr.contains("no Google credentials found"), "\(gcp.stderr)")

@@ -81,13 +81,20 @@ public struct DRPlan: Sendable, Equatable {
         drSites.contains(to) ? primarySite : (drSite ?? primarySite)
     }
 
+    /// A site name the plan does not know: an empty one is named as such (a blank `--to ""`).
+    private func unknown(_ text: String, role: String) -> UnknownSite {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return UnknownSite(message: "the \(role) site is empty: expected one of plan \(name)'s sites (\(siteListing))") }
+        return UnknownSite(message: "plan \(name) has nothing in \(text) (\(siteListing))")
+    }
+
     /// The move a command names: `to` any site of the plan, `from` one too (default: `defaultOrigin`).
     /// A site the plan does not name, or the same site twice, is a usage error with the plan's sites listed.
     public func move(_ kind: Move.Kind, to target: String, from origin: String?) throws(UnknownSite) -> Move {
-        guard let to = site(named: target) else { throw UnknownSite(message: "plan \(name) has nothing in \(target) (\(siteListing))") }
+        guard let to = site(named: target) else { throw unknown(target, role: "target") }
         var from = defaultOrigin(movingTo: to)
         if let origin {
-            guard let named = site(named: origin) else { throw UnknownSite(message: "plan \(name) has nothing in \(origin) (\(siteListing))") }
+            guard let named = site(named: origin) else { throw unknown(origin, role: "origin (--from)") }
             from = named
         }
         guard from != to else { throw UnknownSite(message: "--from and --to are both \(to)") }

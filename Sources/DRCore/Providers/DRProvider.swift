@@ -44,6 +44,13 @@ public struct ProviderIdentity: Sendable, Equatable, Encodable {
     /// Name → value, in order (`user`, `server`, `role` …); empty when `error` says why.
     public let facts: [Fact]
     public let error: String?
+    /// What kind of failure `error` is: the credentials (missing, rejected) or the endpoint
+    /// (unreachable, timed out). `whoami` exits 8 for the one, 9 for the other.
+    public let failure: Failure?
+
+    public enum Failure: String, Sendable, Equatable, Encodable {
+        case credentials, unreachable
+    }
 
     public struct Fact: Sendable, Equatable, Encodable {
         public let name: String
@@ -54,10 +61,11 @@ public struct ProviderIdentity: Sendable, Equatable, Encodable {
         }
     }
 
-    public init(endpoint: String, facts: [Fact], error: String? = nil) {
+    public init(endpoint: String, facts: [Fact], error: String? = nil, failure: Failure? = nil) {
         self.endpoint = endpoint
         self.facts = facts
         self.error = error
+        self.failure = error == nil ? nil : failure ?? .credentials
     }
 }
 

@@ -35,6 +35,8 @@ public struct PostgresPlanSection: PlanSection, Equatable {
         /// `read-only` | `terminate` (`postgres.fence`'s methods).
         public var fence: String
         public var checks: [Check]
+        /// Where the plan names it, for errors about it found after decoding (a refused switchover).
+        public var location = FileLocation()
 
         public func standby(in site: Site) -> Server? { standbys.first { $0.site == site } }
     }
@@ -113,7 +115,8 @@ public struct PostgresPlanSectionKind: PlanSectionKind {
                 }
                 checks.append(.init(name: checkName, action: action, with: arguments))
             }
-            section.databases.append(.init(name: name, primary: primary, standbys: standbys, fence: fence, checks: checks))
+            section.databases.append(.init(name: name, primary: primary, standbys: standbys, fence: fence, checks: checks,
+                                           location: decoder.location(of: item)))
         }
         return section
     }

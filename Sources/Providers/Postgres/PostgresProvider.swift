@@ -42,10 +42,13 @@ public struct PostgresProvider: DRProvider {
         guard move.kind == .failover || moving.isEmpty else {
             // A switchover promises no data loss: it would have to wait, after the fence, until the
             // standby has replayed everything — a wait drctl does not have for PostgreSQL yet.
-            throw MoveComposer.Problem(message: """
-                plan \(plan.name): a switchover of self-managed PostgreSQL (\(moving.map(\.database.name).joined(separator: ", "))) is not supported yet; \
-                use failover (its RPO gate weighs the standby's lag)
-                """)
+            // Located at each database it concerns (exit 3 names file:line:column).
+            throw RunbookValidationError(problems: moving.map { entry in
+                RunbookProblem(location: entry.database.location, message: """
+                    found database \(entry.database.name) of self-managed PostgreSQL in a switchover, expected a failover: \
+                    a switchover (no data loss) of self-managed PostgreSQL is not supported yet; use failover (its RPO gate weighs the standby's lag)
+                    """)
+            })
         }
         var steps: [MoveStep] = []
         let transient = StepRetryPolicy(attempts: 3, backoff: 5, on: ["transient", "timeout"])
@@ -193,8 +196,10 @@ public struct PostgresProvider: DRProvider {
                     .init("server", target.display), .init("user", row?.text(0) ?? "?"), .init("version", row?.text(1) ?? "?"),
                     .init("role", inRecovery ? "standby (in recovery)" : "primary"), .init("timeline", row?.text(3) ?? "?"),
                 ])
+            } catch let error as ActionError where [.transient, .timeout].contains(error.kind) {
+                return ProviderIdentity(endpoint: endpoint, facts: [], error: "\(error)", failure: .unreachable)
             } catch {
-                return ProviderIdentity(endpoint: endpoint, facts: [], error: "\(error)")
+                return ProviderIdentity(endpoint: endpoint, facts: [], error: "\(error)", failure: .credentials)
             }
         }
     }

@@ -40,7 +40,7 @@ struct DrillRunCommand: AsyncParsableCommand {
         do {
             drill = try DrillComposer.make(plan: plan, site: site, runId: runId, providers: providers, available: Set(registry.names))
         } catch let problem as DrillProblem {
-            throw RunEnded(status: problem.refusedByCostGuard ? .refusedByBudget : .usage, message: "refusing the drill: \(problem.message)")
+            throw problem.refusal(plan: plan)
         }
         let path = "generated:\(drill.name).yaml"
         // Built as a value, rendered once: the text the run pins is read back exactly as `resume`
@@ -92,5 +92,14 @@ struct DrillRunCommand: AsyncParsableCommand {
         _ = try? await heartbeat?.stop()
         try await DrillSummary.conclude(store: store, runId: runId, format: global.output)
         try await session.finish(status, record: record)
+    }
+}
+
+extension DrillProblem {
+    /// How a drill the plan cannot make ends the command: the cost guard is the budget's refusal
+    /// (4); anything else is the plan's problem (3), named with the plan's file.
+    func refusal(plan: DRPlan) -> RunEnded {
+        RunEnded(status: refusedByCostGuard ? .refusedByBudget : .invalidRunbook,
+                 message: "refusing the drill: \(plan.source.path): drills: \(message)")
     }
 }

@@ -23,6 +23,16 @@ struct DrillScheduleCommand: AsyncParsableCommand {
     func run() async throws {
         let plan = try DRPlanLoader.load(path: planOption.path, sections: ProviderRegistration.sections)
         let schedule = try CronSchedule(parsing: plan.drillSchedule)
+        // A schedule for a drill that `drill run` would refuse would fail every time it fires.
+        if let site = plan.drSite {
+            let providers = ProviderRegistration.providers(.declarationsOnly)
+            do {
+                _ = try DrillComposer.make(plan: plan, site: site, runId: "run-00000000-000000-schedule", providers: providers,
+                                           available: Set(EngineSession.registry(for: providers).names))
+            } catch let problem as DrillProblem {
+                throw problem.refusal(plan: plan)
+            }
+        }
         let path = URL(fileURLWithPath: planOption.path).standardizedFileURL.path
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let deployment = DrillDeployment(planName: plan.name, schedule: schedule, maxRuntimeSeconds: plan.drill.maxRuntime,

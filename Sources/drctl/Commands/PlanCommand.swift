@@ -23,6 +23,7 @@ struct PlanCommand: AsyncParsableCommand {
         let targets = [failoverTo, switchoverTo].compactMap { $0 }
         if plan != nil {
             guard file == nil else { throw ValidationError("give a runbook file or --plan, not both") }
+            guard targets.count < 2 else { throw ValidationError("give --failover-to SITE or --switchover-to SITE, not both") }
             guard targets.count == 1 else { throw ValidationError("--plan needs one of --failover-to SITE or --switchover-to SITE") }
             guard inputs.isEmpty else { throw ValidationError("--input is for runbook files; a generated move has no inputs") }
         } else {

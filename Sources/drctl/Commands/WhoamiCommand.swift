@@ -107,8 +107,12 @@ struct WhoamiCommand: AsyncParsableCommand {
                 for fact in identity.facts { print("  \(fact.name): \(fact.value)") }
             }
         }
-        if identities.contains(where: { $0.error != nil }) {
-            throw RunEnded(status: .authenticationFailed, message: "not every \(cloud) endpoint of plan \(drPlan.name) answered (above)")
+        // Credentials first: a missing or rejected one needs the operator; an unreachable server is the network's.
+        if identities.contains(where: { $0.failure == .credentials }) {
+            throw RunEnded(status: .authenticationFailed, message: "not every \(cloud) endpoint of plan \(drPlan.name) took drctl's credentials (above)")
+        }
+        if identities.contains(where: { $0.failure == .unreachable }) {
+            throw RunEnded(status: .cloudError, message: "not every \(cloud) endpoint of plan \(drPlan.name) could be reached (above)")
         }
     }
 }
