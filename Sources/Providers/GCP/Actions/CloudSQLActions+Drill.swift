@@ -90,9 +90,9 @@ struct SQLCloneAction: RunbookAction {
     ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
-        GCPActions.project, .init("instance", .string, required: true, help: "the source instance"),
-        .init("name", .string, help: "the clone's name (default drctl-drill-<run>-<step>)"),
-        .init("point_in_time", .string, help: "RFC 3339 time to clone at (default: now)"),
+        GCPActions.project, GCPActions.name("instance", help: "the source instance"),
+        GCPActions.name("name", help: "the clone's name (default drctl-drill-<run>-<step>)", required: false),
+        .init("point_in_time", .string, help: "RFC 3339 time to clone at (default: now)", check: GCPActions.rfc3339),
     ]
 
     func describe(_ arguments: [String: RunValue]) -> String {

@@ -21,7 +21,7 @@ struct SQLFailoverAction: RunbookAction {
         .gcp("cloudsql.instances.get", method: "sqladmin.operations.get"),
     ]
     let isMutating = true
-    let parameters: [ActionCatalog.Parameter] = [GCPActions.project, .init("instance", .string, required: true, help: "the REGIONAL (HA) instance")]
+    let parameters: [ActionCatalog.Parameter] = [GCPActions.project, GCPActions.name("instance", help: "the REGIONAL (HA) instance")]
 
     func describe(_ arguments: [String: RunValue]) -> String {
         "instances.get of \(arguments.gcpText("instance")) in project \(arguments.gcpText("project")) for its settingsVersion, "

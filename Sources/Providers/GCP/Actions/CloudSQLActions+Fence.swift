@@ -23,7 +23,7 @@ struct SQLFenceAction: RunbookAction {
         .gcp("cloudsql.instances.get", method: "sqladmin.operations.get"),
     ]
     let isMutating = true
-    let parameters: [ActionCatalog.Parameter] = [GCPActions.project, .init("instance", .string, required: true, help: "the old primary to stop")]
+    let parameters: [ActionCatalog.Parameter] = [GCPActions.project, GCPActions.name("instance", help: "the old primary to stop")]
 
     func describe(_ arguments: [String: RunValue]) -> String {
         "instances.patch \(arguments.gcpText("instance")) in project \(arguments.gcpText("project")) settings.activationPolicy=NEVER "

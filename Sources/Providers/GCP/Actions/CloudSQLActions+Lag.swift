@@ -11,7 +11,7 @@ struct SQLReplicaLagAction: RunbookAction {
     let summary = "Reads the newest Cloud Monitoring replica_lag sample of a Cloud SQL replica (coalesced per project). Outputs: lag_seconds, measured_at (RFC 3339), instance; no sample in 10 minutes fails the step (unknown, never 0)."
     let permissions: [ActionPermission] = [.gcp("monitoring.timeSeries.list", method: "monitoring.projects.timeSeries.list")]
     let isMutating = false
-    let parameters: [ActionCatalog.Parameter] = [GCPActions.project, .init("instance", .string, required: true, help: "the replica")]
+    let parameters: [ActionCatalog.Parameter] = [GCPActions.project, GCPActions.name("instance", help: "the replica")]
 
     func describe(_ arguments: [String: RunValue]) -> String {
         "Monitoring timeSeries.list of \(CloudSQLReplicaLag.metric) for \(arguments.gcpText("project")):\(arguments.gcpText("instance")) over the last 10 minutes"

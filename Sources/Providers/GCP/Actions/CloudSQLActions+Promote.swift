@@ -38,7 +38,7 @@ struct SQLRoleChangeAction: RunbookAction {
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
         GCPActions.project,
-        .init("instance", .string, required: true, help: "the replica to make primary (for switchover: the primary's DR replica)"),
+        GCPActions.name("instance", help: "the replica to make primary (for switchover: the primary's DR replica)"),
     ]
 
     init(sql: CloudSQLClient, kind: Kind) {

@@ -18,10 +18,10 @@ struct DNSSetRecordAction: RunbookAction {
     ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
-        GCPActions.project, .init("zone", .string, required: true, help: "the managed zone's name (not its DNS name)"),
+        GCPActions.project, GCPActions.name("zone", help: "the managed zone's name (not its DNS name)"),
         .init("name", .string, required: true, help: "the record's fully qualified name; a trailing dot is added when missing"),
-        .init("type", .string, required: true, help: "A, AAAA, CNAME, TXT …"),
-        .init("ttl", .int, help: "seconds (default 60)"),
+        .init("type", .string, required: true, help: "the record type", check: .oneOf(["A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "MX", "NS", "PTR", "SRV", "SVCB", "TXT"])),
+        .init("ttl", .int, help: "seconds (default 60)", check: .atLeast(0)),
         .init("values", .list, required: true, help: "the record's data (rrdatas)"),
     ]
     static let maxAttempts = 5

@@ -22,8 +22,18 @@ public enum GCPActions {
         ]
     }
 
-    static let project = ActionCatalog.Parameter("project", .string, required: true, help: "the Google Cloud project id")
-    static let instance = ActionCatalog.Parameter("instance", .string, required: true, help: "the Cloud SQL instance name")
+    /// Checked when the runbook loads (a constant) and again when the step runs (`GCPArguments.name`).
+    static let resourceName = ActionCatalog.ArgumentCheck(.pattern("[A-Za-z0-9][A-Za-z0-9._:-]{0,252}"),
+                                                          expected: "a Google resource name (letters, digits, '-', '_', '.', ':')")
+    static let rfc3339 = ActionCatalog.ArgumentCheck(.pattern("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})"),
+                                                     expected: "an RFC 3339 time such as 2026-12-05T10:00:00Z")
+    static let project = name("project", help: "the Google Cloud project id")
+    static let instance = name("instance", help: "the Cloud SQL instance name")
+
+    /// A required resource-name argument.
+    static func name(_ key: String, help: String? = nil, required: Bool = true) -> ActionCatalog.Parameter {
+        ActionCatalog.Parameter(key, .string, required: required, help: help, check: resourceName)
+    }
 
     /// Turns provider errors into the engine's kinds, keeping Google's status and reason in the
     /// message (`GCPServiceError.description`). Throttling and 5xx (after the client's retries) and

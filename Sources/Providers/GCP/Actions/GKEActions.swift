@@ -22,10 +22,11 @@ struct GKEScaleNodePoolAction: RunbookAction {
     ]
     let isMutating = true
     let parameters: [ActionCatalog.Parameter] = [
-        GCPActions.project, .init("location", .string, required: true, help: "the cluster's region or zone"),
-        .init("cluster", .string, required: true), .init("pool", .string, required: true),
-        .init("node_count", .int, required: true, help: "nodes per zone of the pool (GKE's setSize)"),
-        .init("min_nodes", .int, help: "autoscaling minimum (with max_nodes)"), .init("max_nodes", .int, help: "autoscaling maximum (with min_nodes)"),
+        GCPActions.project, GCPActions.name("location", help: "the cluster's region or zone"),
+        GCPActions.name("cluster"), GCPActions.name("pool"),
+        .init("node_count", .int, required: true, help: "nodes per zone of the pool (GKE's setSize)", check: .atLeast(0)),
+        .init("min_nodes", .int, help: "autoscaling minimum (with max_nodes)", check: .atLeast(0)),
+        .init("max_nodes", .int, help: "autoscaling maximum (with min_nodes)", check: .atLeast(1)),
     ]
 
     func describe(_ arguments: [String: RunValue]) -> String {

@@ -11,7 +11,8 @@ struct StorageTransferStatusAction: RunbookAction {
     let permissions: [ActionPermission] = [.gcp("storagetransfer.operations.list", method: "storagetransfer.transferOperations.list")]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [
-        GCPActions.project, .init("job", .string, required: true, help: "the transfer job's name, transferJobs/…"),
+        GCPActions.project, .init("job", .string, required: true, help: "the transfer job's name, transferJobs/…",
+              check: .init(.pattern("transferJobs/[A-Za-z0-9._-]+"), expected: "a transfer job name such as transferJobs/123456789")),
     ]
 
     func describe(_ arguments: [String: RunValue]) -> String {
@@ -53,7 +54,7 @@ struct StorageBucketReplicationAction: RunbookAction {
     let permissions: [ActionPermission] = [.gcp("storage.buckets.get", method: "storage.buckets.get")]
     let isMutating = false
     let parameters: [ActionCatalog.Parameter] = [
-        .init("bucket", .string, required: true), .init("require_turbo", .bool, help: "fail unless the bucket is dual-region with rpo ASYNC_TURBO"),
+        GCPActions.name("bucket"), .init("require_turbo", .bool, help: "fail unless the bucket is dual-region with rpo ASYNC_TURBO"),
     ]
 
     func describe(_ arguments: [String: RunValue]) -> String { "buckets.get \(arguments.gcpText("bucket"))" }
