@@ -69,3 +69,7 @@ struct GCPActionHarness {
         return all.first { $0["name"] as? String == name }
     }
 }
+
+/// The suites that drive actions against the shared stand-in: one at a time, because one test's
+/// faults (429/503 on a method) must not land on another's calls.
+@Suite(.serialized) enum GCPStandInSuites {}
