@@ -21,10 +21,17 @@ struct GCPActionHarness {
     static let services = ["SQLADMIN": "sqladmin", "DNS": "dns", "CONTAINER": "container", "MONITORING": "monitoring",
                            "STORAGE": "storage", "STORAGETRANSFER": "storagetransfer"]
 
-    /// `keyFile`: the credentials (default: the bed's editor service account).
+    /// `keyFile`: the credentials (default: a service account of its own with the editor role, so
+    /// that the credential suites' counts of tokens issued to the bed's account stay theirs).
     init(keyFile: String? = nil) async throws {
         bed = try GCPStandIn.require()
-        var env = ["HOME": NSTemporaryDirectory(), "NO_GCE_CHECK": "true", "GOOGLE_APPLICATION_CREDENTIALS": keyFile ?? bed.keyFile,
+        var key = keyFile
+        if key == nil {
+            let path = NSTemporaryDirectory() + "drctl-actions-\(tag).json"
+            try await bed.admin("POST", "service-accounts", ["name": "actions-\(tag)", "roles": ["roles/editor"], "write_to": path])
+            key = path
+        }
+        var env = ["HOME": NSTemporaryDirectory(), "NO_GCE_CHECK": "true", "GOOGLE_APPLICATION_CREDENTIALS": key!,
                    "CLOUDSDK_API_ENDPOINT_OVERRIDES_OAUTH2": bed.url + "/oauth2/"]
         for (variable, path) in Self.services { env["CLOUDSDK_API_ENDPOINT_OVERRIDES_\(variable)"] = bed.url + "/\(path)/" }
         environment = env
