@@ -1,3 +1,5 @@
+import Foundation
+
 /// The actions a runbook may call and the `with` arguments each takes. The loader checks every step
 /// and compensation against it; the engine registers its built-ins and each provider its operations.
 public struct ActionCatalog: Sendable {
@@ -9,12 +11,53 @@ public struct ActionCatalog: Sendable {
         public var required: Bool
         /// What the argument means, for `drctl actions` (optional).
         public var help: String?
+        /// What a constant value must also satisfy; checked when the runbook loads, with the
+        /// value's file:line:column (values computed by expressions are checked by the action).
+        public var check: ArgumentCheck?
 
-        public init(_ name: String, _ type: RunValueType, required: Bool = false, help: String? = nil) {
+        public init(_ name: String, _ type: RunValueType, required: Bool = false, help: String? = nil, check: ArgumentCheck? = nil) {
             self.name = name
             self.type = type
             self.required = required
             self.help = help
+            self.check = check
+        }
+    }
+
+    /// A rule on an argument's value beyond its type: one of a set of words, a least integer, or a
+    /// regular expression the whole text must match.
+    public struct ArgumentCheck: Sendable, Equatable {
+        public enum Rule: Sendable, Equatable {
+            case oneOf([String])
+            case atLeast(Int)
+            case pattern(String)
+        }
+
+        public let rule: Rule
+        /// What a valid value is, in words, for the error: "a Google resource name".
+        public let expected: String
+
+        public init(_ rule: Rule, expected: String) {
+            self.rule = rule
+            self.expected = expected
+        }
+
+        public static func oneOf(_ words: [String]) -> ArgumentCheck {
+            ArgumentCheck(.oneOf(words), expected: "one of " + words.joined(separator: ", "))
+        }
+
+        public static func atLeast(_ minimum: Int) -> ArgumentCheck {
+            ArgumentCheck(.atLeast(minimum), expected: "an integer >= \(minimum)")
+        }
+
+        public func accepts(_ value: RunValue) -> Bool {
+            switch (rule, value) {
+            case (.oneOf(let words), .string(let text)): return words.contains(text)
+            case (.atLeast(let minimum), .int(let number)): return number >= minimum
+            case (.pattern(let pattern), .string(let text)):
+                return text.range(of: pattern, options: .regularExpression) == text.startIndex..<text.endIndex
+            default: return true
+            }
         }
     }
 

@@ -120,6 +120,10 @@ extension RunbookDecoder {
                 problem(entry.value, "found \(found(typed, entry.value)), expected \(Self.article(parameter.type)) for with.\(key) of action \(name)")
                 continue
             }
+            if let check = parameter.check, let constant = Self.constantValue(accepted), !check.accepts(constant) {
+                problem(entry.value, "found \(describe(entry.value)), expected \(check.expected) for with.\(key) of action \(name)")
+                continue
+            }
             call.with[key] = accepted
         }
         for required in spec?.requiredParameters ?? [] where given[required] == nil {
@@ -131,6 +135,13 @@ extension RunbookDecoder {
     private func found(_ typed: TypedTemplate, _ node: Node) -> String {
         typed.template.constant != nil || typed.template.structure != nil || !typed.hasExpression
             ? describe(node) : "an expression of type \(typed.type.rawValue)"
+    }
+
+    /// The value of a template without expressions (a constant, or plain text), else nil.
+    static func constantValue(_ template: Template) -> RunValue? {
+        if let constant = template.constant { return constant }
+        if template.parts.count == 1, case .text(let text)? = template.parts.first { return .string(text) }
+        return nil
     }
 
     /// The template as the parameter wants it, or nil when its type cannot fit. Constant durations

@@ -99,6 +99,10 @@ def register(bed, ids, handlers):
         sent = (body.get("settings") or {}).get("settingsVersion")
         if sent is not None and str(sent) != inst.get("settings", {}).get("settingsVersion"):
             raise GoogleError(412, "Precondition check failed.", reason="staleData")
+        if (body.get("settings") or {}).get("activationPolicy") == "NEVER" and inst.get("replicaNames"):
+            # Cloud SQL does not stop a primary that still has read replicas (wording paraphrased).
+            raise GoogleError(400, "The instance has read replicas; stop or delete them before stopping the primary.",
+                              status="FAILED_PRECONDITION", reason="invalidOperation")
 
         def effect():
             _merge(inst, {k: v for k, v in body.items() if k in ("settings", "databaseVersion", "maintenanceVersion")})
@@ -108,8 +112,10 @@ def register(bed, ids, handlers):
     def backup_insert(req):
         p, name = req.params["project"], req.params["instance"]
         sql.instance(p, name)
+        # The BackupRun keeps the description the caller gave (how a client finds its own backup).
+        description = req.body.get("description")
         return 200, sql.start(p, name, "sql.backupRuns.insert", "BACKUP_VOLUME",
-                              lambda: sql.add_backup(p, name, "ON_DEMAND"), user(req))
+                              lambda: sql.add_backup(p, name, "ON_DEMAND", description=description), user(req))
 
     def backup_list(req):
         p, name = req.params["project"], req.params["instance"]
