@@ -1,3 +1,5 @@
+import Foundation
+
 /// One HTTP request as a value. `url` is absolute and already percent-encoded exactly as it must
 /// go on the wire (SigV4 signs that exact form, so the transport never re-encodes it).
 public struct HTTPRequest: Sendable {
@@ -26,6 +28,16 @@ public struct HTTPTimeouts: Sendable, Equatable {
     public init(connect: Duration = .seconds(10), total: Duration = .seconds(60)) {
         self.connect = connect
         self.total = total
+    }
+
+    /// Per-attempt timeouts that never run past a caller's deadline (a call's retries, the RTO budget).
+    public static func bounded(_ timeouts: HTTPTimeouts?, by deadline: Date?, now: Date) -> HTTPTimeouts? {
+        guard let deadline else { return timeouts }
+        let remaining = max(0.001, deadline.timeIntervalSince(now))
+        var result = timeouts ?? HTTPTimeouts()
+        result.total = min(result.total, .seconds(saturating: remaining))
+        result.connect = min(result.connect, result.total)
+        return result
     }
 }
 

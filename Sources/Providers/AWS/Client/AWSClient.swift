@@ -118,12 +118,7 @@ public final class AWSClient: Sendable {
 
     /// Per-attempt timeouts never run past the caller's deadline.
     static func bounded(_ timeouts: HTTPTimeouts?, by deadline: Date?, now: Date) -> HTTPTimeouts? {
-        guard let deadline else { return timeouts }
-        let remaining = max(0.001, deadline.timeIntervalSince(now))
-        var result = timeouts ?? HTTPTimeouts()
-        result.total = min(result.total, .seconds(saturating: remaining))
-        result.connect = min(result.connect, result.total)
-        return result
+        HTTPTimeouts.bounded(timeouts, by: deadline, now: now)
     }
 
     static func shortDescription(_ error: any Error) -> String {

@@ -1,9 +1,10 @@
-import DRCore
 import Foundation
 
-/// The SDKs' "standard" retry mode: at most `maxAttempts` tries, exponential backoff with full
-/// jitter capped at 20 s, and a client-wide retry quota so that an outage does not turn into a
-/// retry storm. https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+/// The AWS SDKs' "standard" retry mode, used by every cloud client (AWS, GCP): at most
+/// `maxAttempts` tries, exponential backoff with full jitter capped at 20 s, and a client-wide
+/// retry quota so that an outage does not turn into a retry storm.
+/// https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html — Google's client
+/// libraries back off the same way (exponential, jittered, capped): https://google.aip.dev/194
 public struct RetryStrategy: Sendable {
     public var maxAttempts: Int
     public var baseDelay: Double
@@ -45,7 +46,7 @@ public final class RetryQuota: @unchecked Sendable {
     }
 
     /// Takes the cost of one retry, or returns nil when the bucket cannot pay for it.
-    func acquire(afterTimeout: Bool) -> Int? {
+    public func acquire(afterTimeout: Bool) -> Int? {
         let cost = afterTimeout ? Self.timeoutRetryCost : Self.retryCost
         lock.lock()
         defer { lock.unlock() }
@@ -54,7 +55,7 @@ public final class RetryQuota: @unchecked Sendable {
         return cost
     }
 
-    func release(_ amount: Int) {
+    public func release(_ amount: Int) {
         lock.lock()
         tokens = min(Self.capacity, tokens + amount)
         lock.unlock()

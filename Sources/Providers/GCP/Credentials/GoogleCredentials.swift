@@ -1,0 +1,40 @@
+import Foundation
+
+/// What Application Default Credentials found: a token cache over the chosen source, where it came
+/// from, and the project and quota project that go with it. Never holds a token itself.
+public struct GoogleCredentials: Sendable {
+    public let tokens: GoogleTokenCache
+    /// `GOOGLE_APPLICATION_CREDENTIALS=/k.json (service_account)`, `gcloud ADC file …`, `metadata server`,
+    /// `impersonating X via …`.
+    public let source: String
+    /// The service account or user, when the source says without a call (key files, impersonation).
+    public let principal: String?
+    /// How to learn the principal with a call when `principal` is nil.
+    public let principalLookup: PrincipalLookup
+    public let project: String?
+    /// Where `project` came from: `GOOGLE_CLOUD_PROJECT`, `project_id in the credentials file`, ….
+    public let projectSource: String?
+    /// Sent as `x-goog-user-project` (billing and quota of API calls).
+    public let quotaProject: String?
+
+    public enum PrincipalLookup: Sendable, Equatable {
+        case known
+        /// The OAuth2 tokeninfo endpoint next to this token URI (user credentials).
+        case tokenInfo(tokenURI: String)
+        /// `instance/service-accounts/default/email`.
+        case metadataServer
+        /// A federated identity with no service account: the pool's audience says who.
+        case federated(audience: String)
+    }
+
+    public init(tokens: GoogleTokenCache, source: String, principal: String?, principalLookup: PrincipalLookup,
+                project: String?, projectSource: String?, quotaProject: String?) {
+        self.tokens = tokens
+        self.source = source
+        self.principal = principal
+        self.principalLookup = principalLookup
+        self.project = project
+        self.projectSource = projectSource
+        self.quotaProject = quotaProject
+    }
+}
