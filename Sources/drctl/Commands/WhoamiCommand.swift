@@ -2,6 +2,7 @@ import AWSProvider
 import ArgumentParser
 import DRCore
 import Foundation
+import GCPProvider
 
 /// `drctl whoami`: who the AWS credentials belong to, where they came from, and which region
 /// and endpoint drctl will use — the first thing to check before a failover.
@@ -13,8 +14,10 @@ struct WhoamiCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var aws: AWSOptions
-    @Option(name: .long, help: "Which provider to ask: aws (default), or postgres — each server of the --plan's postgres: section.")
+    @Option(name: .long, help: "Which provider to ask: aws (default); gcp — Google's Application Default Credentials; or postgres — each server of the --plan's postgres: section.")
     var cloud: String = "aws"
+    @Option(name: .long, help: "gcp: act as this service account (a comma-separated chain ends with the target), as gcloud's flag; default: $CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT.")
+    var impersonateServiceAccount: String?
     @Option(name: .long, help: "The DR plan, for providers whose endpoints it names (default: $DRCTL_PLAN, else ./drplan.yaml).")
     var plan: String?
 
@@ -36,6 +39,7 @@ struct WhoamiCommand: AsyncParsableCommand {
 
     func run() async throws {
         try global.bootstrapLogging()
+        if cloud == GCPProvider.name { return try await gcp() }
         guard cloud == "aws" else { return try await otherProvider() }
         let context = try AWSContext(options: aws)
         let resolved = try await context.credentials.resolve()
@@ -57,6 +61,30 @@ struct WhoamiCommand: AsyncParsableCommand {
             Credentials:  \(identity.credentialSource)
             Region:       \(identity.region) (from \(identity.regionSource))
             STS endpoint: \(identity.endpoint)\(identity.endpointOverridden ? " (configured override)" : "")
+            """)
+        }
+    }
+
+    /// Google Cloud: Application Default Credentials, which no plan names. Goes through the provider
+    /// seam's registration; asks the provider's throwing `identity()` rather than `identities(plan:)`,
+    /// so that a malformed key file ends with exit 10 and an unreachable token endpoint with 9, not
+    /// every failure with 8.
+    private func gcp() async throws {
+        var context = ProviderContext.declarationsOnly
+        context.gcpImpersonation = impersonateServiceAccount
+        guard let provider = ProviderRegistration.providers(context).first(where: { $0.name == cloud }) as? GCPCloudProvider else {
+            throw RunEnded(status: .usage, message: "this drctl has no \(cloud) provider")
+        }
+        let identity = try await provider.identity()
+        switch global.output {
+        case .json: try JSONOutput.print(identity)
+        case .text:
+            let project = identity.project.map { project in identity.projectSource.map { "\(project) (from \($0))" } ?? project }
+            print("""
+            Principal:     \(identity.principal)
+            Project:       \(project ?? "none (set GOOGLE_CLOUD_PROJECT)")
+            Quota project: \(identity.quotaProject ?? "none (the project of each resource pays)")
+            Credentials:   \(identity.credentialSource)
             """)
         }
     }

@@ -1,6 +1,7 @@
 import AWSProvider
 import ArgumentParser
 import DRCore
+import GCPProvider
 
 /// The one place where errors become exit codes and short, actionable messages. Every error
 /// type it reads has a description that is safe to print (no keys, tokens or passwords).
@@ -31,6 +32,29 @@ struct ErrorReport {
                 (status, message, hint) = (.authenticationFailed, "no usable AWS credentials: \(error)",
                                            "set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
             }
+        case let error as GoogleAuthError:
+            switch error.kind {
+            case .malformedFile, .invalidConfiguration:
+                (status, message, hint) = (.invalidConfiguration, "Google credentials: \(error)", nil)
+            case .unavailable, .invalidResponse:
+                (status, message, hint) = (.cloudError, "Google credentials: \(error)", nil)
+            case .notFound, .rejected:
+                (status, message, hint) = (.authenticationFailed, "no usable Google credentials: \(error)",
+                                           error.kind == .notFound ? "set GOOGLE_APPLICATION_CREDENTIALS to a key file, or run `gcloud auth application-default login`" : nil)
+            }
+        case let error as GCPServiceError:
+            switch error.category {
+            case .authentication:
+                (status, message, hint) = (.authenticationFailed, error.description, "Google refused the token even after a fresh one: check the credentials (`drctl whoami --cloud gcp`)")
+            case .permissionDenied:
+                (status, message, hint) = (.authenticationFailed, error.description, "the credentials work but lack the permission, or the API is not enabled for the project")
+            default:
+                (status, message, hint) = (.cloudError, error.description, nil)
+            }
+        case let error as GCPResponseError:
+            (status, message, hint) = (.cloudError, error.description, nil)
+        case let error as GCPProjectMissing:
+            (status, message, hint) = (.invalidConfiguration, error.description, nil)
         case let error as ProviderCredentialsMissing:
             (status, message, hint) = (.authenticationFailed, error.description,
                                        "export the variables the plan names (they hold connection URLs; the plan never does), then run the command again")

@@ -1,6 +1,7 @@
 import AWSProvider
 import AzureProvider
 import DRCore
+import Foundation
 import GCPProvider
 import PostgresProvider
 
@@ -15,7 +16,7 @@ struct ProviderRegistration {
     static let all: [ProviderRegistration] = [
         .init(section: AWSPlanSectionKind()) { AWSCloudProvider(client: $0.awsClient) },
         .init(section: PostgresPlanSectionKind()) { _ in PostgresProvider() },
-        .init(section: GCPPlanSectionKind()) { _ in nil },
+        .init(section: GCPPlanSectionKind()) { GCPCloudProvider(environment: $0.environment, impersonate: $0.gcpImpersonation) },
         .init(section: AzurePlanSectionKind()) { _ in nil },
     ]
 
@@ -36,6 +37,10 @@ struct ProviderContext: Sendable {
     /// AWS's signed client; one whose every call fails as unauthenticated when AWS is not
     /// configured and the command only needs the actions' declarations.
     let awsClient: AWSClient
+    /// What Google's Application Default Credentials read (`GOOGLE_APPLICATION_CREDENTIALS` …).
+    var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// `--impersonate-service-account` (else `CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT` applies).
+    var gcpImpersonation: String?
 
     /// For commands that call AWS: a configuration error (no region, a malformed config file) is the command's error.
     init(aws: AWSContext) { awsClient = aws.client }

@@ -61,7 +61,7 @@ public struct ApplicationDefaultCredentials: Sendable {
                     throw noCredentials(attempts)
                 }
                 found = Found(source: MetadataServerTokenSource(server: server, endpoint: endpoint, now: now),
-                              description: "metadata server (\(server.host))", principal: nil, lookup: .metadataServer,
+                              description: "metadata server (\(server.host))", principal: nil, lookup: .metadataServer(host: server.host),
                               projectId: try? await server.get("project/project-id"), quotaProjectId: nil)
             }
         }
@@ -88,6 +88,11 @@ public struct ApplicationDefaultCredentials: Sendable {
         let lookup: GoogleCredentials.PrincipalLookup
         let projectId: String?
         let quotaProjectId: String?
+
+        var isMetadataServer: Bool {
+            if case .metadataServer = lookup { return true }
+            return false
+        }
     }
 
     func make(_ file: GoogleCredentialFile, sourceName: String, endpoint: TokenEndpoint) throws -> Found {
@@ -133,7 +138,7 @@ public struct ApplicationDefaultCredentials: Sendable {
         if let project = value("GOOGLE_CLOUD_PROJECT") { return (project, "GOOGLE_CLOUD_PROJECT") }
         if let project = value("GCLOUD_PROJECT") { return (project, "GCLOUD_PROJECT") }
         if let project = found.projectId {
-            return (project, found.lookup == .metadataServer ? "metadata server project/project-id" : "project_id in the credentials file")
+            return (project, found.isMetadataServer ? "metadata server project/project-id" : "project_id in the credentials file")
         }
         if let project = found.quotaProjectId { return (project, "quota_project_id in the credentials file") }
         return (nil, nil)

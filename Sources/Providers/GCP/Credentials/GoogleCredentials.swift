@@ -21,8 +21,8 @@ public struct GoogleCredentials: Sendable {
         case known
         /// The OAuth2 tokeninfo endpoint next to this token URI (user credentials).
         case tokenInfo(tokenURI: String)
-        /// `instance/service-accounts/default/email`.
-        case metadataServer
+        /// `instance/service-accounts/default/email` of the metadata server at this host.
+        case metadataServer(host: String)
         /// A federated identity with no service account: the pool's audience says who.
         case federated(audience: String)
     }

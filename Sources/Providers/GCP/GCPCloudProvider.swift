@@ -1,0 +1,46 @@
+import DRCore
+import Foundation
+
+/// Google Cloud behind the provider seam. What it brings today is its identity (`drctl whoami
+/// --cloud gcp`): the actions, preflight, move steps and posture arrive with the Cloud SQL, DNS
+/// and GKE slice; until then the `gcp:` plan section stays refused (`GCPPlanSectionKind`), so a
+/// plan can never contain GCP resources this provider would silently skip.
+public struct GCPCloudProvider: DRProvider {
+    public var name: String { GCPProvider.name }
+    let environment: [String: String]
+    /// `--impersonate-service-account` (else `CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT`).
+    let impersonate: String?
+    /// Made when first needed: building the provider for its declarations must not start a transport.
+    let makeTransport: @Sendable () -> any HTTPTransport
+
+    public init(environment: [String: String], impersonate: String? = nil,
+                makeTransport: @escaping @Sendable () -> any HTTPTransport = { CurlTransport() }) {
+        self.environment = environment
+        self.impersonate = impersonate
+        self.makeTransport = makeTransport
+    }
+
+    public func actions() -> [any RunbookAction] { [] }
+    public func preflight(_ move: Move, plan: DRPlan) async -> PreflightFindings { PreflightFindings() }
+    public func moveSteps(_ move: Move, plan: DRPlan, ids: inout StepIdentifiers) throws -> [MoveStep] { [] }
+
+    /// One identity: Application Default Credentials (they do not depend on the plan).
+    public func identities(plan: DRPlan) async -> [ProviderIdentity] {
+        do {
+            return [ProviderIdentity(endpoint: Self.endpointName, facts: try await identity().facts)]
+        } catch {
+            return [ProviderIdentity(endpoint: Self.endpointName, facts: [], error: "\(error)")]
+        }
+    }
+
+    static let endpointName = "Application Default Credentials"
+
+    /// Who drctl is, with a real token; throws the typed error (exit 8, 9 or 10 at the CLI's edge).
+    public func identity() async throws -> GCPIdentity {
+        let transport = makeTransport()
+        let endpoints = try GCPEndpoints(environment: environment)
+        let credentials = try await ApplicationDefaultCredentials(environment: environment, transport: transport, endpoints: endpoints,
+                                                                  impersonate: impersonate).resolve()
+        return try await GCPIdentity.identify(credentials, transport: transport)
+    }
+}
