@@ -71,6 +71,8 @@ let package = Package(
         .testTarget(name: "DRCoreTests", dependencies: ["DRCore", "AWSProvider", "PostgresProvider", "GCPProvider", "AzureProvider"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AWSProviderTests", dependencies: ["AWSProvider", "PostgresProvider", "GCPProvider", "AzureProvider", "DRCore", .product(name: "Yams", package: "Yams")],
                     resources: [.copy("Fixtures")]),
+        // Google credentials and the GCP client; google-auth (Python) judges what drctl signs.
+        .testTarget(name: "GCPProviderTests", dependencies: ["GCPProvider", "DRCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "drctlTests", dependencies: ["DRCore", "drctl"]),
     ]
 )
