@@ -63,7 +63,7 @@ class Handler(BaseHTTPRequestHandler):
         path = url.path
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         body = self._body()
-        label = path
+        self._label = path
         try:
             if path.startswith("/_gcp"):
                 status, obj = admin.handle(self.bed, self.ids, self.command, path, query, body)
@@ -83,17 +83,18 @@ class Handler(BaseHTTPRequestHandler):
                     return self._json(200, sa["keys"]) if sa else self._json(404, {"error": "not found"})
             prefix, _, rest = path[1:].partition("/")
             if prefix in discovery.SERVICES:
-                label = self._api(prefix, rest, query, body)
-                return
+                return self._api(prefix, rest, query, body)
             raise GoogleError(404, f"The requested URL {path} was not found on this server.")
-        except OAuthError as e:
-            status = e.code
+        except (OAuthError, GoogleError) as e:
+            self._label += f" -> {e.code}"
             self._json(e.code, e.body())
-        except GoogleError as e:
-            status = e.code
-            self._json(e.code, e.body())
+        except Exception as e:  # a bug in a stand-in: answer 500 and say where, never hang the client
+            import traceback
+            traceback.print_exc()
+            self._label += f" -> 500 {type(e).__name__}"
+            self._json(500, GoogleError(500, f"test bed bug: {type(e).__name__}: {e}").body())
         finally:
-            log(f"{self.command} {self.path[:100]} {label} in {time.monotonic() - t0:.3f}s")
+            log(f"{self.command} {self.path[:100]} {self._label} in {time.monotonic() - t0:.3f}s")
 
     def _api(self, prefix, rest, query, body):
         bed, ids = self.bed, self.ids
@@ -112,6 +113,7 @@ class Handler(BaseHTTPRequestHandler):
         if rule:
             raise fault_error(rule)
         req = ApiRequest(bed, ids, method, path_params, query, body, self.headers, self.path)
+        self._label = method.id
         with bed.lock:
             req.authenticate()
             req.validate()
@@ -121,7 +123,6 @@ class Handler(BaseHTTPRequestHandler):
                                   status="UNIMPLEMENTED", reason="notImplemented")
             status, out = handler(req)
         self._json(status, out)
-        return method.id
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch
 
