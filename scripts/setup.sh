@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what drctl needs to build and to run its test bed on Debian 12 (as root, or with sudo):
 # the C libraries it links, PostgreSQL 15, tmux and Chromium (headless, for the HTML report test) for the tests, and pinned Python packages
-# (moto's server and botocore) for the local AWS test bed and the benchmark baseline.
+# (moto's server and botocore) for the local AWS test bed and the benchmark baseline, and google-auth,
+# google-api-python-client (Google's discovery documents) and gcp-storage-emulator for the GCP half.
 set -euo pipefail
 
 packages=(libcurl4-openssl-dev libpq-dev libssl-dev libsqlite3-dev postgresql-15 postgresql-client-15 tmux python3-pip chromium)
-python_packages=("moto[server]==5.2.1" "boto3==1.43.11" "botocore==1.43.11")
+python_packages=("moto[server]==5.2.1" "boto3==1.43.11" "botocore==1.43.11"
+  "google-auth==2.62.2" "google-api-python-client==2.202.0" "gcp-storage-emulator==2026.7.19")
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -30,7 +32,9 @@ fi
 # Only when a pinned version is missing: pip is slow even when it has nothing to do.
 if ! python3 - <<'PY' 2>/dev/null
 import importlib.metadata as m
-want = {"moto": "5.2.1", "boto3": "1.43.11", "botocore": "1.43.11", "flask": None, "flask-cors": None}
+want = {"moto": "5.2.1", "boto3": "1.43.11", "botocore": "1.43.11", "flask": None, "flask-cors": None,
+        "google-auth": "2.62.2", "google-api-python-client": "2.202.0", "gcp-storage-emulator": "2026.7.19",
+        "cryptography": None}
 for name, version in want.items():
     have = m.version(name)
     assert version is None or have == version, name

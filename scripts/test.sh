@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+# The GCP stand-in's discovery-document validator (Python, under a second): before the long build.
+python3 -m unittest discover -s Tests/TestBed/gcp -p 'test_validate.py'
 swift build --build-tests
 # The short fuzz run (about 20 s per target) goes first and does not need the test bed; a crash
 # or a broken invariant fails the script at the end, after the tests have run too.

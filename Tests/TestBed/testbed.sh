@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start/stop the whole drctl test bed: motobed (patched moto) + faultproxy (+ PostgreSQL).
+# Start/stop the whole drctl test bed: motobed (patched moto) + faultproxy (+ PostgreSQL)
+# + gcpbed (GCP control-plane stand-in) + gcp-storage-emulator (GCS objects).
 #   testbed.sh start [STATE_DIR] [--no-postgres] [--ttl SECONDS]
 #   testbed.sh stop  [STATE_DIR]      # kills exactly the PIDs we recorded; safe to repeat
 #   testbed.sh env   [STATE_DIR]      # prints STATE_DIR/testbed.env (source it)
@@ -59,6 +60,8 @@ cmd_stop() {
   kill_pidfile "$STATE/faultproxy.pid" faultproxy.py
   kill_pidfile "$STATE/faultproxy-cli.pid" faultproxy.py
   kill_pidfile "$STATE/motobed.pid" motobed.py
+  kill_pidfile "$STATE/gcpbed.pid" gcpbed.py
+  kill_pidfile "$STATE/gcs.pid" gcp_storage_emulator
   if [ -f "$STATE/pg/pg.env" ] || [ -d "$STATE/pg/primary" ]; then "$HERE/postgres.sh" stop "$STATE/pg"; fi
   rm -f "$STATE/testbed.env"
 }
@@ -68,7 +71,7 @@ cmd_start() {
     die "already running in $STATE (run: $0 stop $STATE)"
   fi
   cmd_stop
-  rm -f "$STATE"/*.port "$STATE"/creds.json "$STATE"/*.log
+  rm -f "$STATE"/*.port "$STATE"/creds.json "$STATE"/*.log "$STATE"/gcp-*.json
   rm -rf "$STATE/pg"  # our own previous PostgreSQL data (only ever created by us, under STATE)
 
   # setsid: detached from the caller's terminal/process group so ^C in a test run does not kill it.
@@ -107,14 +110,41 @@ for url in (f"http://127.0.0.1:{m}/_testbed/health", f"http://127.0.0.1:{p}/_fau
         sys.exit(f"not healthy: {url}")
 EOF
 
+  # GCP: the control-plane stand-in writes its key files (gcp-sa.json, gcp-adc.json) into STATE.
+  setsid "$PY" "$HERE/gcpbed.py" --port 0 --port-file "$STATE/gcp.port" --state-dir "$STATE" \
+    --ttl "$TTL" </dev/null >"$STATE/gcpbed.log" 2>&1 &
+  echo $! > "$STATE/gcpbed.pid"
+  wait_file "$STATE/gcp.port" "$(cat "$STATE/gcpbed.pid")" 30 || { cmd_stop; die "gcpbed did not start"; }
+  local gport; gport=$(cat "$STATE/gcp.port")
+  # gcp-storage-emulator takes no port 0 and has no TTL: a free port picked here (a race only with
+  # another process binding the same port in the next second) and `timeout` as its watchdog.
+  local sport; sport=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  (cd "$STATE" && exec setsid timeout "$TTL" "$PY" -m gcp_storage_emulator start --host 127.0.0.1 --port "$sport" \
+    --in-memory --project-number 123456789012 </dev/null >"$STATE/gcs.log" 2>&1) &
+  echo $! > "$STATE/gcs.pid"
+  "$PY" - "$gport" "$sport" <<'EOF' || { cmd_stop; die "GCP stand-ins not healthy"; }
+import sys, time, urllib.request
+g, s = sys.argv[1:]
+for url in (f"http://127.0.0.1:{g}/_gcp/health", f"http://127.0.0.1:{s}/storage/v1/b?project=drctl-dr"):
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            break
+        except Exception:
+            time.sleep(0.1)
+    else:
+        sys.exit(f"not healthy: {url}")
+EOF
+
   if [ -n "$PG" ]; then
     "$HERE/postgres.sh" start "$STATE/pg" --ttl "$TTL" >"$STATE/postgres.log" 2>&1 \
       || { cmd_stop; die "postgres did not start"; }
   fi
 
-  "$PY" - "$STATE" "$mport" "$pport" "$cport" > "$STATE/testbed.env.tmp" <<'EOF'
+  "$PY" - "$STATE" "$mport" "$pport" "$cport" "$gport" "$sport" > "$STATE/testbed.env.tmp" <<'EOF'
 import json, sys
-state, m, p, cli = sys.argv[1:]
+state, m, p, cli, g, s = sys.argv[1:]
+sa = json.load(open(f"{state}/gcp-sa.json"))
 c = json.load(open(f"{state}/creds.json"))
 env = {
     "DRCTL_TESTBED_MOTO_URL": f"http://127.0.0.1:{m}",
@@ -125,6 +155,12 @@ env = {
     "DRCTL_TESTBED_ACCOUNT_ID": c["account_id"],
     "DRCTL_TESTBED_USER_ARN": c["user_arn"],
     "DRCTL_TESTBED_STATE_DIR": state,
+    "DRCTL_TESTBED_GCP_URL": f"http://127.0.0.1:{g}",
+    "DRCTL_TESTBED_GCP_KEY_FILE": f"{state}/gcp-sa.json",
+    "DRCTL_TESTBED_GCP_ADC_FILE": f"{state}/gcp-adc.json",
+    "DRCTL_TESTBED_GCP_PROJECT": sa["project_id"],
+    "DRCTL_TESTBED_GCP_SA_EMAIL": sa["client_email"],
+    "DRCTL_TESTBED_GCS_URL": f"http://127.0.0.1:{s}",
 }
 for k, v in env.items():
     print(f"export {k}={v}")
@@ -132,7 +168,7 @@ EOF
   [ -n "$PG" ] && cat "$STATE/pg/pg.env" >> "$STATE/testbed.env.tmp"
   chmod 600 "$STATE/testbed.env.tmp"
   mv "$STATE/testbed.env.tmp" "$STATE/testbed.env"
-  echo "test bed up: moto :$mport, proxy :$pport${PG:+, postgres}; source $STATE/testbed.env"
+  echo "test bed up: moto :$mport, proxy :$pport, gcp :$gport, gcs :$sport${PG:+, postgres}; source $STATE/testbed.env"
 }
 
 case $CMD in
