@@ -22,8 +22,8 @@ public struct GCPIdentity: Sendable, Equatable, Encodable {
         case .metadataServer(let host):
             let server = MetadataServer(environment: ["GCE_METADATA_HOST": host], transport: transport)
             principal = (try? await server.get("instance/service-accounts/default/email")) ?? "default service account (email not available)"
-        case .tokenInfo(let tokenURI):
-            principal = await tokenInfoEmail(token, tokenURI: tokenURI, transport: transport)
+        case .tokenInfo(let url):
+            principal = await tokenInfoEmail(token, url: url, transport: transport)
         case .federated(let audience):
             principal = "federated identity of \(audience)"
         }
@@ -31,12 +31,10 @@ public struct GCPIdentity: Sendable, Equatable, Encodable {
                            quotaProject: credentials.quotaProject, credentialSource: credentials.source)
     }
 
-    /// The OAuth2 tokeninfo endpoint beside the token URI (`https://oauth2.googleapis.com/tokeninfo`),
-    /// with the token in a POST body — never in a URL, where proxies and logs keep it.
-    static func tokenInfoEmail(_ token: GoogleAccessToken, tokenURI: String, transport: any HTTPTransport) async -> String {
-        guard let slash = tokenURI.lastIndex(of: "/") else { return "user (email not available)" }
-        let url = tokenURI[..<slash] + "/tokeninfo"
-        let request = HTTPRequest(method: "POST", url: String(url), headers: ["Content-Type": "application/x-www-form-urlencoded"],
+    /// The OAuth2 tokeninfo endpoint (`https://oauth2.googleapis.com/tokeninfo`), with the token in
+    /// a POST body — never in a URL, where proxies and logs keep it.
+    static func tokenInfoEmail(_ token: GoogleAccessToken, url: String, transport: any HTTPTransport) async -> String {
+        let request = HTTPRequest(method: "POST", url: url, headers: ["Content-Type": "application/x-www-form-urlencoded"],
                                   body: FormEncoding.encode([("access_token", token.value)]),
                                   timeouts: HTTPTimeouts(connect: .seconds(5), total: .seconds(10)))
         guard let response = try? await transport.send(request) else { return "user (tokeninfo unreachable)" }

@@ -20,6 +20,8 @@ public struct GCPService: Sendable, Equatable, Hashable {
     public static let storagetransfer = GCPService(name: "storagetransfer", defaultRoot: "https://storagetransfer.googleapis.com/")
     public static let iamcredentials = GCPService(name: "iamcredentials", defaultRoot: "https://iamcredentials.googleapis.com/")
     public static let sts = GCPService(name: "sts", defaultRoot: "https://sts.googleapis.com/")
+    /// Google's OAuth2 endpoint: `token` (user credentials' refresh grant) and `tokeninfo`.
+    public static let oauth2 = GCPService(name: "oauth2", defaultRoot: "https://oauth2.googleapis.com/")
     public static let cloudresourcemanager = GCPService(name: "cloudresourcemanager", defaultRoot: "https://cloudresourcemanager.googleapis.com/")
 
     /// gcloud's spelling: `CLOUDSDK_API_ENDPOINT_OVERRIDES_SQLADMIN` (`gcloud config set

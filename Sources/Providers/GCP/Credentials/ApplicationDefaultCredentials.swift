@@ -102,8 +102,9 @@ public struct ApplicationDefaultCredentials: Sendable {
                          description: sourceName, principal: key.clientEmail, lookup: .known,
                          projectId: key.projectId, quotaProjectId: key.quotaProjectId)
         case .authorizedUser(let user):
-            return Found(source: AuthorizedUserTokenSource(user: user, endpoint: endpoint, sourceName: sourceName, now: now),
-                         description: sourceName, principal: user.account, lookup: user.account == nil ? .tokenInfo(tokenURI: user.tokenURI) : .known,
+            let oauth2 = endpoints.root(for: .oauth2)
+            return Found(source: AuthorizedUserTokenSource(user: user, tokenURI: oauth2 + "token", endpoint: endpoint, sourceName: sourceName, now: now),
+                         description: sourceName, principal: user.account, lookup: user.account == nil ? .tokenInfo(url: oauth2 + "tokeninfo") : .known,
                          projectId: nil, quotaProjectId: user.quotaProjectId)
         case .externalAccount(let configuration):
             return Found(source: ExternalAccountTokenSource(configuration: configuration, endpoint: endpoint, sourceName: sourceName, now: now),

@@ -108,7 +108,6 @@ public struct AuthorizedUserCredentials: Sendable, CustomStringConvertible {
     public let clientId: String
     let clientSecret: String
     let refreshToken: String
-    public let tokenURI: String
     public let quotaProjectId: String?
     public let account: String?
 
@@ -116,7 +115,9 @@ public struct AuthorizedUserCredentials: Sendable, CustomStringConvertible {
         clientId = try fields.required("client_id")
         clientSecret = try fields.required("client_secret")
         refreshToken = try fields.required("refresh_token")
-        tokenURI = try fields.url("token_uri", default: GoogleCredentialFile.defaultTokenURI)
+        // No token_uri: google-auth sends the refresh grant to Google's endpoint whatever the file says
+        // (`Credentials.from_authorized_user_info`, "always overrides"); drctl's override is
+        // CLOUDSDK_API_ENDPOINT_OVERRIDES_OAUTH2.
         quotaProjectId = try fields.optional("quota_project_id")
         account = try fields.optional("account")
     }

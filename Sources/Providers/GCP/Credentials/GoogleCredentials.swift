@@ -19,8 +19,8 @@ public struct GoogleCredentials: Sendable {
 
     public enum PrincipalLookup: Sendable, Equatable {
         case known
-        /// The OAuth2 tokeninfo endpoint next to this token URI (user credentials).
-        case tokenInfo(tokenURI: String)
+        /// The OAuth2 tokeninfo endpoint (user credentials).
+        case tokenInfo(url: String)
         /// `instance/service-accounts/default/email` of the metadata server at this host.
         case metadataServer(host: String)
         /// A federated identity with no service account: the pool's audience says who.

@@ -44,12 +44,16 @@ public struct ServiceAccountTokenSource: GoogleTokenSource {
 /// No scope is sent: user credentials carry the scopes they were granted at login.
 public struct AuthorizedUserTokenSource: GoogleTokenSource {
     let user: AuthorizedUserCredentials
+    /// `https://oauth2.googleapis.com/token`, or its override.
+    let tokenURI: String
     let endpoint: TokenEndpoint
     let sourceName: String
     let now: @Sendable () -> Date
 
-    init(user: AuthorizedUserCredentials, endpoint: TokenEndpoint, sourceName: String, now: @escaping @Sendable () -> Date = { Date() }) {
+    init(user: AuthorizedUserCredentials, tokenURI: String, endpoint: TokenEndpoint, sourceName: String,
+         now: @escaping @Sendable () -> Date = { Date() }) {
         self.user = user
+        self.tokenURI = tokenURI
         self.endpoint = endpoint
         self.sourceName = sourceName
         self.now = now
@@ -59,8 +63,8 @@ public struct AuthorizedUserTokenSource: GoogleTokenSource {
         let issued = now()
         let body = FormEncoding.encode([("grant_type", "refresh_token"), ("client_id", user.clientId),
                                         ("client_secret", user.clientSecret), ("refresh_token", user.refreshToken)])
-        let request = HTTPRequest(method: "POST", url: user.tokenURI, headers: ["Content-Type": "application/x-www-form-urlencoded"], body: body)
-        let object = try await endpoint.call(request, source: sourceName, what: "the token endpoint \(RedactedURL.describe(user.tokenURI))",
+        let request = HTTPRequest(method: "POST", url: tokenURI, headers: ["Content-Type": "application/x-www-form-urlencoded"], body: body)
+        let object = try await endpoint.call(request, source: sourceName, what: "the token endpoint \(RedactedURL.describe(tokenURI))",
                                              secrets: [user.clientSecret, user.refreshToken])
         return try TokenEndpoint.oauthToken(object, source: sourceName, now: issued)
     }
