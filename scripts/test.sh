@@ -36,6 +36,7 @@ fi
 status=0
 swift test --skip-build --filter '^AWSProviderTests\.' || status=$?
 swift test --skip-build --filter '^DRCoreTests\.' || status=$?
+swift test --skip-build --filter '^GCPProviderTests\.' || status=$?
 
 # The CLI tests spend most of their time waiting: for real drctl processes, and for the test bed's
 # simulated AWS time (a promotion takes seconds, a Route 53 change is INSYNC later). They run in
