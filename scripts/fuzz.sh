@@ -14,7 +14,7 @@ seconds=${FUZZ_SECONDS:-20}
 # CI runs from a fixed seed, so that a failure there is one this commit causes and can be replayed;
 # FUZZ_SEED=0 (libFuzzer's "random") for exploration, as scripts/bench-fuzz.sh does.
 seed=${FUZZ_SEED:-1}
-all_targets=(runbook plan expression duration xml aws-response json aws-config render)
+all_targets=(runbook plan expression duration xml aws-response json aws-config render gcp-key-file)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 

@@ -12,7 +12,7 @@ enum FuzzTargets {
     static let all: [FuzzTarget] = [
         RunbookFuzzTarget.target, PlanFuzzTarget.target, ExpressionFuzzTarget.target, DurationFuzzTarget.target,
         XMLFuzzTarget.target, AWSResponseFuzzTarget.target, JSONFuzzTarget.target, AWSConfigFuzzTarget.target,
-        RenderFuzzTarget.target,
+        RenderFuzzTarget.target, GCPKeyFileFuzzTarget.target,
     ]
 }
 
