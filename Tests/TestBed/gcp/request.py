@@ -87,8 +87,8 @@ class ApiRequest:
 
 def register_services(bed, ids):
     """method id -> handler(ApiRequest) -> (status, JSON body), from every stand-in module."""
-    from . import cloudsql_actions, tokens_api
+    from . import cloudsql_actions, dns, gke, monitoring, tokens_api, transfer
     handlers = {}
-    for module in (cloudsql_actions, tokens_api):
+    for module in (cloudsql_actions, dns, gke, monitoring, transfer, tokens_api):
         module.register(bed, ids, handlers)
     return handlers
