@@ -51,6 +51,8 @@ class ApiRequest:
                 return validate_body(self.method, {})
             return {}
         if schema is None:
+            if self.raw_body.strip() == b"{}":
+                return {}  # an empty object is the JSON spelling of "no body"
             raise Violation("body", f"{self.method.id} takes no request body")
         if ctype == "application/x-www-form-urlencoded" and self.method.id == "sts.token":
             # STS takes its OAuth 2.0 token-exchange form (RFC 8693) as well as JSON; google-auth sends the form.

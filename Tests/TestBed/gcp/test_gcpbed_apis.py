@@ -51,6 +51,8 @@ class CloudSQL(BedTestCase):
         status, _ = self.error_of(sql.instances().failover(
             project=P, instance="orders", body={"failoverContext": {"settingsVersion": "99"}}))
         self.assertEqual(status, 412)
+        status, _ = self.error_of(sql.instances().failover(project=P, instance="orders", body={}))
+        self.assertEqual(status, 400)  # settingsVersion is required
         status, _ = self.error_of(sql.instances().switchover(project=P, instance="orders"))
         self.assertEqual(status, 400)  # switchover is called on the DR replica
 
@@ -64,6 +66,16 @@ class CloudSQL(BedTestCase):
         self.wait_sql(sql, sql.instances().promoteReplica(project=P, instance="orders-gcp").execute())
         self.assertEqual(sql.instances().get(project=P, instance="orders-gcp").execute()["instanceType"],
                          "CLOUD_SQL_INSTANCE")
+
+    def test_ha_failover_moves_the_primary_to_its_secondary_zone(self):
+        self.seed_pair()
+        sql = self.client("sqladmin", "v1")
+        before = sql.instances().get(project=P, instance="orders").execute()
+        self.wait_sql(sql, sql.instances().failover(project=P, instance="orders", body={"failoverContext": {
+            "settingsVersion": before["settings"]["settingsVersion"]}}).execute())
+        after = sql.instances().get(project=P, instance="orders").execute()
+        self.assertEqual((after["gceZone"], after["secondaryGceZone"]), (before["secondaryGceZone"], before["gceZone"]))
+        self.assertNoViolations()
 
     def test_switchover_swaps_primary_and_dr_replica(self):
         self.seed_pair()
@@ -193,7 +205,8 @@ class ValidationAndFaults(BedTestCase):
                  ("PATCH", base, {"settings": {"tier": 2}}, "settings.tier"),
                  ("POST", base + "/failover", {"failoverContext": {"settingVersion": "1"}}, "failoverContext.settingVersion"),
                  ("POST", base + "/promoteReplica?failover=1", None, "failover"),
-                 ("GET", base + "?view=FULL", None, "view")]
+                 ("GET", base + "?view=FULL", None, "view"),
+                 ("POST", base + "/promoteReplica", {"force": True}, "body")]
         for method, path, body, field in cases:
             with self.subTest(field):
                 status, _, err = self.raw(method, path, body=body, headers=auth)
@@ -201,6 +214,9 @@ class ValidationAndFaults(BedTestCase):
                 self.assertIn(field, err["error"]["message"])
         status, _, _ = self.raw("POST", base + "/promote", headers=auth)
         self.assertEqual(status, 404)
+        # `{}` is the JSON spelling of no body: not a violation (the refusal is Cloud SQL's own).
+        status, _, err = self.raw("POST", base + "/promoteReplica", body={}, headers=auth)
+        self.assertEqual((status, err["error"]["errors"][0]["reason"]), (400, "notAReplica"))
         fields = [v["field"] for v in self.admin("violations", method="GET")]
         self.assertEqual(fields, [c[3] for c in cases] + ["path"])
 
