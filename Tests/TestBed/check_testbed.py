@@ -346,6 +346,34 @@ def _():
     expect(sql(p, "SELECT state FROM pg_stat_replication") == "streaming", "not streaming")
 
 
+@check("gcp: key file -> token -> Cloud SQL; metadata server; GCS object in the emulator")
+def _():
+    import google.auth.transport.requests
+    from google.oauth2 import service_account
+    from googleapiclient.discovery import build
+
+    gcp, gcs = E["DRCTL_TESTBED_GCP_URL"], E["DRCTL_TESTBED_GCS_URL"]
+    http_json("POST", gcp + "/_gcp/reset")
+    http_json("POST", gcp + "/_gcp/sqladmin/instances", {"name": "tb-check"})
+    creds = service_account.Credentials.from_service_account_file(
+        E["DRCTL_TESTBED_GCP_KEY_FILE"], scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    sql = build("sqladmin", "v1", credentials=creds, static_discovery=True,
+                client_options={"api_endpoint": gcp + "/sqladmin/"})
+    got = sql.instances().get(project=E["DRCTL_TESTBED_GCP_PROJECT"], instance="tb-check").execute()
+    expect(got["state"] == "RUNNABLE", got)
+    req = urllib.request.Request(gcp + "/computeMetadata/v1/project/project-id", headers={"Metadata-Flavor": "Google"})
+    expect(urllib.request.urlopen(req, timeout=5).read().decode() == E["DRCTL_TESTBED_GCP_PROJECT"], "metadata")
+    expect(http_json("GET", gcp + "/_gcp/violations") == [], "discovery violations")
+    # gcp-storage-emulator speaks the JSON API at /storage/v1 and media uploads at /upload/storage/v1.
+    bucket = "tb-check-" + str(int(time.time()))
+    http_json("POST", gcs + "/storage/v1/b?project=" + E["DRCTL_TESTBED_GCP_PROJECT"], {"name": bucket})
+    up = urllib.request.Request(f"{gcs}/upload/storage/v1/b/{bucket}/o?uploadType=media&name=canary",
+                                data=b"hello", method="POST", headers={"Content-Type": "text/plain"})
+    urllib.request.urlopen(up, timeout=5).read()
+    body = urllib.request.urlopen(f"{gcs}/storage/v1/b/{bucket}/o/canary?alt=media", timeout=5).read()
+    expect(body == b"hello", body)
+
+
 if FAILED:
     print(f"{len(FAILED)} check(s) failed: {', '.join(FAILED)}")
     sys.exit(1)

@@ -149,6 +149,13 @@ def main():
     paths = ids.write_files(args.state_dir)
     gce_email = f"drctl-gce@{args.project}.iam.gserviceaccount.com"
     ids.add_service_account(gce_email)
+    # Workload identity federation: a file-sourced subject token (valid as long as the bed runs)
+    # exchanged at STS, then impersonating the key file's account, as `gcloud iam
+    # workload-identity-pools create-cred-config` writes it.
+    fed = admin.workload_identity(bed, ids, {
+        "subject": "drctl-ci", "token_file": os.path.join(args.state_dir, "gcp-subject-token.jwt"),
+        "impersonate": f"drctl-dr@{args.project}.iam.gserviceaccount.com", "lifetime": int(args.ttl) + 600})
+    admin.write_secret_file(os.path.join(args.state_dir, "gcp-external.json"), fed["external_account"])
     ids.keep_as_baseline()
     Handler.bed, Handler.ids = bed, ids
     Handler.metadata = oauth.MetadataServer(bed, ids, gce_email)

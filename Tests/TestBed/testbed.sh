@@ -71,7 +71,7 @@ cmd_start() {
     die "already running in $STATE (run: $0 stop $STATE)"
   fi
   cmd_stop
-  rm -f "$STATE"/*.port "$STATE"/creds.json "$STATE"/*.log "$STATE"/gcp-*.json
+  rm -f "$STATE"/*.port "$STATE"/creds.json "$STATE"/*.log "$STATE"/gcp-*.json "$STATE"/gcp-subject-token.jwt
   rm -rf "$STATE/pg"  # our own previous PostgreSQL data (only ever created by us, under STATE)
 
   # setsid: detached from the caller's terminal/process group so ^C in a test run does not kill it.
@@ -158,6 +158,7 @@ env = {
     "DRCTL_TESTBED_GCP_URL": f"http://127.0.0.1:{g}",
     "DRCTL_TESTBED_GCP_KEY_FILE": f"{state}/gcp-sa.json",
     "DRCTL_TESTBED_GCP_ADC_FILE": f"{state}/gcp-adc.json",
+    "DRCTL_TESTBED_GCP_EXTERNAL_ACCOUNT_FILE": f"{state}/gcp-external.json",
     "DRCTL_TESTBED_GCP_PROJECT": sa["project_id"],
     "DRCTL_TESTBED_GCP_SA_EMAIL": sa["client_email"],
     "DRCTL_TESTBED_GCS_URL": f"http://127.0.0.1:{s}",

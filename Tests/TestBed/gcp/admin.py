@@ -59,7 +59,7 @@ def handle(bed, ids, method, path, query, raw):
                 info = ids.add_service_account(_required(body, "name"), body.get("project"),
                                                roles=tuple(body.get("roles", ["roles/editor"])))
                 if body.get("write_to"):
-                    _write_secret_file(body["write_to"], info)
+                    write_secret_file(body["write_to"], info)
                 return 200, info
             if key == ("POST", "users"):
                 info = ids.add_user(_required(body, "email"), body.get("project"),
@@ -88,7 +88,7 @@ def handle(bed, ids, method, path, query, raw):
                 token = tokens_api.issue_subject_token(bed, ids, query["audience"][0], query["subject"][0])
                 return 200, {"id_token": token}
             if key == ("POST", "workload-identity"):
-                return 200, _workload_identity(bed, ids, body)
+                return 200, workload_identity(bed, ids, body)
             svc = bed.services.get(parts[0]) if parts else None
             if svc is not None and hasattr(svc, "admin"):
                 return svc.admin(method, parts[1:], query, body)
@@ -119,7 +119,7 @@ def _config(bed, body):
     return 200, bed.config
 
 
-def _write_secret_file(path, content):
+def write_secret_file(path, content):
     """JSON (a dict) or text, mode 0600, replaced atomically."""
     fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -127,7 +127,7 @@ def _write_secret_file(path, content):
     os.replace(path + ".tmp", path)
 
 
-def _workload_identity(bed, ids, body):
+def workload_identity(bed, ids, body):
     """Registers pool/provider, issues a subject token for `subject` and (with `token_file`) writes it
     there and returns the matching external_account file; `impersonate` grants the federated principal
     impersonation of that service account and names it in the file."""
@@ -142,12 +142,13 @@ def _workload_identity(bed, ids, body):
             "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
             "token_url": f"{bed.base_url}/sts/v1/token", "universe_domain": "googleapis.com"}
     if body.get("token_file"):
-        _write_secret_file(body["token_file"], token)
+        write_secret_file(body["token_file"], token)
         info["credential_source"] = {"file": body["token_file"]}
     else:
         # URL-sourced: every read of this URL is a fresh subject token (as an IdP's token endpoint).
         info["credential_source"] = {"url": f"{bed.base_url}/_gcp/subject-token?" + urllib.parse.urlencode(
-            {"audience": audience, "subject": subject})}
+            {"audience": audience, "subject": subject}),
+            "format": {"type": "json", "subject_token_field_name": "id_token"}}
     if body.get("impersonate"):
         ids.allow_impersonation(principal, body["impersonate"])
         info["service_account_impersonation_url"] = (

@@ -55,7 +55,10 @@ def register(bed, ids, handlers):
             raise GoogleError(400, "The requested operation is not valid for an instance that is not configured "
                                    "for high availability.", reason="invalidOperation")
         version = (req.body.get("failoverContext") or {}).get("settingsVersion")
-        if version is not None and str(version) != inst["settings"]["settingsVersion"]:
+        if version is None:
+            raise GoogleError(400, "Missing required field: failoverContext.settingsVersion (the instance's "
+                                   "current settings version).", reason="required")
+        if str(version) != inst["settings"]["settingsVersion"]:
             raise GoogleError(412, "Precondition check failed: the settings version does not match the "
                                    "instance's current settingsVersion.", reason="staleData")
 

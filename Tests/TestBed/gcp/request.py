@@ -51,6 +51,8 @@ class ApiRequest:
                 return validate_body(self.method, {})
             return {}
         if schema is None:
+            if self.raw_body.strip() == b"{}":
+                return {}  # an empty object is the JSON spelling of "no body"
             raise Violation("body", f"{self.method.id} takes no request body")
         if ctype == "application/x-www-form-urlencoded" and self.method.id == "sts.token":
             # STS takes its OAuth 2.0 token-exchange form (RFC 8693) as well as JSON; google-auth sends the form.
@@ -87,8 +89,8 @@ class ApiRequest:
 
 def register_services(bed, ids):
     """method id -> handler(ApiRequest) -> (status, JSON body), from every stand-in module."""
-    from . import cloudsql_actions, tokens_api
+    from . import cloudsql_actions, dns, gke, monitoring, tokens_api, transfer
     handlers = {}
-    for module in (cloudsql_actions, tokens_api):
+    for module in (cloudsql_actions, dns, gke, monitoring, transfer, tokens_api):
         module.register(bed, ids, handlers)
     return handlers
