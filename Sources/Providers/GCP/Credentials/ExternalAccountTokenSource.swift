@@ -51,7 +51,9 @@ public struct ExternalAccountTokenSource: GoogleTokenSource {
             secrets.append(secret)
         } else if let userProject = configuration.workforcePoolUserProject {
             let options = JSONText.object([("userProject", JSONText.string(userProject))])
-            form.append(("options", options.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? options))
+            // google-auth: `urllib.parse.quote(json.dumps(options))`, then form-encoded again.
+            let quoteSafe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_.-~/"))
+            form.append(("options", options.addingPercentEncoding(withAllowedCharacters: quoteSafe) ?? options))
         }
         let issued = now()
         let request = HTTPRequest(method: "POST", url: configuration.tokenURL, headers: headers, body: FormEncoding.encode(form))

@@ -223,21 +223,22 @@ struct KeyFileFields {
 /// Where a JSON parse failed, as ` at line L, column C` (never the text around it).
 enum JSONErrorPosition {
     static func describe(_ error: any Error, in data: Data) -> String {
-        let info = (error as NSError).userInfo
-        let index = (info["NSJSONSerializationErrorIndex"] as? Int) ?? Self.index(in: (info[NSDebugDescriptionErrorKey] as? String) ?? "")
-        guard let index, index >= 0, index <= data.count else {
-            return data.isEmpty ? ": the file is empty" : ""
+        if data.isEmpty { return ": the file is empty" }
+        let message = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? ""
+        // swift-corelibs-foundation: "Invalid value around character 12." / "Unexpected end of file …".
+        if message.contains("end of file") { return position(data.count, in: data) + ": the file ends early (truncated?)" }
+        if let range = message.range(of: "around character "), let index = Int(message[range.upperBound...].prefix { $0.isNumber }),
+           index <= data.count {
+            return position(index, in: data)
         }
+        return ""
+    }
+
+    private static func position(_ index: Int, in data: Data) -> String {
         var line = 1, column = 1
         for byte in data.prefix(index) {
             if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
         }
         return " at line \(line), column \(column)"
-    }
-
-    /// swift-corelibs-foundation says "… around character 12." / "… around line 1, column 5."
-    private static func index(in text: String) -> Int? {
-        guard let range = text.range(of: "around character ") else { return nil }
-        return Int(text[range.upperBound...].prefix { $0.isNumber })
     }
 }

@@ -27,6 +27,12 @@ public struct GoogleCredentials: Sendable {
         case federated(audience: String)
     }
 
+    /// The project to call APIs for, or exit 10 (`GCPProjectMissing`) naming where drctl looked.
+    public func requireProject() throws -> String {
+        guard let project else { throw GCPProjectMissing() }
+        return project
+    }
+
     public init(tokens: GoogleTokenCache, source: String, principal: String?, principalLookup: PrincipalLookup,
                 project: String?, projectSource: String?, quotaProject: String?) {
         self.tokens = tokens
