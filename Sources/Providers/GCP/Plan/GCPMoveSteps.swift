@@ -70,7 +70,7 @@ struct GCPMoveSteps {
         }
 
         for transfer in gcp.transfers where transfer.site == move.to {
-            add(.evidence, ids.make("transfer", transfer.job), "gcp.storage.transfer-status", ["project": project, "job": .string(transfer.job)],
+            add(.evidence, ids.make("transfer", String(transfer.job.dropFirst("transferJobs/".count))), "gcp.storage.transfer-status", ["project": project, "job": .string(transfer.job)],
                 timeout: 300, estimate: 10, retry: retrying, onFailure: .continue,
                 description: "the transfer job's last run into \(transfer.site) (evidence for the data-loss report)")
         }
