@@ -1,6 +1,6 @@
 import DRCore
 import Foundation
-import GCPProvider
+@testable import GCPProvider
 import Testing
 
 /// The `gcp:` plan section: a good one decoded to values, every bad one refused where it is
@@ -61,30 +61,35 @@ struct GCPPlanSectionTests {
         #expect(section.hasWork(from: "gcp:us-central1", to: "gcp:us-east4"))
     }
 
-    /// (text replaced in the good plan, replacement, line, column, part of the message).
+    /// (text replaced in the good plan, its replacement, where in the result the problem must point, part of the message).
     @Test(arguments: [
-        ("instance: orders-replica } ]", "instance: orders-replica }, { site: us-east-1, instance: x } ]", 10, 78, "expected a region of gcp such as us-central1"),
-        ("{ site: gcp:us-central1, instance: orders-replica }", "{ site: gcp:europe-west4, instance: orders-replica }", 10, 25, "found the site gcp:europe-west4, expected one of the plan's sites"),
-        ("project: orders-dr-prod", "project: Orders_DR", 5, 12, "expected a Google Cloud project id"),
-        ("external: true, follows: aws:orders }", "external: true }", 9, 16, "expected follows: SECTION:DATABASE"),
-        ("follows: aws:orders", "follows: azure:orders", 9, 63, "expected SECTION:DATABASE with SECTION one of aws"),
-        ("site: us-east-1, external", "site: gcp:us-central1, external", 9, 23, "expected a site outside Google Cloud"),
-        ("replicas: [ { site: gcp:us-central1, instance: orders-replica } ]", "replicas: [ { site: gcp:us-central1, instance: Orders } ]\n      fence: halt",
-         11, 14, "found fence 'halt', expected stop or none"),
-        ("instance: orders-replica }", "instance: Orders_Replica }", 10, 54, "expected a Cloud SQL instance name"),
-        ("gcp:us-central1: [b.example.com.]", "gcp:us-west1: [b.example.com.]", 13, 108, "found the site gcp:us-west1"),
-        ("node_count: 3, min: 2, max: 20", "node_count: 3, min: 2", 15, 116, "found only one of min and max"),
-        ("node_count: 3, min: 2, max: 20", "node_count: 30, min: 2, max: 20", 15, 101, "found node_count 30, expected it within min 2 and max 20"),
-        ("gcp:us-central1: { node_pools", "us-east-1: { node_pools", 15, 5, "expected a region of gcp"),
-        ("job: transferJobs/123", "job: 123", 16, 25, "expected a transfer job's name such as transferJobs/"),
-        ("bucket: docs-dr, site: gcp:us-central1", "bucket: docs-dr, site: us-east-1", 17, 42, "expected a region of gcp"),
+        ("instance: orders-replica } ]", "instance: orders-replica }, { site: us-east-1, instance: x } ]", "us-east-1, instance: x", "expected a region of gcp such as us-central1"),
+        ("{ site: gcp:us-central1, instance: orders-replica }", "{ site: gcp:europe-west4, instance: orders-replica }", "gcp:europe-west4", "found the site gcp:europe-west4, expected one of the plan's sites"),
+        ("project: orders-dr-prod", "project: Orders_DR", "Orders_DR", "expected a Google Cloud project id"),
+        ("external: true, follows: aws:orders }", "external: true }", "{ site: us-east-1, external", "expected follows: SECTION:DATABASE"),
+        ("follows: aws:orders", "follows: azure:orders", "azure:orders", "expected SECTION:DATABASE with SECTION one of aws"),
+        ("site: us-east-1, external", "site: gcp:us-central1, external", "gcp:us-central1, external", "expected a site outside Google Cloud"),
+        ("replicas: [ { site: gcp:us-central1, instance: orders-replica } ]", "replicas: [ { site: gcp:us-central1, instance: orders-replica } ]\n      fence: halt",
+         "halt", "found fence 'halt', expected stop or none"),
+        ("instance: orders-replica }", "instance: Orders_Replica }", "Orders_Replica", "expected a Cloud SQL instance name"),
+        ("gcp:us-central1: [b.example.com.]", "gcp:us-west1: [b.example.com.]", "gcp:us-west1", "found the site gcp:us-west1"),
+        ("node_count: 3, min: 2, max: 20", "node_count: 3, min: 2", "min: 2", "found only one of min and max"),
+        ("node_count: 3, min: 2, max: 20", "node_count: 30, min: 2, max: 20", "30, min", "found node_count 30, expected it within min 2 and max 20"),
+        ("gcp:us-central1: { node_pools", "us-east-1: { node_pools", "us-east-1: { node_pools", "expected a region of gcp"),
+        ("job: transferJobs/123", "job: 123", "123, site", "expected a transfer job's name such as transferJobs/"),
+        ("bucket: docs-dr, site: gcp:us-central1", "bucket: docs-dr, site: us-east-1", "us-east-1, require_turbo", "expected a region of gcp"),
     ])
-    func aBadSectionIsRefusedWhereItIsWritten(_ original: String, _ replacement: String, _ line: Int, _ column: Int, _ message: String) {
+    func aBadSectionIsRefusedWhereItIsWritten(_ original: String, _ replacement: String, _ marker: String, _ message: String) throws {
         #expect(Self.good.contains(original))
-        let problems = Self.problems(Self.good.replacingOccurrences(of: original, with: replacement))
+        let text = Self.good.replacingOccurrences(of: original, with: replacement)
+        let lines = text.components(separatedBy: "\n")
+        let row = try #require(lines.firstIndex { $0.contains(marker) })
+        let column = lines[row].distance(from: lines[row].startIndex, to: lines[row].range(of: marker)!.lowerBound) + 1
+        let problems = Self.problems(text)
         let located = problems.filter { $0.message.contains(message) }
         #expect(located.count == 1, "\(problems)")
-        #expect(located.first.map { ($0.location.line, $0.location.column) } == (line, column), "\(problems)")
-        #expect(located.first?.location.path == "plan.yaml")
+        #expect(located.first?.location.line == row + 1 && located.first?.location.column == column,
+                "expected at \(row + 1):\(column), found \(located.first?.location.description ?? "none")")
+        #expect(located.first?.location.file == "plan.yaml")
     }
 }
