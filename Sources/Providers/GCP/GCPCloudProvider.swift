@@ -28,7 +28,6 @@ public struct GCPCloudProvider: DRProvider {
     }
 
     public func actions() -> [any RunbookAction] { registered }
-    public func preflight(_ move: Move, plan: DRPlan) async -> PreflightFindings { PreflightFindings() }
     public func moveSteps(_ move: Move, plan: DRPlan, ids: inout StepIdentifiers) throws -> [MoveStep] {
         try GCPMoveSteps(plan: plan, move: move).steps(ids: &ids)
     }
