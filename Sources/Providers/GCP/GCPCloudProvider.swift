@@ -12,15 +12,24 @@ public struct GCPCloudProvider: DRProvider {
     let impersonate: String?
     /// Made when first needed: building the provider for its declarations must not start a transport.
     let makeTransport: @Sendable () -> any HTTPTransport
+    /// The `gcp.*` actions, sharing one client made on their first call (credentials are resolved then, not here).
+    private let registered: [any RunbookAction]
 
     public init(environment: [String: String], impersonate: String? = nil,
                 makeTransport: @escaping @Sendable () -> any HTTPTransport = { CurlTransport() }) {
         self.environment = environment
         self.impersonate = impersonate
         self.makeTransport = makeTransport
+        registered = GCPActions.all(source: GCPClientSource { [environment, impersonate] in
+            let transport = makeTransport()
+            let endpoints = try GCPEndpoints(environment: environment)
+            let credentials = try await ApplicationDefaultCredentials(environment: environment, transport: transport, endpoints: endpoints,
+                                                                      impersonate: impersonate).resolve()
+            return GCPClient(transport: transport, credentials: credentials, endpoints: endpoints)
+        })
     }
 
-    public func actions() -> [any RunbookAction] { [] }
+    public func actions() -> [any RunbookAction] { registered }
     public func preflight(_ move: Move, plan: DRPlan) async -> PreflightFindings { PreflightFindings() }
     public func moveSteps(_ move: Move, plan: DRPlan, ids: inout StepIdentifiers) throws -> [MoveStep] { [] }
 

@@ -99,6 +99,10 @@ def register(bed, ids, handlers):
         sent = (body.get("settings") or {}).get("settingsVersion")
         if sent is not None and str(sent) != inst.get("settings", {}).get("settingsVersion"):
             raise GoogleError(412, "Precondition check failed.", reason="staleData")
+        if (body.get("settings") or {}).get("activationPolicy") == "NEVER" and inst.get("replicaNames"):
+            # Cloud SQL does not stop a primary that still has read replicas (wording paraphrased).
+            raise GoogleError(400, "The instance has read replicas; stop or delete them before stopping the primary.",
+                              status="FAILED_PRECONDITION", reason="invalidOperation")
 
         def effect():
             _merge(inst, {k: v for k, v in body.items() if k in ("settings", "databaseVersion", "maintenanceVersion")})

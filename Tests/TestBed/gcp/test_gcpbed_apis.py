@@ -3,6 +3,7 @@ pass validation) and by hand-made wrong requests (which must be flagged)."""
 import json
 import time
 import unittest
+from googleapiclient.errors import HttpError
 
 from harness import BedTestCase
 
@@ -87,17 +88,27 @@ class CloudSQL(BedTestCase):
 
     def test_patch_fences_and_a_failed_operation_changes_nothing(self):
         self.seed_pair()
+        self.admin("sqladmin/instances", {"name": "solo"})
         sql = self.client("sqladmin", "v1")
         self.admin("fail-next", {"kind": "sqladmin.patch", "message": "disk quota"})
-        done, _ = self.wait_sql(sql, sql.instances().patch(project=P, instance="orders",
+        done, _ = self.wait_sql(sql, sql.instances().patch(project=P, instance="solo",
                                                            body={"settings": {"activationPolicy": "NEVER"}}).execute())
         self.assertEqual(done["error"]["errors"][0]["message"], "disk quota")
+        self.assertEqual(sql.instances().get(project=P, instance="solo").execute()["settings"]["activationPolicy"],
+                         "ALWAYS")
+        self.wait_sql(sql, sql.instances().patch(project=P, instance="solo",
+                                                 body={"settings": {"activationPolicy": "NEVER"}}).execute())
+        settings = sql.instances().get(project=P, instance="solo").execute()["settings"]
+        self.assertEqual((settings["activationPolicy"], settings["settingsVersion"]), ("NEVER", "2"))
+
+    def test_a_primary_with_replicas_is_not_stopped(self):
+        self.seed_pair()
+        sql = self.client("sqladmin", "v1")
+        with self.assertRaises(HttpError) as refused:
+            sql.instances().patch(project=P, instance="orders", body={"settings": {"activationPolicy": "NEVER"}}).execute()
+        self.assertEqual(refused.exception.resp.status, 400)
         self.assertEqual(sql.instances().get(project=P, instance="orders").execute()["settings"]["activationPolicy"],
                          "ALWAYS")
-        self.wait_sql(sql, sql.instances().patch(project=P, instance="orders",
-                                                 body={"settings": {"activationPolicy": "NEVER"}}).execute())
-        settings = sql.instances().get(project=P, instance="orders").execute()["settings"]
-        self.assertEqual((settings["activationPolicy"], settings["settingsVersion"]), ("NEVER", "2"))
 
     def test_backups_and_clone_at_a_point_in_time(self):
         self.seed_pair()
