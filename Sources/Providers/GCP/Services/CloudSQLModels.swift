@@ -90,13 +90,3 @@ struct SQLBackupRunList: Sendable, Decodable {
     let nextPageToken: String?
 }
 
-/// RFC 3339 timestamps as Google writes them (with or without fractional seconds).
-enum RFC3339 {
-    static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
-    }
-}
