@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Checks the AWS permissions drctl's actions declare against botocore's service models.
+"""Checks the AWS permissions drctl's actions declare against botocore's service models, and the
+Google Cloud ones against google-api-python-client's discovery documents (each `operation` is the
+method id of a discovery document, drctl writing Cloud SQL's `sql.` as `sqladmin.`; each IAM
+permission is `service.resource.verb`).
 
 Reads `drctl actions --output json` from the file named as the first argument (or stdin); prints one line per AWS permission whose operation
 is not an operation of the service's model (`prefix:Operation`, the prefix being the IAM prefix),
@@ -36,16 +39,47 @@ def operations(prefix):
     return names
 
 
+def discovery_methods():
+    """Every method id of the discovery documents of the services drctl calls."""
+    import googleapiclient
+    directory = os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache", "documents")
+    ids = set()
+
+    def walk(resource):
+        for method in resource.get("methods", {}).values():
+            ids.add(method["id"])
+        for child in resource.get("resources", {}).values():
+            walk(child)
+    for doc in ("sqladmin.v1", "dns.v1", "container.v1", "monitoring.v3", "storagetransfer.v1", "storage.v1"):
+        with open(os.path.join(directory, doc + ".json")) as f:
+            walk(json.load(f))
+    return ids
+
+
+def check_gcp(action, permission, methods, problems):
+    operation = permission.get("operation") or ""
+    method = "sql." + operation[len("sqladmin."):] if operation.startswith("sqladmin.") else operation
+    if method not in methods:
+        problems.append(f"{action['name']}: '{operation}' is not a method of Google's discovery documents")
+    if len(permission["name"].split(".")) != 3 or not all(permission["name"].split(".")):
+        problems.append(f"{action['name']}: '{permission['name']}' is not an IAM permission (service.resource.verb)")
+
+
 def main():
     if len(sys.argv) > 1:
         with open(sys.argv[1]) as f:
             catalogue = json.load(f)
     else:
         catalogue = json.load(sys.stdin)
-    problems, checked = [], 0
-    cache = {}
+    problems, checked, gcp_checked = [], 0, 0
+    cache, methods = {}, None
     for action in catalogue["actions"]:
         for permission in action["permissions"]:
+            if permission["kind"] == "gcp":
+                methods = methods if methods is not None else discovery_methods()
+                gcp_checked += 1
+                check_gcp(action, permission, methods, problems)
+                continue
             if permission["kind"] != "aws":
                 continue
             checked += 1
@@ -62,7 +96,7 @@ def main():
                 problems.append(f"{action['name']}: {operation}: '{name}' is not an operation of {prefix}'s model")
     for line in problems:
         print(line)
-    print(f"{checked} AWS permissions checked, {len(problems)} unknown")
+    print(f"{checked} AWS and {gcp_checked} Google Cloud permissions checked, {len(problems)} unknown")
     return 1 if problems else 0
 
 

@@ -29,14 +29,18 @@ import Testing
     @Test func everyRegisteredActionDeclaresWhatItDoesAndAWSActionsWhatTheyNeed() throws {
         let (catalogue, _) = try Self.catalogue()
         let names = Set(catalogue.actions.map(\.name))
-        // The registry drctl runs with: built-ins, AWS and PostgreSQL actions.
-        for expected in ["wait", "approve", "exec", "aws.rds.promote-read-replica", "aws.route53.upsert-record", "postgres.promote"] {
+        // The registry drctl runs with: built-ins, AWS, Google Cloud and PostgreSQL actions.
+        for expected in ["wait", "approve", "exec", "aws.rds.promote-read-replica", "aws.route53.upsert-record", "postgres.promote",
+                         "gcp.sql.promote-replica", "gcp.dns.set-record"] {
             #expect(names.contains(expected), "\(expected) missing from drctl actions")
         }
         for action in catalogue.actions {
             #expect(!action.summary.trimmingCharacters(in: .whitespaces).isEmpty, "\(action.name) declares no summary")
             if action.name.hasPrefix("aws.") {
                 #expect(action.permissions.contains { $0.kind == "aws" }, "\(action.name) declares no AWS permission")
+            }
+            if action.name.hasPrefix("gcp.") {
+                #expect(action.permissions.contains { $0.kind == "gcp" }, "\(action.name) declares no Google Cloud permission")
             }
             if action.name.hasPrefix("postgres.") {
                 #expect(!action.permissions.isEmpty, "\(action.name) declares no PostgreSQL privilege")

@@ -38,10 +38,10 @@ public struct ActionReference: Sendable, Encodable {
     }
 
     private static func providerOrder(_ provider: String) -> Int {
-        ["built-in": 0, "aws": 1, "postgres": 2][provider] ?? 3
+        ["built-in": 0, "aws": 1, "gcp": 2, "postgres": 3][provider] ?? 4
     }
 
-    private static let providerTitles = ["built-in": "Built-in actions", "aws": "AWS actions", "postgres": "Self-managed PostgreSQL actions"]
+    private static let providerTitles = ["built-in": "Built-in actions", "aws": "AWS actions", "gcp": "Google Cloud actions", "postgres": "Self-managed PostgreSQL actions"]
 
     private var providers: [String] {
         var seen: [String] = []
@@ -83,7 +83,8 @@ public struct ActionReference: Sendable, Encodable {
             Every action a runbook step may name in `action:`, with the `with` arguments it takes and what the
             caller needs. A *mutating* action changes something outside drctl: the engine journals an intent before
             it acts and an outcome after, and `drctl plan` marks it. AWS permissions are IAM actions (the API
-            operation in parentheses where its IAM name differs); PostgreSQL permissions are privileges of the role
+            operation in parentheses where its IAM name differs); Google Cloud permissions are IAM permissions (the
+            API method that needs each in parentheses); PostgreSQL permissions are privileges of the role
             drctl connects as. Listed by `drctl actions [--output text|json|markdown]`.
 
 

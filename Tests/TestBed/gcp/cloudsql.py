@@ -165,7 +165,7 @@ class CloudSQL:
                                         body.get("status", "SUCCESSFUL"))
         return 404, {"error": f"no {method} /_gcp/sqladmin/{'/'.join(parts)}"}
 
-    def add_backup(self, project, instance, run_type, age_seconds=0, status="SUCCESSFUL"):
+    def add_backup(self, project, instance, run_type, age_seconds=0, status="SUCCESSFUL", description=None):
         inst = self.instance(project, instance)
         end = self.bed.now() - float(age_seconds)
         run = {"kind": "sql#backupRun", "id": str(int(end * 1000)), "instance": instance, "type": run_type,
@@ -173,6 +173,8 @@ class CloudSQL:
                "databaseVersion": inst.get("databaseVersion"), "enqueuedTime": rfc3339(end - 60),
                "startTime": rfc3339(end - 60), "endTime": rfc3339(end), "windowStartTime": rfc3339(end - 60),
                "selfLink": self.link(project, "instances", instance, "backupRuns", str(int(end * 1000)))}
+        if description:
+            run["description"] = description
         if status != "SUCCESSFUL":
             run.pop("endTime")
         self.backups.setdefault((project, instance), []).append(run)

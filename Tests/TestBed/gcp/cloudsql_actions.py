@@ -112,8 +112,10 @@ def register(bed, ids, handlers):
     def backup_insert(req):
         p, name = req.params["project"], req.params["instance"]
         sql.instance(p, name)
+        # The BackupRun keeps the description the caller gave (how a client finds its own backup).
+        description = req.body.get("description")
         return 200, sql.start(p, name, "sql.backupRuns.insert", "BACKUP_VOLUME",
-                              lambda: sql.add_backup(p, name, "ON_DEMAND"), user(req))
+                              lambda: sql.add_backup(p, name, "ON_DEMAND", description=description), user(req))
 
     def backup_list(req):
         p, name = req.params["project"], req.params["instance"]

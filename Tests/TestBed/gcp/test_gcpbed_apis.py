@@ -113,9 +113,9 @@ class CloudSQL(BedTestCase):
     def test_backups_and_clone_at_a_point_in_time(self):
         self.seed_pair()
         sql = self.client("sqladmin", "v1")
-        self.wait_sql(sql, sql.backupRuns().insert(project=P, instance="orders", body={}).execute())
+        self.wait_sql(sql, sql.backupRuns().insert(project=P, instance="orders", body={"description": "drill"}).execute())
         runs = sql.backupRuns().list(project=P, instance="orders").execute()["items"]
-        self.assertEqual([(r["type"], r["status"]) for r in runs], [("ON_DEMAND", "SUCCESSFUL")])
+        self.assertEqual([(r["type"], r["status"], r["description"]) for r in runs], [("ON_DEMAND", "SUCCESSFUL", "drill")])
         status, _ = self.error_of(sql.instances().clone(project=P, instance="orders", body={"cloneContext": {
             "destinationInstanceName": "drill", "pointInTime": rfc3339(time.time() - 30 * 86400)}}))
         self.assertEqual(status, 400)  # outside the 7-day log retention
