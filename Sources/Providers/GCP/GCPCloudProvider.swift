@@ -1,10 +1,8 @@
 import DRCore
 import Foundation
 
-/// Google Cloud behind the provider seam. What it brings today is its identity (`drctl whoami
-/// --cloud gcp`): the actions, preflight, move steps and posture arrive with the Cloud SQL, DNS
-/// and GKE slice; until then the `gcp:` plan section stays refused (`GCPPlanSectionKind`), so a
-/// plan can never contain GCP resources this provider would silently skip.
+/// Google Cloud behind the provider seam: its identity (`drctl whoami --cloud gcp`), its `gcp.*`
+/// actions, and its steps of a plan's moves (`GCPMoveSteps`) and drills (`GCPDrillPart`).
 public struct GCPCloudProvider: DRProvider {
     public var name: String { GCPProvider.name }
     let environment: [String: String]
@@ -30,8 +28,15 @@ public struct GCPCloudProvider: DRProvider {
     }
 
     public func actions() -> [any RunbookAction] { registered }
-    public func preflight(_ move: Move, plan: DRPlan) async -> PreflightFindings { PreflightFindings() }
-    public func moveSteps(_ move: Move, plan: DRPlan, ids: inout StepIdentifiers) throws -> [MoveStep] { [] }
+    public func moveSteps(_ move: Move, plan: DRPlan, ids: inout StepIdentifiers) throws -> [MoveStep] {
+        try GCPMoveSteps(plan: plan, move: move).steps(ids: &ids)
+    }
+    public func drillPart(plan: DRPlan, site: Site, runId: String, ids: inout StepIdentifiers) throws -> DrillPart {
+        try GCPDrillPart.make(plan: plan, site: site, runId: runId, ids: &ids)
+    }
+    public var summaryRoles: [String: MoveSummaryRole] {
+        ["gcp.sql.fence": .fence, "gcp.sql.promote-replica": .promotion, "gcp.sql.switchover": .promotion, "gcp.dns.set-record": .traffic]
+    }
 
     /// One identity: Application Default Credentials (they do not depend on the plan).
     public func identities(plan: DRPlan) async -> [ProviderIdentity] {

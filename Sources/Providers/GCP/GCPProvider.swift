@@ -1,11 +1,8 @@
 import DRCore
 import Yams
 
-/// Google Cloud (Cloud SQL Admin, GCS, Cloud DNS). Its actions arrive with the GCP issue; the
-/// RS256 signer it needs for service-account JWTs is `DRCore.RSASigner`. What exists now: its sites
-/// (`gcp:us-central1`), so that a plan can name them as DR sites, and a `gcp:` section that is
-/// refused until this build can act on it (a move that silently ignored it would report a
-/// success that did not happen).
+/// Google Cloud (Cloud SQL Admin, Cloud DNS, GKE, Storage): its sites (`gcp:us-central1`) and its
+/// `gcp:` plan section (`GCPPlanSection`, read by `GCPPlanSectionReader`).
 public enum GCPProvider {
     public static let name = "gcp"
 }
@@ -15,9 +12,14 @@ public struct GCPPlanSectionKind: PlanSectionKind {
     public var key: String { GCPProvider.name }
     public var clouds: [SiteCloud] { [SiteCloud(name: GCPProvider.name, example: "us-central1", isRegion: Self.isRegionName)] }
 
+    /// The sections an external primary may follow (`follows: aws:orders`).
+    public static let followable = ["aws", "postgres"]
+
     public func decode(_ node: Node, context: PlanContext, decoder: inout PlanSectionDecoder) -> (any PlanSection)? {
-        decoder.report(at: context.sectionLocation, "found the section 'gcp', expected none yet: this drctl has no GCP provider and would ignore these resources")
-        return nil
+        var reader = GCPPlanSectionReader(context: context, decoder: decoder)
+        let section = reader.read(node)
+        decoder = reader.decoder
+        return section
     }
 
     /// `us-central1`, `europe-west4`, `northamerica-northeast2`: area, direction with its number.
