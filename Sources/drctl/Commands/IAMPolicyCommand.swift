@@ -1,0 +1,157 @@
+import AWSProvider
+import ArgumentParser
+import DRCore
+import Foundation
+
+/// `drctl iam`: identity and access management for what drctl does.
+struct IAMCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "iam",
+        abstract: "Identity and access: the least-privilege AWS policy a plan needs.",
+        subcommands: [IAMPolicyCommand.self])
+}
+
+/// `drctl iam policy`: the AWS IAM policy a plan needs for failover, switchover, drills and
+/// status, computed from the generated runbooks' steps and each action's declared permissions
+/// (never a hand-written list), scoped to the plan's resources, regions, drill names and tags.
+/// stdout is the policy only (JSON for IAM, or terraform); stderr says where the account came
+/// from and lists what other providers need (PostgreSQL privileges, in words).
+struct IAMPolicyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Print the least-privilege AWS IAM policy the plan needs (JSON, or a terraform aws_iam_policy_document).",
+        discussion: """
+        --for failover, switchover, drill, status or all (repeatable). ARNs name the account from --account-id, else the one \
+        STS GetCallerIdentity reports for the current credentials; --format terraform takes it from terraform's \
+        aws_caller_identity instead and needs neither. Exit 2 on bad flags, 3 on an invalid plan, 8 without an account.
+        """)
+
+    enum Purpose: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case failover, switchover, drill, status, all
+    }
+
+    enum Format: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case json, terraform
+    }
+
+    @Option(name: .long, help: "The DR plan (default: $DRCTL_PLAN, else ./drplan.yaml).") var plan: String?
+    @Option(name: .customLong("for"), help: "What the policy is for: failover, switchover, drill, status or all (repeatable).")
+    var purposes: [Purpose] = []
+    @Option(name: .long, help: "Only moves to this site (failover, switchover; default: every DR site of the plan).") var to: String?
+    @Option(name: .long, help: "Output: json (an IAM policy document) or terraform (an aws_iam_policy_document data source).")
+    var format: Format = .json
+    @Option(name: .long, help: "The terraform data sources' name (--format terraform).") var name = "drctl"
+    @Option(name: .long, help: "The AWS account the plan's resources are in (default: the current credentials', from STS).")
+    var accountId: String?
+    @OptionGroup var aws: AWSOptions
+    @Option(name: .long, help: "Log level on stderr (default: warning; env DRCTL_LOG_LEVEL).") var logLevel: String?
+
+    var planPath: String { plan ?? ProcessInfo.processInfo.environment["DRCTL_PLAN"] ?? "drplan.yaml" }
+
+    func validate() throws {
+        guard !purposes.isEmpty else { throw ValidationError("--for is required: failover, switchover, drill, status or all") }
+        if let accountId, accountId.count != 12 || !accountId.allSatisfy(\.isNumber) {
+            throw ValidationError("--account-id \(accountId): expected the 12 digits of an AWS account id")
+        }
+    }
+
+    func run() async throws {
+        var global = GlobalOptions()
+        global.logLevel = logLevel
+        try global.bootstrapLogging()
+        let drPlan = try DRPlanLoader.load(path: planPath, sections: ProviderRegistration.sections)
+        let wanted: [PermissionPurpose] = purposes.contains(.all) ? PermissionPurpose.allCases
+            : Array(Set(purposes.compactMap { PermissionPurpose(rawValue: $0.rawValue) })).sorted()
+
+        let (account, source, context) = try await resolveAccount(drPlan)
+        let providers = ProviderRegistration.providers(context.map(ProviderContext.init(aws:)) ?? .declarationsOnly)
+        let registry = EngineSession.registry(for: providers)
+        var needs: [PermissionNeed] = []
+        for purpose in wanted {
+            let moves = try await moves(purpose, plan: drPlan, providers: providers, registry: registry, resolveZones: context != nil)
+            let request = PermissionRequest(purpose: purpose, plan: drPlan, moves: moves, account: account)
+            do {
+                for provider in providers { needs += try provider.permissionNeeds(request) }
+            } catch let problem as DrillRunbookGenerator.Problem {
+                throw RunEnded(status: .invalidRunbook, message: "\(drPlan.source.path): the drill cannot be generated: \(problem.message)")
+            }
+            if purpose == .drill { needs += drillCheckPrivileges(drPlan, registry: registry) }
+        }
+        let document = IAMPolicyDocument(needs: needs)
+        let forText = wanted.map(\.rawValue).joined(separator: ", ")
+        switch format {
+        case .json:
+            FileHandle.standardOutput.write(Data(document.json().utf8))
+        case .terraform:
+            let header = ["Generated by `drctl iam policy --plan \(planPath) --for \(wanted.map(\.rawValue).joined(separator: " --for "))"
+                          + "\(to.map { " --to \($0)" } ?? "") --format terraform`; do not edit.",
+                          "What drctl needs for \(forText) of plan \(drPlan.name), scoped to its resources (docs/commands.md, \"iam policy\")."]
+            FileHandle.standardOutput.write(Data(document.terraform(name: name, header: header).utf8))
+        }
+        var notes = ["account \(account): \(source)"]
+        let others = Dictionary(grouping: needs.filter { $0.provider != AWSPlanSectionKind.cloud }, by: \.provider)
+        for provider in others.keys.sorted() {
+            notes.append("\(provider) (not an IAM policy; grant these to the role drctl connects as):")
+            var seen: Set<String> = []
+            for need in others[provider]! where seen.insert("\(need.permission)|\(need.action)").inserted {
+                notes.append("  \(need.permission) (\(need.action)\(need.note.map { ", \($0)" } ?? ""))")
+            }
+        }
+        FileHandle.standardError.write(Data((notes.joined(separator: "\n") + "\n").utf8))
+    }
+
+    /// The account ARNs name, and where it came from. Terraform takes it from the deploying identity.
+    private func resolveAccount(_ plan: DRPlan) async throws -> (account: String, source: String, context: AWSContext?) {
+        if format == .terraform {
+            return (IAMPolicyDocument.terraformAccountPlaceholder, "from terraform's aws_caller_identity when applied", nil)
+        }
+        if let accountId { return (accountId, "from --account-id", nil) }
+        do {
+            let context = try AWSContext(options: aws)
+            let region = (try? context.configuration.requireRegion()) ?? plan.primarySite.region
+            let caller = try await STSClient(client: context.client).getCallerIdentity(region: region)
+            return (caller.account, "from STS GetCallerIdentity (\(caller.arn))", context)
+        } catch {
+            throw RunEnded(status: .authenticationFailed,
+                           message: "no account for the policy's ARNs: pass --account-id, or configure AWS credentials (\(error))")
+        }
+    }
+
+    /// The moves of a failover or switchover purpose, with their generated runbooks: to `--to`, or to every DR site.
+    private func moves(_ purpose: PermissionPurpose, plan: DRPlan, providers: [any DRProvider], registry: ActionRegistry,
+                       resolveZones: Bool) async throws -> [(move: Move, runbook: Runbook)] {
+        let kind: Move.Kind
+        switch purpose {
+        case .failover: kind = .failover
+        case .switchover: kind = .switchover
+        case .drill, .status: return []
+        }
+        let targets = try to.map { name -> [Site] in
+            guard let site = plan.site(named: name) else {
+                throw RunEnded(status: .usage, message: "--to \(name): not a site of plan \(plan.name) (its sites: \(plan.sites.map(\.description).sorted().joined(separator: ", ")))")
+            }
+            return [site]
+        } ?? plan.drSites
+        var moves: [(move: Move, runbook: Runbook)] = []
+        for target in targets {
+            let move = try plan.move(kind, to: target.description, from: nil)
+            guard plan.nothingToMove(from: move.from, to: move.to) == nil else { continue }
+            // With credentials, zones named by name become their ids (a tighter resource); without, any zone.
+            var prepared = plan
+            if resolveZones, let resolved = try? await MovePreflight.prepare(move, plan: plan, providers: providers) { prepared = resolved.plan }
+            moves.append((move, try MoveComposer(providers: providers).runbook(plan: prepared, move: move, catalog: registry.catalog)))
+        }
+        return moves
+    }
+
+    /// The drill's data checks run in the restored copy: the privileges their actions declare.
+    private func drillCheckPrivileges(_ plan: DRPlan, registry: ActionRegistry) -> [PermissionNeed] {
+        let checks = plan.drill.checks.map(\.action) + (plan.drill.primaryURLEnv == nil ? [] : [DrillRunbookGenerator.heartbeatAction])
+        return checks.flatMap { name -> [PermissionNeed] in
+            guard let action = registry.action(name) else { return [] }
+            return action.permissions.filter { $0.kind == .postgres }.map {
+                PermissionNeed(provider: "postgres", purpose: .drill, step: "drill checks", action: name, permission: $0.name, resources: [], note: $0.note)
+            }
+        }
+    }
+}
