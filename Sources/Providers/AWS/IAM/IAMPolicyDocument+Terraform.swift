@@ -25,6 +25,26 @@ extension IAMPolicyDocument {
             if items.count == 1 { return "[" + value(items[0]) + "]" }
             return "[\n" + items.map { indent + "  " + value($0) + "," }.joined(separator: "\n") + "\n" + indent + "]"
         }
+        // As `terraform fmt` writes them: the `=` of consecutive one-line attributes aligned; an
+        // attribute whose value spans lines stands alone.
+        func attributes(_ pairs: [(String, String)], indent: String) -> [String] {
+            var out: [String] = [], group: [(String, String)] = []
+            func flush() {
+                let width = group.map(\.0.count).max() ?? 0
+                out += group.map { indent + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + " = " + $0.1 }
+                group = []
+            }
+            for pair in pairs {
+                if pair.1.contains("\n") {
+                    flush()
+                    out.append(indent + pair.0 + " = " + pair.1)
+                } else {
+                    group.append(pair)
+                }
+            }
+            flush()
+            return out
+        }
         var lines = header.map { $0.isEmpty ? "#" : "# " + $0 }
         lines.append("")
         lines.append("data \"aws_caller_identity\" \"\(name)\" {}")
@@ -34,15 +54,12 @@ extension IAMPolicyDocument {
         for (index, statement) in statements.enumerated() {
             if index > 0 { lines.append("") }
             lines.append("  statement {")
-            lines.append("    sid       = \(value(statement.sid))")
-            lines.append("    effect    = \"Allow\"")
-            lines.append("    actions   = \(list(statement.actions, indent: "    "))")
-            lines.append("    resources = \(list(statement.resources, indent: "    "))")
+            lines += attributes([("sid", value(statement.sid)), ("effect", "\"Allow\""), ("actions", list(statement.actions, indent: "    ")),
+                                 ("resources", list(statement.resources, indent: "    "))], indent: "    ")
             for condition in statement.conditions {
                 lines.append("    condition {")
-                lines.append("      test     = \(value(condition.test))")
-                lines.append("      variable = \(value(condition.key))")
-                lines.append("      values   = \(list(condition.values, indent: "      "))")
+                lines += attributes([("test", value(condition.test)), ("variable", value(condition.key)),
+                                     ("values", list(condition.values, indent: "      "))], indent: "      ")
                 lines.append("    }")
             }
             lines.append("  }")
