@@ -201,6 +201,23 @@ struct IAMPolicyCommandTests {
     @Test func generatedSwitchoverPolicyAllowsEveryCallOfASwitchover() throws {
         let bed = try Bed.make()
         try bed.setUp()
+        // The replica has replayed everything the fenced primary wrote: RDS keeps publishing lag 0
+        // (straight to moto, so these writes are not among the recorded calls).
+        let publisher = Process()
+        publisher.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        publisher.arguments = ["python3", "-c", """
+        import boto3, os, datetime, time
+        cw = boto3.client('cloudwatch', region_name='us-west-2', endpoint_url=os.environ['DRCTL_TESTBED_MOTO_URL'],
+            aws_access_key_id=os.environ['DRCTL_TESTBED_ACCESS_KEY_ID'], aws_secret_access_key=os.environ['DRCTL_TESTBED_SECRET_ACCESS_KEY'])
+        for _ in range(150):
+            cw.put_metric_data(Namespace='AWS/RDS', MetricData=[{'MetricName': 'ReplicaLag', 'Value': 0, 'Unit': 'Seconds',
+                'Timestamp': datetime.datetime.now(datetime.timezone.utc),
+                'Dimensions': [{'Name': 'DBInstanceIdentifier', 'Value': '\(bed.prefix)-replica'}]}])
+            time.sleep(2)
+        """]
+        publisher.environment = ProcessInfo.processInfo.environment
+        try publisher.run()
+        defer { publisher.terminate() }
         let calls = try bed.recordCalls([["switchover", "--to", "us-west-2", "--yes"]])
         let verdict = try bed.evaluate(policy: try bed.policy(["switchover"]), calls: calls)
         #expect(verdict.calls > 10)
