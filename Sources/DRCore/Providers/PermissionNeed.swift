@@ -66,20 +66,28 @@ public struct PermissionCondition: Sendable, Hashable, Comparable {
     }
 }
 
-/// What a provider is asked for: the permissions of `purpose` on `plan`, for `moves` (failover and
-/// switchover), whose generated runbooks are given (every provider's steps, as the composer wrote them).
+/// What a provider is asked for: the permissions of `purpose` on `plan`, for the generated runbooks
+/// given (every provider's steps, as `MoveComposer` / `DrillComposer` wrote them).
 public struct PermissionRequest: Sendable {
+    /// The run id drills are composed for: names and tag values that carry it stand for any run's
+    /// (`drill-<plan>-<db>-*`, `run-*`).
+    public static let placeholderRunId = "run-00000000-000000-zq9zq9"
+
     public let purpose: PermissionPurpose
     public let plan: DRPlan
-    /// The moves and their generated runbooks (failover, switchover); empty for drill and status.
+    /// The moves and their generated runbooks (failover, switchover).
     public let moves: [(move: Move, runbook: Runbook)]
+    /// The drills and their generated runbooks, composed for `placeholderRunId` (drill).
+    public let drills: [(site: Site, runbook: Runbook)]
     /// The account resources live in, when the provider's resource names carry one (AWS ARNs).
     public let account: String
 
-    public init(purpose: PermissionPurpose, plan: DRPlan, moves: [(move: Move, runbook: Runbook)] = [], account: String) {
+    public init(purpose: PermissionPurpose, plan: DRPlan, moves: [(move: Move, runbook: Runbook)] = [],
+                drills: [(site: Site, runbook: Runbook)] = [], account: String) {
         self.purpose = purpose
         self.plan = plan
         self.moves = moves
+        self.drills = drills
         self.account = account
     }
 }
@@ -90,8 +98,8 @@ extension DRProvider {
     /// resource language (AWS ARNs) override this with scoped needs and add their reads.
     public func permissionNeeds(_ request: PermissionRequest) throws -> [PermissionNeed] {
         let mine = Dictionary(actions().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        return request.moves.flatMap { entry in
-            entry.runbook.steps.flatMap { step -> [PermissionNeed] in
+        return (request.moves.map(\.runbook) + request.drills.map(\.runbook)).flatMap { runbook in
+            runbook.steps.flatMap { step -> [PermissionNeed] in
                 guard let action = mine[step.call.action] else { return [] }
                 return action.permissions.map {
                     PermissionNeed(provider: name, purpose: request.purpose, step: step.id, action: action.name, permission: $0.name,

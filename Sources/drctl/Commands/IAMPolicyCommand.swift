@@ -69,13 +69,9 @@ struct IAMPolicyCommand: AsyncParsableCommand {
         var needs: [PermissionNeed] = []
         for purpose in wanted {
             let moves = try await moves(purpose, plan: drPlan, providers: providers, registry: registry, resolveZones: context != nil)
-            let request = PermissionRequest(purpose: purpose, plan: drPlan, moves: moves, account: account)
-            do {
-                for provider in providers { needs += try provider.permissionNeeds(request) }
-            } catch let problem as DrillRunbookGenerator.Problem {
-                throw RunEnded(status: .invalidRunbook, message: "\(drPlan.source.path): the drill cannot be generated: \(problem.message)")
-            }
-            if purpose == .drill { needs += drillCheckPrivileges(drPlan, registry: registry) }
+            let drills = purpose == .drill ? try drills(plan: drPlan, providers: providers, registry: registry) : []
+            let request = PermissionRequest(purpose: purpose, plan: drPlan, moves: moves, drills: drills, account: account)
+            for provider in providers { needs += try provider.permissionNeeds(request) }
         }
         let document = IAMPolicyDocument(needs: needs)
         let forText = wanted.map(\.rawValue).joined(separator: ", ")
@@ -144,14 +140,28 @@ struct IAMPolicyCommand: AsyncParsableCommand {
         return moves
     }
 
-    /// The drill's data checks run in the restored copy: the privileges their actions declare.
-    private func drillCheckPrivileges(_ plan: DRPlan, registry: ActionRegistry) -> [PermissionNeed] {
-        let checks = plan.drill.checks.map(\.action) + (plan.drill.primaryURLEnv == nil ? [] : [DrillRunbookGenerator.heartbeatAction])
-        return checks.flatMap { name -> [PermissionNeed] in
-            guard let action = registry.action(name) else { return [] }
-            return action.permissions.filter { $0.kind == .postgres }.map {
-                PermissionNeed(provider: "postgres", purpose: .drill, step: "drill checks", action: name, permission: $0.name, resources: [], note: $0.note)
+    /// The drills of the plan, one per DR site (or `--to`) that has something to drill, composed as
+    /// `drill run` composes them, for the placeholder run id.
+    private func drills(plan: DRPlan, providers: [any DRProvider], registry: ActionRegistry) throws -> [(site: Site, runbook: Runbook)] {
+        let sites = try to.map { name -> [Site] in
+            guard let site = plan.site(named: name) else { throw RunEnded(status: .usage, message: "--to \(name): not a site of plan \(plan.name)") }
+            return [site]
+        } ?? plan.drSites
+        var drills: [(site: Site, runbook: Runbook)] = [], problems: [DrillProblem] = []
+        for site in sites {
+            do {
+                let drill = try DrillComposer.make(plan: plan, site: site, runId: PermissionRequest.placeholderRunId, providers: providers,
+                                                   available: Set(registry.names))
+                drills.append((site, drill.runbook))
+            } catch let problem as DrillProblem {
+                // A cost guard refuses every drill of the plan; a site with nothing to drill is just skipped.
+                if problem.refusedByCostGuard { throw RunEnded(status: .refusedByBudget, message: "the drill cannot be generated: \(problem.message)") }
+                problems.append(problem)
             }
         }
+        if drills.isEmpty, let problem = problems.first {
+            throw RunEnded(status: .invalidRunbook, message: "\(plan.source.path): the drill cannot be generated: \(problem.message)")
+        }
+        return drills
     }
 }

@@ -5,10 +5,10 @@ import DRCore
 /// makes around them (the move's preflight and zone lookup, `drill cleanup`, `status`), and for
 /// each the permissions its action declares, scoped by `AWSPermissionScope`.
 ///
-/// Drill resources are named after the run (`drill-<plan>-<db>-<short run id>`): the drill is
-/// generated for a placeholder run id, which becomes `*` in names and tag values.
+/// Drill resources are named after the run (`drill-<plan>-<db>-<short run id>`): drills are
+/// composed for `PermissionRequest.placeholderRunId`, which becomes `*` in names and tag values.
 struct AWSPermissionPlanner {
-    static let placeholderRunId = "run-00000000-000000-zq9zq9"
+    static let placeholderRunId = PermissionRequest.placeholderRunId
 
     let request: PermissionRequest
     let actions: [String: any RunbookAction]
@@ -19,7 +19,7 @@ struct AWSPermissionPlanner {
 
     static func wildcard(_ text: String) -> String {
         if text == placeholderRunId { return "run-*" }
-        return text.replacingOccurrences(of: DrillRunbookGenerator.shortId(placeholderRunId), with: "*")
+        return text.replacingOccurrences(of: DrillComposer.shortId(placeholderRunId), with: "*")
     }
 
     func needs() throws -> [PermissionNeed] {
@@ -60,17 +60,13 @@ struct AWSPermissionPlanner {
                 addSteps(runbook.steps)
             }
         case .drill:
-            let drillRegions = plan.drSites.filter { $0.cloud == AWSPlanSectionKind.cloud }.map(\.region)
-                .filter { region in plan.aws.databases.contains { $0.replica(in: region) != nil } }
-            let available = Set(actions.keys).union(plan.drill.checks.map(\.action)).union([DrillRunbookGenerator.heartbeatAction])
-            for region in drillRegions {
-                let drill = try DrillRunbookGenerator.make(plan: plan, region: region, runId: Self.placeholderRunId, available: available)
+            for (_, runbook) in request.drills {
                 var tagsByName: [String: RunValue] = [:]
-                for step in drill.runbook.steps where step.call.action == "aws.rds.create-snapshot" {
+                for step in runbook.steps where step.call.action == "aws.rds.create-snapshot" {
                     let arguments = step.call.with.compactMapValues(\.constantValue)
                     if let name = arguments["snapshot"]?.stringValue { tagsByName[name] = arguments["tags"] }
                 }
-                addSteps(drill.runbook.steps, tagsByName: tagsByName)
+                addSteps(runbook.steps, tagsByName: tagsByName)
             }
             // `drill cleanup` lists instances and manual snapshots (with their tags) in every region of
             // the plan; it deletes only what the teardown steps above may delete.
