@@ -12,7 +12,7 @@ struct DRCTL: AsyncParsableCommand {
         version: DRCTLVersion.string,
         subcommands: [FailoverCommand.self, SwitchoverCommand.self, ValidateCommand.self, PlanCommand.self, RunCommand.self, ResumeCommand.self, ApproveCommand.self,
                       AbortCommand.self, RunsCommand.self, ShowCommand.self, ReportCommand.self, StatusCommand.self, DrillCommand.self,
-                      HeartbeatCommand.self, WhoamiCommand.self, ActionsCommand.self]
+                      HeartbeatCommand.self, WhoamiCommand.self, ActionsCommand.self, IAMCommand.self]
     )
 }
 

@@ -118,6 +118,43 @@ def classify(method, raw_path, headers, body):
     return service, op, protocol or "rest-json"
 
 
+# Parameters that may carry a secret are never recorded.
+SECRET_PARAMS = re.compile(r"password|secretstring|secretbinary|token|privatekey", re.I)
+
+
+def call_detail(method, raw_path, headers, body, protocol):
+    """What an IAM evaluator needs of a request: the region it is signed for and its parameters
+    (Query: the form fields; JSON: the body's top level; REST: path and query), secrets left out."""
+    url = urllib.parse.urlsplit(raw_path)
+    headers = {k.lower(): v for k, v in headers.items()}
+    scope = re.search(r"Credential=([^,\s]+)", headers.get("authorization", ""))
+    parts = scope.group(1).split("/") if scope else []
+    params = {}
+    if protocol in ("query", "ec2"):
+        fields = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            try:
+                fields.update(urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True))
+            except UnicodeDecodeError:
+                pass
+        params = {k: v[0] for k, v in fields.items() if k not in ("Action", "Version")}
+    elif body and headers.get("x-amz-target") or protocol in ("json", "rest-json") and body:
+        try:
+            decoded = json.loads(body)
+            params = decoded if isinstance(decoded, dict) else {}
+        except ValueError:
+            params = {}
+    else:
+        params = {k: v[0] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
+    params = {k: ("<redacted>" if SECRET_PARAMS.search(k) else v) for k, v in params.items()}
+    path = urllib.parse.unquote(url.path)
+    host = headers.get("host", "")
+    m = re.match(r"^([^.]+)\.s3[.-]", host)
+    if m:
+        path = "/" + m.group(1) + path
+    return {"region": parts[2] if len(parts) >= 5 else None, "method": method, "path": path, "params": params}
+
+
 # ---------------------------------------------------------------------------
 # Error bodies in each protocol's shape
 # ---------------------------------------------------------------------------
@@ -171,6 +208,8 @@ class State:
         self.requests = collections.Counter()
         self.faults = collections.Counter()
         self.log = collections.deque(maxlen=500)
+        # Every forwarded call with what IAM would authorize it against (GET /_faults/calls).
+        self.calls = collections.deque(maxlen=50000)
 
     def set_rules(self, spec):
         rules = []
@@ -303,6 +342,13 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/_faults/log":
                 with STATE.lock:
                     return self._json(200, list(STATE.log))
+            if path == "/_faults/calls" and self.command == "DELETE":
+                with STATE.lock:
+                    STATE.calls.clear()
+                return self._json(200, {"status": "cleared"})
+            if path == "/_faults/calls":
+                with STATE.lock:
+                    return self._json(200, list(STATE.calls))
             if path == "/_faults/health":
                 return self._json(200, {"status": "ok", "upstream": "%s:%d" % self.upstream})
             return self._json(404, {"error": f"no {self.command} {path}"})
@@ -393,6 +439,9 @@ class Handler(BaseHTTPRequestHandler):
                 except (OSError, http.client.HTTPException) as e:
                     outcome = f"502 upstream: {e}"
                     self._send(502, [("Content-Type", "text/plain")], f"upstream error: {e}".encode())
+            with STATE.lock:
+                STATE.calls.append(dict(call_detail(self.command, self.path, self.headers, body, protocol),
+                                        t=time.time(), service=service, operation=op, outcome=str(outcome)))
             log(f"{self.command} {self.path[:80]} {service}:{op} -> {outcome}"
                 f"{' +%dms' % latency if latency else ''} in {time.monotonic() - t0:.3f}s")
         except (ConnectionError, socket.timeout, OSError):

@@ -1,139 +1,10 @@
-# The least the drill needs. A drill snapshots the primary (or uses the newest copy), copies the
-# snapshot into the DR region, restores an instance from it under a drill name, validates it, and
-# deletes what it created. Everything it creates carries the drill tag; nothing else can be deleted.
-# Condition keys: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html
-
-data "aws_iam_policy_document" "drill" {
-  # Reads. Describe*, GetMetricData and DescribeSecret (metadata only) are not narrowed here:
-  # the first two do not support resource-level permissions.
-  statement {
-    sid       = "Read"
-    actions   = ["rds:Describe*", "rds:ListTagsForResource", "cloudwatch:GetMetricData", "secretsmanager:DescribeSecret", "sts:GetCallerIdentity"]
-    resources = ["*"]
-  }
-
-  # A fresh snapshot of a primary, only as a tagged drill snapshot.
-  statement {
-    sid     = "SnapshotPrimary"
-    actions = ["rds:CreateDBSnapshot"]
-    resources = concat(
-      [for instance in var.primary_db_instances : "${local.rds_primary}:db:${instance}"],
-      ["${local.rds_primary}:snapshot:${var.drill_resource_prefix}*"],
-    )
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/${var.drill_tag_key}"
-      values   = ["true"]
-    }
-  }
-
-  # Copy any snapshot of the primary region into the DR region, as a tagged drill copy.
-  statement {
-    sid     = "CopyIntoDR"
-    actions = ["rds:CopyDBSnapshot"]
-    resources = [
-      "${local.rds_primary}:snapshot:*",
-      "${local.rds_dr}:snapshot:${var.drill_resource_prefix}*",
-    ]
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/${var.drill_tag_key}"
-      values   = ["true"]
-    }
-  }
-
-  # Restore a tagged drill instance from a snapshot in the DR region (the newest copy may be one
-  # the backup system made, so any snapshot there may be the source).
-  statement {
-    sid     = "RestoreDrillInstance"
-    actions = ["rds:RestoreDBInstanceFromDBSnapshot"]
-    resources = [
-      "${local.rds_dr}:db:${var.drill_resource_prefix}*",
-      "${local.rds_dr}:snapshot:*",
-      "${local.rds_dr}:subgrp:*",
-      "${local.rds_dr}:og:*",
-      "${local.rds_dr}:pg:*",
-    ]
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/${var.drill_tag_key}"
-      values   = ["true"]
-    }
-  }
-
-  # Tags are written with the create calls above (RDS authorizes them as AddTagsToResource).
-  statement {
-    sid     = "TagDrillResources"
-    actions = ["rds:AddTagsToResource"]
-    resources = [
-      "${local.rds_primary}:snapshot:${var.drill_resource_prefix}*",
-      "${local.rds_dr}:snapshot:${var.drill_resource_prefix}*",
-      "${local.rds_dr}:db:${var.drill_resource_prefix}*",
-    ]
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/${var.drill_tag_key}"
-      values   = ["true"]
-    }
-  }
-
-  # Teardown: only drill-named resources that carry the drill tag.
-  statement {
-    sid       = "DeleteDrillInstance"
-    actions   = ["rds:DeleteDBInstance"]
-    resources = ["${local.rds_dr}:db:${var.drill_resource_prefix}*"]
-    condition {
-      test     = "StringEquals"
-      variable = "rds:db-tag/${var.drill_tag_key}"
-      values   = ["true"]
-    }
-  }
-  statement {
-    sid     = "DeleteDrillSnapshots"
-    actions = ["rds:DeleteDBSnapshot"]
-    resources = [
-      "${local.rds_primary}:snapshot:${var.drill_resource_prefix}*",
-      "${local.rds_dr}:snapshot:${var.drill_resource_prefix}*",
-    ]
-    condition {
-      test     = "StringEquals"
-      variable = "rds:snapshot-tag/${var.drill_tag_key}"
-      values   = ["true"]
-    }
-  }
-
-  # Replication backlog and checks: list and HEAD the plan's buckets, read their replication setup.
-  statement {
-    sid       = "ReadPlanBuckets"
-    actions   = ["s3:ListBucket", "s3:GetReplicationConfiguration", "s3:GetBucketVersioning"]
-    resources = [for bucket in var.bucket_names : "arn:${local.partition}:s3:::${bucket}"]
-  }
-  statement {
-    sid       = "HeadPlanObjects"
-    actions   = ["s3:GetObject"]
-    resources = [for bucket in var.bucket_names : "arn:${local.partition}:s3:::${bucket}/*"]
-  }
-
-  # Encrypted snapshots: RDS uses the keys on the caller's behalf, through grants, and only via RDS.
-  dynamic "statement" {
-    for_each = length(var.kms_key_arns) > 0 ? [1] : []
-    content {
-      sid       = "KMSForEncryptedCopies"
-      actions   = ["kms:DescribeKey", "kms:CreateGrant"]
-      resources = var.kms_key_arns
-      condition {
-        test     = "StringLike"
-        variable = "kms:ViaService"
-        values   = ["rds.${var.primary_region}.amazonaws.com", "rds.${var.region}.amazonaws.com"]
-      }
-      condition {
-        test     = "Bool"
-        variable = "kms:GrantIsForAWSResource"
-        values   = ["true"]
-      }
-    }
-  }
-}
+# What the drill task may do is generated from the plan, not written here: drill_policy.tf holds
+# `data.aws_iam_policy_document.drctl_drill`, the least privilege `drctl drill run` and
+# `drctl drill cleanup` need for the plan (its DR replicas, the drill names drill-<plan>-<db>-*,
+# the drctl:drill / drctl:plan / drctl:database tags drctl sets). Regenerate it for your plan:
+#   drctl iam policy --plan drplan.yaml --for drill --format terraform --name drctl_drill > drill_policy.tf
+# (deploy/README.md). The committed file is the reference plan's (Runbooks/drplan.yaml); a test
+# fails when it is stale.
 
 data "aws_iam_policy_document" "ecs_tasks_trust" {
   statement {
@@ -159,7 +30,35 @@ resource "aws_iam_role" "task" {
 resource "aws_iam_role_policy" "task" {
   name   = "drill"
   role   = aws_iam_role.task.id
-  policy = data.aws_iam_policy_document.drill.json
+  policy = data.aws_iam_policy_document.drctl_drill.json
+}
+
+# Encrypted replicas: RDS uses their keys on the caller's behalf (snapshot and restore), through
+# grants, and only via RDS in the DR region. The plan does not say which keys: name them here.
+data "aws_iam_policy_document" "drill_kms" {
+  count = length(var.kms_key_arns) > 0 ? 1 : 0
+  statement {
+    sid       = "KMSForEncryptedDrillCopies"
+    actions   = ["kms:DescribeKey", "kms:CreateGrant"]
+    resources = var.kms_key_arns
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["rds.${var.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "task_kms" {
+  count  = length(var.kms_key_arns) > 0 ? 1 : 0
+  name   = "drill-kms"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.drill_kms[0].json
 }
 
 # The execution role: what ECS needs to start the container (image, logs, the state URL secret).

@@ -64,34 +64,10 @@ variable "drill_url_secret_arn" {
   }
 }
 
-variable "primary_db_instances" {
-  description = "RDS instance identifiers of the plan's primaries (drplan.yaml aws.databases[].primary.instance)."
-  type        = list(string)
-  default     = ["orders-primary"]
-}
-
-variable "bucket_names" {
-  description = "The plan's replicated buckets, sources and destinations (read-only: listing and HEAD for the backlog)."
-  type        = list(string)
-  default     = ["orders-docs", "orders-docs-dr"]
-}
-
 variable "kms_key_arns" {
-  description = "KMS keys of encrypted snapshots: the source key and the DR region's key used for copies. Empty: unencrypted."
+  description = "KMS keys of encrypted DR replicas (their snapshots and drill copies are encrypted with them); RDS uses them through grants. Empty: unencrypted."
   type        = list(string)
   default     = []
-}
-
-variable "drill_resource_prefix" {
-  description = "Name prefix of everything a drill creates (instances, snapshots, copies)."
-  type        = string
-  default     = "drctl-drill-"
-}
-
-variable "drill_tag_key" {
-  description = "Tag a drill puts on everything it creates (value \"true\"); deletes are allowed only on resources carrying it."
-  type        = string
-  default     = "drctl:drill"
 }
 
 variable "cpu" {

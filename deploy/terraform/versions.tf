@@ -20,7 +20,4 @@ locals {
   account   = data.aws_caller_identity.current.account_id
   partition = data.aws_partition.current.partition
   name      = "drctl-drill-${var.plan_name}"
-  # RDS ARNs in both regions: the drill snapshots in the primary region and restores in the DR region.
-  rds_primary = "arn:${local.partition}:rds:${var.primary_region}:${local.account}"
-  rds_dr      = "arn:${local.partition}:rds:${var.region}:${local.account}"
 }

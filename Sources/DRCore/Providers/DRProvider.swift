@@ -7,7 +7,8 @@ import Foundation
 /// - its read-only preflight for a move, with the data-loss signals the RPO gate weighs;
 /// - its steps of the generated failover / switchover runbooks, each in a shared `MovePhase`;
 /// - its posture probes for `drctl status`;
-/// - what its actions are to a move's summary (`summaryRoles`).
+/// - what its actions are to a move's summary (`summaryRoles`);
+/// - the permissions a purpose needs, scoped to the plan's resources (`permissionNeeds`).
 /// DRCore composes them (`MoveComposer`, `MovePreflight`) and knows no cloud; the executable
 /// registers each provider in one line.
 public protocol DRProvider: Sendable {
@@ -35,6 +36,9 @@ public protocol DRProvider: Sendable {
     /// Its actions that a move's summary reports by role, by action name. The summary reads the
     /// run's journal and runbook only (a plan's own runbook, a resumed run), so roles go by action.
     var summaryRoles: [String: MoveSummaryRole] { get }
+    /// The permissions its steps and reads need for a purpose, scoped to the plan's resources
+    /// (`drctl iam policy`, the permission preflight). Default: each step's declared permissions, unscoped.
+    func permissionNeeds(_ request: PermissionRequest) throws -> [PermissionNeed]
 }
 
 /// Who drctl is at one endpoint of a provider, as `drctl whoami --cloud NAME` prints it.

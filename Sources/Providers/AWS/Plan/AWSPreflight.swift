@@ -21,30 +21,8 @@ struct AWSPreflight {
 
         // Every read at once, with the identity check: one round trip of latency, not one per
         // resource or per kind of check. The results are reported in plan order.
-        var calls: [Call] = []
-        for database in aws.databases where database.primary.region == from {
-            guard let replica = database.replica(in: to) else { continue }
-            var arguments: [String: RunValue] = ["region": .string(to), "instance": .string(replica.instance),
-                                                 "source_instance": .string(database.primary.instance), "source_region": .string(from),
-                                                 "fence": .string(database.fence)]
-            if let group = database.fenceParameterGroup { arguments["fence_parameter_group"] = .string(group) }
-            calls.append(("db:\(database.name)", "aws.rds.preflight", arguments))
-        }
-        for bucket in aws.buckets where bucket.destinationRegion == to {
-            var arguments: [String: RunValue] = ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source),
-                                                 "destination_bucket": .string(bucket.destination),
-                                                 "destination_region": .string(bucket.destinationRegion)]
-            if let storageClass = bucket.storageClass { arguments["storage_class"] = .string(storageClass) }
-            calls.append(("rule:\(bucket.source)", "aws.s3.check-replication", arguments))
-            calls.append(("backlog:\(bucket.source)", "aws.s3.replication-backlog",
-                          ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source)]))
-        }
-        for secret in aws.secrets {
-            calls.append(("secret:\(secret.region):\(secret.name)", "aws.secretsmanager.check-replica",
-                          ["region": .string(to), "secret": .string(secret.name), "primary_region": .string(secret.region)]))
-        }
+        let calls = readCalls()
         let targets = targetCalls()
-        calls += targets.map(\.call)
         let sts = STSClient(client: client), target = to
         async let identity = Result.catching { try await sts.getCallerIdentity(region: target).arn }
         let results = await invokeAll(calls)
@@ -149,6 +127,34 @@ struct AWSPreflight {
         }
         report.losses = losses
         return report
+    }
+
+    /// Every read-only action the preflight runs (besides the identity check): what `drctl iam
+    /// policy` grants for it, and what `run` sends at once.
+    func readCalls() -> [Call] {
+        var calls: [Call] = []
+        for database in aws.databases where database.primary.region == from {
+            guard let replica = database.replica(in: to) else { continue }
+            var arguments: [String: RunValue] = ["region": .string(to), "instance": .string(replica.instance),
+                                                 "source_instance": .string(database.primary.instance), "source_region": .string(from),
+                                                 "fence": .string(database.fence)]
+            if let group = database.fenceParameterGroup { arguments["fence_parameter_group"] = .string(group) }
+            calls.append(("db:\(database.name)", "aws.rds.preflight", arguments))
+        }
+        for bucket in aws.buckets where bucket.destinationRegion == to {
+            var arguments: [String: RunValue] = ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source),
+                                                 "destination_bucket": .string(bucket.destination),
+                                                 "destination_region": .string(bucket.destinationRegion)]
+            if let storageClass = bucket.storageClass { arguments["storage_class"] = .string(storageClass) }
+            calls.append(("rule:\(bucket.source)", "aws.s3.check-replication", arguments))
+            calls.append(("backlog:\(bucket.source)", "aws.s3.replication-backlog",
+                          ["region": .string(bucket.sourceRegion), "bucket": .string(bucket.source)]))
+        }
+        for secret in aws.secrets {
+            calls.append(("secret:\(secret.region):\(secret.name)", "aws.secretsmanager.check-replica",
+                          ["region": .string(to), "secret": .string(secret.name), "primary_region": .string(secret.region)]))
+        }
+        return calls + targetCalls().map(\.call)
     }
 
     static func strings(_ value: RunValue?) -> [String] {
