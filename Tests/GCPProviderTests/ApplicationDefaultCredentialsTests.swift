@@ -37,14 +37,16 @@ import Testing
         #expect(error?.description == "\(home.path)/absent.json: file not found")
     }
 
-    /// Nothing anywhere, and a metadata host that refuses or never answers: "no credentials" in
-    /// well under 2 s, each source named.
+    /// Nothing anywhere, and a metadata host that refuses or never answers: "no credentials"
+    /// quickly, each source named. The bound is the difference between the probe's own short
+    /// timeouts and a hang on the kernel's connect timeout (minutes), not a benchmark: loose
+    /// enough for a loaded CI machine (a 2 s bound failed there at 2.9 s).
     @Test(arguments: ["127.0.0.1:1", "10.255.255.1"])
     func noMetadataServerEndsQuickly(host: String) async throws {
         let home = try TemporaryDirectory()
         let started = Date()
         let error = await #expect(throws: GoogleAuthError.self) { try await resolve(["HOME": home.path, "GCE_METADATA_HOST": host]) }
-        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(Date().timeIntervalSince(started) < 15)
         #expect(error?.kind == .notFound)
         #expect(error?.description.contains("metadata server: nothing answers at \(host)") == true, "\(String(describing: error))")
         #expect(error?.attempts.count == 3)

@@ -455,6 +455,90 @@ def _patch_s3():
 CHANGES = {}  # change id (without /change/) -> time it becomes INSYNC
 
 
+
+# ---------------------------------------------------------------------------
+# IAM: SimulatePrincipalPolicy (moto 5.2.1 has none)
+# ---------------------------------------------------------------------------
+def _patch_iam_simulation():
+    """The principal's identity policies — inline and attached, a user's groups' too — evaluated
+    per action and resource by iam_evaluate.py, with the request's context entries, as IAM's
+    simulator does for one account without SCPs, boundaries or resource policies.
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html"""
+    from xml.sax.saxutils import escape
+
+    from moto.iam.models import iam_backends
+    from moto.iam.responses import IamResponse
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import iam_evaluate
+
+    def documents(holder):
+        docs = list(getattr(holder, "policies", {}).values())
+        for policy in getattr(holder, "managed_policies", {}).values():
+            version = next((v for v in policy.versions if v.is_default), None)
+            if version is not None:
+                docs.append(version.document)
+        return docs
+
+    def statements(arn):
+        account = arn.split(":")[4]
+        backend = iam_backends[account]["aws"]
+        kind, _, name = arn.split(":", 5)[5].partition("/")
+        name = name.rsplit("/", 1)[-1]
+        if kind == "user":
+            user = backend.get_user(name)
+            docs = documents(user)
+            for group in backend.get_groups_for_user(name):
+                docs += documents(group)
+        elif kind == "role":
+            docs = documents(backend.get_role(name))
+        else:
+            raise KeyError(arn)
+        out = []
+        for doc in docs:
+            parsed = json.loads(doc) if isinstance(doc, str) else doc
+            out += iam_evaluate.as_list(parsed.get("Statement", []))
+        return out
+
+    def simulate_principal_policy(self):
+        q = self.querystring
+        def listed(prefix):
+            keys = sorted((k for k in q if k.startswith(prefix + ".member.") and k.count(".") == prefix.count(".") + 2),
+                          key=lambda k: int(k.rsplit(".", 1)[1]))
+            return [q[k][0] for k in keys]
+        source = q.get("PolicySourceArn", [""])[0]
+        actions = listed("ActionNames")
+        resources = listed("ResourceArns") or ["*"]
+        context = {}
+        index = 1
+        while f"ContextEntries.member.{index}.ContextKeyName" in q:
+            name = q[f"ContextEntries.member.{index}.ContextKeyName"][0]
+            values = listed(f"ContextEntries.member.{index}.ContextKeyValues")
+            context[name] = values if len(values) != 1 else values[0]
+            index += 1
+        try:
+            policy = statements(source)
+        except Exception:
+            err = _RESTError("NoSuchEntity", f"The principal {source} cannot be found.")
+            err.code = 404
+            raise err
+        members = []
+        for action in actions:
+            per_resource = []
+            for resource in resources:
+                decision = "allowed" if iam_evaluate.allowed(policy, action, resource, context) else "implicitDeny"
+                per_resource.append((resource, decision))
+            overall = "allowed" if all(d == "allowed" for _, d in per_resource) else "implicitDeny"
+            specific = "".join(f"<member><EvalResourceName>{escape(r)}</EvalResourceName><EvalResourceDecision>{d}</EvalResourceDecision></member>"
+                               for r, d in per_resource)
+            members.append(f"<member><EvalActionName>{escape(action)}</EvalActionName><EvalResourceName>*</EvalResourceName>"
+                           f"<EvalDecision>{overall}</EvalDecision><ResourceSpecificResults>{specific}</ResourceSpecificResults></member>")
+        return ('<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><SimulatePrincipalPolicyResult>'
+                f'<IsTruncated>false</IsTruncated><EvaluationResults>{"".join(members)}</EvaluationResults></SimulatePrincipalPolicyResult>'
+                '<ResponseMetadata><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>')
+
+    IamResponse.simulate_principal_policy = simulate_principal_policy
+
 def _patch_route53():
     from moto.route53.responses import Route53
 
@@ -694,6 +778,7 @@ def main():
     _patch_rds()
     _patch_s3()
     _patch_route53()
+    _patch_iam_simulation()
     _patch_cloudwatch()
     _patch_secretsmanager()
 

@@ -135,7 +135,7 @@ struct GCPWhoamiCLITests {
         let bed = try Bed.require(), home = try TemporaryHome()
         let started = Date()
         let result = try bed.whoami(["NO_GCE_CHECK": "", "GCE_METADATA_HOST": "127.0.0.1:1"], home: home)
-        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(Date().timeIntervalSince(started) < 15)   // a bound against a hang, not a benchmark (see ApplicationDefaultCredentialsTests)
         #expect(result.status == 8, "\(result.stderr)")
         #expect(result.stderr.contains("no Google credentials found"), "\(result.stderr)")
         #expect(result.stderr.contains("metadata server: nothing answers at 127.0.0.1:1"), "\(result.stderr)")

@@ -39,6 +39,10 @@ public protocol DRProvider: Sendable {
     /// The permissions its steps and reads need for a purpose, scoped to the plan's resources
     /// (`drctl iam policy`, the permission preflight). Default: each step's declared permissions, unscoped.
     func permissionNeeds(_ request: PermissionRequest) throws -> [PermissionNeed]
+    /// Whether the caller holds what `runbook` (the move's, once written) needs, where the cloud
+    /// can tell without acting (AWS: IAM's policy simulator): checks for the preflight, never
+    /// blocking (a simulation can be wrong), saying so when it could not be made.
+    func permissionChecks(_ move: Move, plan: DRPlan, runbook: Runbook) async -> [PreflightCheck]
 }
 
 /// Who drctl is at one endpoint of a provider, as `drctl whoami --cloud NAME` prints it.
@@ -85,6 +89,7 @@ extension DRProvider {
     public func drillPart(plan: DRPlan, site: Site, runId: String, ids: inout StepIdentifiers) throws -> DrillPart { DrillPart() }
     public func identities(plan: DRPlan) async -> [ProviderIdentity] { [] }
     public var summaryRoles: [String: MoveSummaryRole] { [:] }
+    public func permissionChecks(_ move: Move, plan: DRPlan, runbook: Runbook) async -> [PreflightCheck] { [] }
 }
 
 /// A failover or switchover of a plan from one site to another.

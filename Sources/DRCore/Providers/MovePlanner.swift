@@ -58,6 +58,10 @@ public enum MovePlanner {
         case .success(let (prepared, warnings)):
             report.checks += warnings
             runbook = Result { try Self.runbook(move, plan: prepared, file: named, providers: providers, catalog: catalog) }
+            // Whether the caller may make every call the runbook will make, asked before the first.
+            if case .success(let chosen) = runbook {
+                report.checks += await providers.concurrentMap { await $0.permissionChecks(move, plan: prepared, runbook: chosen.runbook) }.flatMap { $0 }
+            }
         case .failure(let error):
             runbook = .failure(error)
         }

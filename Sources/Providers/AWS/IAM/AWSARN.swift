@@ -14,6 +14,8 @@ struct AWSARN: Sendable {
     func rds(_ region: String, _ type: String, _ name: String) -> String { "arn:\(partition):rds:\(region):\(account):\(type):\(name)" }
     /// Every RDS resource of a region (reads only).
     func rdsAll(region: String) -> String { "arn:\(partition):rds:\(region):\(account):*" }
+    /// Every user or role of the account (IAM is global: no region).
+    func iamPrincipals(kind: String) -> String { "arn:\(partition):iam::\(account):\(kind)/*" }
     func s3Bucket(_ bucket: String) -> String { "arn:\(partition):s3:::\(bucket)" }
     func s3Object(bucket: String) -> String { "arn:\(partition):s3:::\(bucket)/*" }
     /// A secret's ARN ends in `-` and six random characters that Secrets Manager adds to its name.

@@ -54,6 +54,7 @@ struct AWSPermissionPlanner {
                 let preflight = AWSPreflight(plan: plan, move: move, client: client, actions: [])
                 for call in preflight.readCalls() { add("preflight", call.action, call.arguments) }
                 add("preflight", "identity", ["region": .string(move.to.region)], only: [.aws("sts:GetCallerIdentity")])
+                add("preflight", "permissions", [:], only: [.aws("iam:SimulatePrincipalPolicy")])
                 if plan.aws.records.contains(where: { $0.zoneId.isEmpty }) && plan.aws.cutsOverByDNS(to: move.to.region) {
                     add("preflight", "hosted zones by name", [:], only: [.aws("route53:ListHostedZones")])
                 }

@@ -63,6 +63,10 @@ struct AWSPermissionScope {
         case "ecs":
             guard let cluster = text("cluster"), let service = text("service") else { return nil }
             return Scoped(resources: [arn.ecsService(region: region, cluster: cluster, service: service)])
+        case "iam":
+            // The preflight's policy simulation of the caller itself, a user or a role of the account
+            // (its name is not the plan's to know).
+            return Scoped(resources: [arn.iamPrincipals(kind: "user"), arn.iamPrincipals(kind: "role")])
         case "kms":
             // Used only with a key: the action's kms_key_id, or (preflight) the replica's own key,
             // known only when it runs.
