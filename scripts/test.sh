@@ -46,12 +46,14 @@ swift test --skip-build --filter '^GCPProviderTests\.' || status=$?
 # three processes at once, each one test at a time: inside one test process, their blocking waits
 # on a 2-core machine's two task-pool threads would starve the other tests' timers. The failover
 # suite's nested suites (fence, recovery) and the drill suite, which set moto's timings and the
-# CLI proxy's faults, run against the second bed; the other lanes use no global test bed setting.
+# CLI proxy's faults, and the IAM policy suite, which reads every call the CLI proxy recorded (a
+# failover of another lane would be among them), run against the second bed; the other lanes use
+# no global test bed setting.
 # Each lane: a name; its test bed (empty: the first); which tests: --filter, then --skip.
 lanes=(
   "cli-failover;;^drctlTests\.(FailoverCommandTests|FailoverCrashSweepTests);^drctlTests\.FailoverCommandTests/(Fence|Recovery)/"
-  "cli-bed2;$state2/testbed.env;^drctlTests\.(FailoverCommandTests/(Fence|Recovery)/|DrillCommandTests);^$"
-  "cli-rest;;^drctlTests\.;^drctlTests\.(FailoverCommandTests|FailoverCrashSweepTests|DrillCommandTests)"
+  "cli-bed2;$state2/testbed.env;^drctlTests\.(FailoverCommandTests/(Fence|Recovery)/|DrillCommandTests|IAMPolicyCommandTests);^$"
+  "cli-rest;;^drctlTests\.;^drctlTests\.(FailoverCommandTests|FailoverCrashSweepTests|DrillCommandTests|IAMPolicyCommandTests)"
 )
 # Every CLI test in exactly one lane, or a test would silently not run (or run twice).
 all_cli=$(swift test --skip-build --list-tests 2>/dev/null | grep '^drctlTests\.' | sort)
