@@ -12,6 +12,13 @@ import json
 import re
 import sys
 
+try:
+    # Java's regex dialect (the models' patterns use \p{L} …): the `regex` module reads it (moto's
+    # cfn-lint brings it); Python's `re` does not.
+    import regex as java_like_re
+except ImportError:  # pragma: no cover
+    java_like_re = re
+
 import botocore.session
 import botocore.validate
 from botocore.exceptions import ParamValidationError
@@ -46,8 +53,14 @@ def model_rules(value, shape, path, problems):
             problems.append(f"{path}: {len(value)} characters, at most {shape.metadata['max']}")
         pattern = shape.metadata.get("pattern")
         # The service matches the whole value (Java's String.matches).
-        if pattern and not re.fullmatch(pattern, value, re.DOTALL):
-            problems.append(f"{path}: {value!r} does not match the pattern {pattern}")
+        if pattern:
+            try:
+                matched = java_like_re.fullmatch(pattern, value, java_like_re.DOTALL)
+            except java_like_re.error as error:
+                problems.append(f"{path}: the model's pattern {pattern} cannot be checked here ({error})")
+            else:
+                if not matched:
+                    problems.append(f"{path}: {value!r} does not match the pattern {pattern}")
     elif shape.type_name in ("integer", "long") and isinstance(value, int):
         if "max" in shape.metadata and value > shape.metadata["max"]:
             problems.append(f"{path}: {value} is over the maximum {shape.metadata['max']}")
