@@ -52,7 +52,7 @@ then
 fi
 if ! PYTHONPATH="$kubernetes_site" python3 -c 'import importlib.metadata as m; assert m.version("kubernetes") == "37.0.2"' 2>/dev/null; then
   echo "setup: pip installing $kubernetes_package into $kubernetes_site" >&2
-  rm -rf "$kubernetes_site.partial"
+  rm -rf "$kubernetes_site.partial" && mkdir -p "$(dirname "$kubernetes_site")"
   python3 -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --target "$kubernetes_site.partial" "$kubernetes_package"
   rm -rf "$kubernetes_site" && mv "$kubernetes_site.partial" "$kubernetes_site"
 fi
