@@ -2,12 +2,19 @@
 # Installs what drctl needs to build and to run its test bed on Debian 12 (as root, or with sudo):
 # the C libraries it links, PostgreSQL 15, tmux, Chromium (headless, for the HTML report test) and systemd (systemd-analyze checks the drill timer) for the tests, and pinned Python packages
 # (moto's server and botocore) for the local AWS test bed and the benchmark baseline, and google-auth,
-# google-api-python-client (Google's discovery documents) and gcp-storage-emulator for the GCP half.
+# google-api-python-client (Google's discovery documents) and gcp-storage-emulator for the GCP half,
+# and the official Kubernetes client (its OpenAPI models validate the CronJob: Tests/TestBed/schemas).
 set -euo pipefail
 
 packages=(libcurl4-openssl-dev libpq-dev libssl-dev libsqlite3-dev postgresql-15 postgresql-client-15 tmux python3-pip chromium systemd)
 python_packages=("moto[server]==5.2.1" "boto3==1.43.11" "botocore==1.43.11"
   "google-auth==2.62.2" "google-api-python-client==2.202.0" "gcp-storage-emulator==2026.7.19")
+# kubernetes 37.0.2 requires python-dateutil >= 3 and pydantic >= 2.14, botocore 1.43.11 dateutil < 3
+# and moto's aws-sam-translator pydantic ~= 2.13: one environment cannot hold both, so the client
+# goes into a directory of its own that only Tests/TestBed/schemas/kubernetes_strict.py puts first
+# on its path (DRCTL_KUBERNETES_SITE overrides where).
+kubernetes_package="kubernetes==37.0.2"
+kubernetes_site="${DRCTL_KUBERNETES_SITE:-$HOME/.cache/drctl/python-kubernetes-37.0.2}"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -42,6 +49,12 @@ PY
 then
   echo "setup: pip installing ${python_packages[*]}" >&2
   python3 -m pip install --quiet --disable-pip-version-check "${python_packages[@]}"
+fi
+if ! PYTHONPATH="$kubernetes_site" python3 -c 'import importlib.metadata as m; assert m.version("kubernetes") == "37.0.2"' 2>/dev/null; then
+  echo "setup: pip installing $kubernetes_package into $kubernetes_site" >&2
+  rm -rf "$kubernetes_site.partial" && mkdir -p "$(dirname "$kubernetes_site")"
+  python3 -m pip install --quiet --disable-pip-version-check --no-warn-conflicts --target "$kubernetes_site.partial" "$kubernetes_package"
+  rm -rf "$kubernetes_site" && mv "$kubernetes_site.partial" "$kubernetes_site"
 fi
 
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (expected Swift 6 at /opt/swift)" >&2; exit 1; }

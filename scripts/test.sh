@@ -11,6 +11,9 @@ scripts/setup.sh
 # A failure there is reported at the end, after the Swift tests have run too.
 gcpbed_status=0
 python3 -W ignore::ResourceWarning -m unittest discover -s Tests/TestBed/gcp -p 'test_*.py' || gcpbed_status=$?
+# The schema checkers the deploy-artifact tests use (a few seconds): the strict Kubernetes validator
+# (the official client's models) and the botocore input checker, each against right and wrong input.
+python3 -m unittest discover -s Tests/TestBed/schemas -p 'test_*.py' || gcpbed_status=$?
 swift build --build-tests
 # The short fuzz run (about 20 s per target) goes first and does not need the test bed; a crash
 # or a broken invariant fails the script at the end, after the tests have run too.
@@ -80,5 +83,5 @@ for entry in "${lanes[@]}"; do
 done
 for pid in "${lane_pids[@]}"; do wait "$pid" || status=1; done
 [ $fuzz_status -eq 0 ] || { echo "test: the fuzz run failed (see above)" >&2; status=1; }
-[ $gcpbed_status -eq 0 ] || { echo "test: the GCP stand-in's own tests failed (see above)" >&2; status=1; }
+[ $gcpbed_status -eq 0 ] || { echo "test: the GCP stand-in's or the schema checkers' own tests failed (see above)" >&2; status=1; }
 exit $status
