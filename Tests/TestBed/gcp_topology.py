@@ -101,7 +101,7 @@ def main():
     parser.add_argument("prefix")
     parser.add_argument("--lag", type=float, default=4.0)
     parser.add_argument("--backup-age", type=float)
-    parser.add_argument("--transfer-age", type=float)
+    parser.add_argument("--transfer-age", type=float, default=600.0)
     args = parser.parse_args()
     if args.command == "seed":
         out = seed(args.prefix, args.lag, args.backup_age, args.transfer_age)
