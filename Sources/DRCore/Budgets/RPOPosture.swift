@@ -33,6 +33,10 @@ public struct RecoveryPointAge: Sendable, Codable, Equatable {
         case snapshotCopy = "snapshot-copy"
         /// Age of the oldest object still pending replication (0 when nothing is pending).
         case replicationBacklog = "replication-backlog"
+        /// Age of the newest successful backup (Cloud SQL backup runs).
+        case backup
+        /// Age of the newest successful run of a copy job (Storage Transfer Service).
+        case transfer
     }
 
     public var kind: Kind

@@ -12,24 +12,30 @@ public struct GCPCloudProvider: DRProvider {
     let makeTransport: @Sendable () -> any HTTPTransport
     /// The `gcp.*` actions, sharing one client made on their first call (credentials are resolved then, not here).
     private let registered: [any RunbookAction]
+    /// That client's source, for the provider's own reads (posture).
+    let source: GCPClientSource
 
     public init(environment: [String: String], impersonate: String? = nil,
                 makeTransport: @escaping @Sendable () -> any HTTPTransport = { CurlTransport() }) {
         self.environment = environment
         self.impersonate = impersonate
         self.makeTransport = makeTransport
-        registered = GCPActions.all(source: GCPClientSource { [environment, impersonate] in
+        source = GCPClientSource { [environment, impersonate] in
             let transport = makeTransport()
             let endpoints = try GCPEndpoints(environment: environment)
             let credentials = try await ApplicationDefaultCredentials(environment: environment, transport: transport, endpoints: endpoints,
                                                                       impersonate: impersonate).resolve()
             return GCPClient(transport: transport, credentials: credentials, endpoints: endpoints)
-        })
+        }
+        registered = GCPActions.all(source: source)
     }
 
     public func actions() -> [any RunbookAction] { registered }
     public func moveSteps(_ move: Move, plan: DRPlan, ids: inout StepIdentifiers) throws -> [MoveStep] {
         try GCPMoveSteps(plan: plan, move: move).steps(ids: &ids)
+    }
+    public func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture] {
+        await GCPRecoveryPointProbe(plan: plan, sql: CloudSQLClient(source: source), actions: registered, now: now).measure()
     }
     public func drillPart(plan: DRPlan, site: Site, runId: String, ids: inout StepIdentifiers) throws -> DrillPart {
         try GCPDrillPart.make(plan: plan, site: site, runId: runId, ids: &ids)

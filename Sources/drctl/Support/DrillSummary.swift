@@ -68,6 +68,9 @@ enum DrillSummary {
                                              })]
              // What evidence and `drill cleanup` read by name.
              for kind in ["snapshot", "instance"] { note[kind] = resource.name(of: kind).map(RunValue.string) }
+             // The step that makes the copy (AWS: its restore, Google Cloud: its clone): the RTO ends
+             // only once every copy exists.
+             if let step = resource.endpoint?.step { note["copy"] = .string(step) }
              return .map(note)
          })]
     }
@@ -107,9 +110,16 @@ enum DrillSummary {
             }
             validated += rpoSteps.compactMap(\.value.endedAt)
         }
-        let restores = replay.steps.filter { $0.key.hasPrefix("restore-") }
-        if validated.isEmpty { validated = restores.compactMap(\.value.endedAt) }
-        let restored = !restores.isEmpty && restores.allSatisfy { $0.value.state == .succeeded || $0.value.state == .compensated }
+        // The copy steps the drill-started note names; drills journaled before it named them were
+        // AWS's, whose copies are its `restore-*` steps.
+        var copySteps: [String] = []
+        if case .list(let resources)? = started["resources"] {
+            for case .map(let resource) in resources { if let step = resource["copy"]?.stringValue { copySteps.append(step) } }
+        }
+        if copySteps.isEmpty { copySteps = replay.steps.keys.filter { $0.hasPrefix("restore-") }.sorted() }
+        let restores = copySteps.map { (key: $0, value: replay.steps[$0]) }
+        if validated.isEmpty { validated = restores.compactMap { $0.value?.endedAt } }
+        let restored = !restores.isEmpty && restores.allSatisfy { $0.value?.state == .succeeded || $0.value?.state == .compensated }
         let rto = (allPassed && restored) ? start.flatMap { start in validated.max().map { $0.timeIntervalSince(start) } } : nil
 
         var teardown: [Report.Teardown] = []
@@ -191,7 +201,8 @@ enum DrillSummary {
             let text = item.by == "incomplete"
                 ? "INCOMPLETE — `drctl resume \(runId)` finishes it, `drctl drill cleanup` finds leftovers by tag"
                 : "done (\(item.by))"
-            print("  teardown \(item.database) (\(item.instance), snapshot \(item.snapshot)): \(text)")
+            let created = item.snapshot == "?" ? item.instance : "\(item.instance), snapshot \(item.snapshot)"
+            print("  teardown \(item.database) (\(created)): \(text)")
         }
     }
 }

@@ -53,6 +53,16 @@ struct ErrorReport {
             }
         case let error as GCPResponseError:
             (status, message, hint) = (.cloudError, error.description, nil)
+        case let error as GCPPlanResourceProblem:
+            switch error.kind {
+            case .permissionDenied:
+                (status, message, hint) = (.authenticationFailed, error.description,
+                                           "check the plan's gcp.project, and that these credentials hold a role there (`drctl whoami --cloud gcp`)")
+            case .notFound:
+                (status, message, hint) = (.cloudError, error.description, "check the instance name in the plan's gcp: section against the project")
+            case .cloud:
+                (status, message, hint) = (.cloudError, error.description, nil)
+            }
         case let error as GCPProjectMissing:
             (status, message, hint) = (.invalidConfiguration, error.description, nil)
         case let error as ProviderCredentialsMissing:

@@ -9,9 +9,14 @@ import Foundation
 /// point-in-time recovery on read replicas, so a point in time would need the primary — which is
 /// in another region, or another cloud. The deletion hangs on a `claim-*` step that runs before
 /// the clone is asked for, so a clone that failed half-way is deleted too (as `AWSDrillPart`).
+/// The checks reach the clone through `drills.validation.url_template`, filled with the clone's
+/// private (else primary) IP address, as `gcp.sql.clone` outputs it (`primary_ip`).
 public enum GCPDrillPart {
     /// Seconds per step kind: what a small Cloud SQL PostgreSQL clone typically takes.
     static let estimates: [String: Double] = ["clone": 1200, "teardown-instance": 600]
+    /// Cloud SQL for PostgreSQL listens on 5432 on every address (it cannot be changed), so
+    /// `drills.validation.url_template` gets the clone's IP as `{host}` and this as `{port}`.
+    static let postgresPort = "5432"
 
     public static func make(plan: DRPlan, site: Site, runId: String, ids: inout StepIdentifiers) throws -> DrillPart {
         guard site.cloud == GCPProvider.name else { return DrillPart() }
@@ -54,7 +59,8 @@ public enum GCPDrillPart {
                 description: "the drill copy: a clone of the DR replica \(replica.instance) (read only for the replica)")
             part.copies.append(clone)
             part.resources.append(DrillResource(database: database.name, site: site.description, source: replica.instance,
-                                                created: [.init(kind: "instance", name: name, claim: claim, teardown: teardown)]))
+                                                created: [.init(kind: "instance", name: name, claim: claim, teardown: teardown)],
+                                                endpoint: .init(step: clone, host: "${{ steps.\(clone).outputs.primary_ip }}", port: postgresPort)))
             teardowns.append((database.name, teardown, name))
         }
         for (_, teardown, name) in teardowns {
