@@ -57,7 +57,7 @@ struct StatusCommand: AsyncParsableCommand {
                                  drillLockHolder: try await lease(RPOPosture.drillLockScope(plan.name)))
 
         switch output {
-        case .text: PostureRenderer.text(posture, drRegion: plan.drRegion)
+        case .text: PostureRenderer.text(posture, drSites: plan.drSites.map(\.description))
         case .json: try JSONOutput.print(PostureRenderer.Document(posture))
         case .prometheus: FileHandle.standardOutput.write(Data(PrometheusExposition.render(posture).utf8))
         }

@@ -71,7 +71,8 @@ enum PostureRenderer {
         }
     }
 
-    static func text(_ posture: RPOPosture, drRegion: String) {
+    /// - Parameter drSites: where the plan's recovery points are (each provider measures its own sites).
+    static func text(_ posture: RPOPosture, drSites: [String]) {
         let budget = posture.budgetSeconds
         let age = { (seconds: Double?) in seconds.map(DurationText.format) ?? "unknown" }
         print("Plan \(posture.plan): RPO budget \(DurationText.format(budget)), posture \(posture.state.rawValue.uppercased()) at \(DrillDue.timestamp(posture.generatedAt))")
@@ -84,7 +85,7 @@ enum PostureRenderer {
                 return [resource.name, resource.type, age(resource.rpoSeconds), share, resource.state(budgetSeconds: budget).rawValue]
             })
             print("")
-            print("Recovery points in \(drRegion)")
+            print("Recovery points in the plan's DR sites (\(drSites.joined(separator: ", ")))")
             TextTable.print([["  RESOURCE", "KIND", "SOURCE", "AGE", "STATE", "DETAIL"]] + posture.resources.flatMap { resource in
                 resource.recoveryPoints.map {
                     ["  " + resource.name, $0.kind.rawValue, $0.source, age($0.seconds),
