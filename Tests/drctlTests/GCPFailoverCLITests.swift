@@ -44,6 +44,51 @@ struct GCPFailoverCLITests {
         #expect(violations.isEmpty, "\(violations)")
     }
 
+    /// The plan's `gcp.quota_project` and `gcp.impersonate_service_account` reach every Google call
+    /// of the run — also after `resume`, which rebuilds the steps from the journal, not the plan.
+    @Test func thePlansQuotaProjectAndImpersonationApplyToEveryCallAlsoAfterResume() throws {
+        let bed = try GCPFailoverBed()
+        let made = try bed.admin("POST", "service-accounts", ["name": "runner-\(bed.prefix)", "roles": ["roles/editor"]]) as? [String: Any]
+        let runner = try #require(made?["client_email"] as? String)
+        let key = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bed.keyFile))) as? [String: Any]
+        try bed.admin("POST", "impersonation", ["caller": try #require(key?["client_email"] as? String), "target": runner])
+        let billing = "\(bed.prefix)-billing"
+        try bed.admin("POST", "projects", ["project": billing])
+        let plan = try bed.plan()
+        #expect(plan.contains("gcp:\n  project: \(bed.project)\n"))
+        try bed.home.write("drplan.yaml", plan.replacingOccurrences(of: "gcp:\n  project: \(bed.project)\n", with: """
+            gcp:
+              project: \(bed.project)
+              quota_project: \(billing)
+              impersonate_service_account: \(runner)
+
+            """))
+        try bed.admin("POST", "config", ["durations": ["sql.promoteReplica": 2]])
+        defer { _ = try? bed.admin("POST", "config", ["durations": ["sql.promoteReplica": 3]]) }
+        struct Caller: Decodable { let method: String; let principal: String; let quota_project: String?; let calls: Int }
+        func callers() throws -> [Caller] {
+            let data = try JSONSerialization.data(withJSONObject: try bed.admin("GET", "callers") ?? [])
+            return try JSONDecoder().decode([Caller].self, from: data).filter { !$0.method.hasPrefix("iamcredentials.") }
+        }
+        let child = try bed.start(["failover", "--plan", bed.planPath, "--to", "gcp:us-central1", "--state", bed.statePath, "--yes"])
+        poll(for: 60, "promoteReplica was called") { ((try? bed.calls("sql.instances.promoteReplica")) ?? 0) >= 1 }
+        #expect(child.crash(), "drctl ended before the promotion's Operation was done")
+        let before = try callers()
+        #expect(before.contains { $0.method == "sql.instances.promoteReplica" }, "\(before)")
+        #expect(before.allSatisfy { $0.principal == runner && $0.quota_project == billing }, "\(before)")
+        try bed.admin("DELETE", "calls")
+        let runId = sqliteQuery(bed.statePath, "SELECT id FROM runs LIMIT 1")
+        let resumed = try bed.drctl(["resume", runId, "--state", bed.statePath, "--yes"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        let after = try callers()
+        #expect(after.contains { $0.method == "dns.changes.create" }, "the resumed run made the DNS change: \(after)")
+        #expect(after.allSatisfy { $0.principal == runner && $0.quota_project == billing }, "\(after)")
+        #expect(try bed.calls("sql.instances.promoteReplica") == 0, "resume waited for the running promotion")
+        let violations = try bed.violations()
+        #expect(violations.isEmpty, "\(violations)")
+        bed.expectNoSecret(resumed.stdout, resumed.stderr)
+    }
+
     /// Every Google method the failover calls is refused once with 429 and once with 503 first.
     @Test func throttlingAndUnavailabilityOnEveryGoogleCallStillSucceed() throws {
         let bed = try GCPFailoverBed()

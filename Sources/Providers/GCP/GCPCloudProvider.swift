@@ -35,7 +35,9 @@ public struct GCPCloudProvider: DRProvider {
         try GCPMoveSteps(plan: plan, move: move).steps(ids: &ids)
     }
     public func posture(plan: DRPlan, now: Date) async -> [ProtectedResourcePosture] {
-        await GCPRecoveryPointProbe(plan: plan, sql: CloudSQLClient(source: source), actions: registered, now: now).measure()
+        await GCPCaller.$current.withValue(plan.gcp.caller) {
+            await GCPRecoveryPointProbe(plan: plan, sql: CloudSQLClient(source: source), actions: registered, now: now).measure()
+        }
     }
     public func drillPart(plan: DRPlan, site: Site, runId: String, ids: inout StepIdentifiers) throws -> DrillPart {
         try GCPDrillPart.make(plan: plan, site: site, runId: runId, ids: &ids)
@@ -47,7 +49,7 @@ public struct GCPCloudProvider: DRProvider {
     /// One identity: Application Default Credentials (they do not depend on the plan).
     public func identities(plan: DRPlan) async -> [ProviderIdentity] {
         do {
-            return [ProviderIdentity(endpoint: Self.endpointName, facts: try await identity().facts)]
+            return [ProviderIdentity(endpoint: Self.endpointName, facts: try await identity(as: plan.gcp.caller).facts)]
         } catch {
             return [ProviderIdentity(endpoint: Self.endpointName, facts: [], error: "\(error)")]
         }
@@ -55,12 +57,15 @@ public struct GCPCloudProvider: DRProvider {
 
     static let endpointName = "Application Default Credentials"
 
-    /// Who drctl is, with a real token; throws the typed error (exit 8, 9 or 10 at the CLI's edge).
-    public func identity() async throws -> GCPIdentity {
+    /// Who drctl is — as `caller` (a plan's impersonation and quota project) — with a real token;
+    /// throws the typed error (exit 8, 9 or 10 at the CLI's edge).
+    public func identity(as caller: GCPCaller = GCPCaller()) async throws -> GCPIdentity {
         let transport = makeTransport()
         let endpoints = try GCPEndpoints(environment: environment)
         let credentials = try await ApplicationDefaultCredentials(environment: environment, transport: transport, endpoints: endpoints,
                                                                   impersonate: impersonate).resolve()
-        return try await GCPIdentity.identify(credentials, transport: transport)
+        let acting = caller == GCPCaller() ? credentials
+            : GCPClient(transport: transport, credentials: credentials, endpoints: endpoints).acting(as: caller).credentials
+        return try await GCPIdentity.identify(acting, transport: transport)
     }
 }

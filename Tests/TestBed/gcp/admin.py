@@ -29,7 +29,11 @@ def handle(bed, ids, method, path, query, raw):
                 return 200, dict(bed.calls)
             if key == ("DELETE", "calls"):
                 bed.calls.clear()
+                bed.callers.clear()
                 return 200, {}
+            if key == ("GET", "callers"):
+                return 200, [{"method": m, "principal": p, "quota_project": q, "calls": n}
+                             for (m, p, q), n in sorted(bed.callers.items(), key=lambda i: tuple(str(x) for x in i[0]))]
             if key == ("GET", "violations"):
                 return 200, list(bed.violations)
             if key == ("DELETE", "violations"):

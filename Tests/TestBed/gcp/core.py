@@ -65,6 +65,7 @@ class Bed:
     def reset(self):
         with self.lock:
             self.calls = collections.Counter()
+            self.callers = collections.Counter()  # (method id, principal, x-goog-user-project) -> calls
             self.violations = []
             self.rules, self.rng = [], random.Random(0)
             self.timers, self.seq = [], itertools.count()

@@ -26,6 +26,8 @@ class ApiRequest:
         self.caller = self.ids.caller(self.headers)
         self.ids.check_scopes(self.caller, self.method.scopes, self.method.id)
         self.ids.check_quota_project(self.headers)
+        # Who made the call and who it was billed to (`GET /_gcp/callers`).
+        self.bed.callers[(self.method.id, self.caller["principal"], self.headers.get("x-goog-user-project"))] += 1
 
     def validate(self):
         """Query and body against the discovery document; a violation is recorded and answered 400."""

@@ -6,7 +6,7 @@ import Foundation
 public enum GCPActions {
     public static func all(source: GCPClientSource) -> [any RunbookAction] {
         let sql = CloudSQLClient(source: source), lag = CloudSQLReplicaLag(source: source), storage = StorageClient(source: source)
-        return [
+        let actions: [any RunbookAction] = [
             SQLRoleChangeAction(sql: sql, kind: .promote),
             SQLRoleChangeAction(sql: sql, kind: .switchover),
             SQLFailoverAction(sql: sql),
@@ -20,6 +20,7 @@ public enum GCPActions {
             StorageTransferStatusAction(storage: storage),
             StorageBucketReplicationAction(storage: storage),
         ]
+        return actions.map { GCPCallerScopedAction($0) }
     }
 
     /// Checked when the runbook loads (a constant) and again when the step runs (`GCPArguments.name`).
@@ -107,6 +108,7 @@ struct GCPArguments: Sendable {
     let values: [String: RunValue]
 
     init(_ invocation: ActionInvocation) { values = invocation.arguments }
+    init(values: [String: RunValue]) { self.values = values }
 
     func string(_ key: String) throws -> String {
         guard let value = try optionalString(key) else { throw invalid(key, "a non-empty string") }

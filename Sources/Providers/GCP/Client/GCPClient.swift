@@ -39,6 +39,30 @@ public final class GCPClient: Sendable {
         self.random = random
     }
 
+    /// The same pipeline for `caller`: its quota project in `x-goog-user-project`, and, unless the
+    /// operator already chose whom to impersonate, its service account's tokens — fetched with this
+    /// client's own (`iamcredentials.generateAccessToken`) into a token cache of their own.
+    func acting(as caller: GCPCaller) -> GCPClient {
+        var tokens = credentials.tokens, principal = credentials.principal, source = credentials.source
+        if let target = caller.impersonateServiceAccount, credentials.impersonatedByOperator == nil {
+            let description = "impersonating \(target) (the plan's gcp.impersonate_service_account) via \(credentials.source)"
+            let impersonated = ImpersonatedTokenSource(targetPrincipal: target,
+                                                       url: ServiceAccountImpersonation.url(root: endpoints.root(for: .iamcredentials), principal: target),
+                                                       delegates: [], base: credentials.tokens, endpoint: TokenEndpoint(transport: transport),
+                                                       sourceName: description)
+            tokens = GoogleTokenCache(source: impersonated, now: now)
+            principal = target
+            source = description
+        }
+        let acting = GoogleCredentials(tokens: tokens, source: source, principal: principal,
+                                       principalLookup: principal == credentials.principal ? credentials.principalLookup : .known,
+                                       project: credentials.project, projectSource: credentials.projectSource,
+                                       quotaProject: caller.quotaProject ?? credentials.quotaProject,
+                                       impersonatedByOperator: credentials.impersonatedByOperator)
+        return GCPClient(transport: transport, credentials: acting, endpoints: endpoints, retry: retry, scopes: scopes, logger: logger,
+                         now: now, sleep: sleep, random: random)
+    }
+
     /// Sends `request` and returns the 2xx response, or throws `GCPServiceError`, `TransportError`
     /// or `GoogleAuthError`. `deadline` bounds the call including retries.
     public func send(_ request: GCPRequest, timeouts: HTTPTimeouts? = nil, deadline: Date? = nil) async throws -> HTTPResponse {

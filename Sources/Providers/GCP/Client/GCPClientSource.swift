@@ -7,18 +7,29 @@ import Foundation
 /// next call tries again (the metadata server may have come up).
 public final class GCPClientSource: Sendable {
     private actor Cache {
-        var client: GCPClient?
+        var base: GCPClient?
         var pending: Task<GCPClient, any Error>?
+        /// One client per caller: each impersonated account has its own token cache.
+        var clients: [GCPCaller: GCPClient] = [:]
 
         func get(_ make: @escaping @Sendable () async throws -> GCPClient) async throws -> GCPClient {
-            if let client { return client }
+            if let base { return base }
             if let pending { return try await pending.value }
             let task = Task { try await make() }
             pending = task
             defer { pending = nil }
             let made = try await task.value
-            client = made
+            base = made
             return made
+        }
+
+        func get(for caller: GCPCaller, _ make: @escaping @Sendable () async throws -> GCPClient) async throws -> GCPClient {
+            let base = try await get(make)
+            guard caller != GCPCaller() else { return base }
+            if let client = clients[caller] { return client }
+            let client = base.acting(as: caller)
+            clients[caller] = client
+            return client
         }
     }
 
@@ -34,8 +45,13 @@ public final class GCPClientSource: Sendable {
         self.init(make: { client })
     }
 
+    /// The client for the calls of the current task's caller (`GCPCaller.current`).
     public func client() async throws -> GCPClient {
-        try await cache.get(make)
+        try await client(for: GCPCaller.current)
+    }
+
+    public func client(for caller: GCPCaller) async throws -> GCPClient {
+        try await cache.get(for: caller, make)
     }
 }
 

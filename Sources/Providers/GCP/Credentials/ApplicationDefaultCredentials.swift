@@ -66,14 +66,15 @@ public struct ApplicationDefaultCredentials: Sendable {
             }
         }
         // The option wins over the variable, as gcloud's flag wins over its property.
-        if let chain = impersonate.flatMap({ $0.isEmpty ? nil : $0 }) ?? value("CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT") {
+        let chain = impersonate.flatMap({ $0.isEmpty ? nil : $0 }) ?? value("CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT")
+        if let chain {
             found = try impersonating(chain, base: found, endpoint: endpoint)
         }
         let (project, projectSource) = projectOf(found)
         return GoogleCredentials(tokens: GoogleTokenCache(source: found.source, now: now), source: found.description,
                                  principal: found.principal, principalLookup: found.lookup,
                                  project: project, projectSource: projectSource,
-                                 quotaProject: value("GOOGLE_CLOUD_QUOTA_PROJECT") ?? found.quotaProjectId)
+                                 quotaProject: value("GOOGLE_CLOUD_QUOTA_PROJECT") ?? found.quotaProjectId, impersonatedByOperator: chain)
     }
 
     private func noCredentials(_ attempts: [GoogleAuthError]) -> GoogleAuthError {

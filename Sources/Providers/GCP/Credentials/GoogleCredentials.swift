@@ -16,6 +16,9 @@ public struct GoogleCredentials: Sendable {
     public let projectSource: String?
     /// Sent as `x-goog-user-project` (billing and quota of API calls).
     public let quotaProject: String?
+    /// The impersonation chain the operator asked for (`--impersonate-service-account`,
+    /// `CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT`): it wins over the plan's.
+    public let impersonatedByOperator: String?
 
     public enum PrincipalLookup: Sendable, Equatable {
         case known
@@ -34,7 +37,7 @@ public struct GoogleCredentials: Sendable {
     }
 
     public init(tokens: GoogleTokenCache, source: String, principal: String?, principalLookup: PrincipalLookup,
-                project: String?, projectSource: String?, quotaProject: String?) {
+                project: String?, projectSource: String?, quotaProject: String?, impersonatedByOperator: String? = nil) {
         self.tokens = tokens
         self.source = source
         self.principal = principal
@@ -42,5 +45,6 @@ public struct GoogleCredentials: Sendable {
         self.project = project
         self.projectSource = projectSource
         self.quotaProject = quotaProject
+        self.impersonatedByOperator = impersonatedByOperator
     }
 }

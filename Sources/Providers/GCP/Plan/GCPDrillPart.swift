@@ -32,7 +32,8 @@ public enum GCPDrillPart {
         let project = RunValue.string(gcp.project)
         var part = DrillPart()
         func call(_ action: String, _ arguments: [String: RunValue]) -> ActionCall {
-            ActionCall(action: action, with: arguments.mapValues { Template(constant: $0) })
+            let arguments = action.hasPrefix(GCPProvider.name + ".") ? arguments.merging(gcp.caller.arguments) { $1 } : arguments
+            return ActionCall(action: action, with: arguments.mapValues { Template(constant: $0) })
         }
         func add(_ id: String, _ action: String, _ arguments: [String: RunValue], phase: DrillStep.Phase = .create, needs: [String] = [],
                  basis: String, estimated: Bool = true, retry: StepRetryPolicy = StepRetryPolicy(), onFailure: FailurePolicy = .rollback,

@@ -11,7 +11,13 @@ extension GCPCloudProvider {
     public func prepare(_ move: Move, plan: DRPlan) async throws -> (plan: DRPlan, warnings: [PreflightCheck]) {
         let gcp = plan.gcp
         guard gcp.hasWork(from: move.from, to: move.to) else { return (plan, []) }
-        _ = try await identity()
+        _ = try await identity(as: gcp.caller)
+        try await GCPCaller.$current.withValue(gcp.caller) { try await replicasExist(move, plan: plan) }
+        return (plan, [])
+    }
+
+    private func replicasExist(_ move: Move, plan: DRPlan) async throws {
+        let gcp = plan.gcp
         let sql = CloudSQLClient(source: source)
         let deadline = Date().addingTimeInterval(120)
         for (database, replica) in gcp.moving(from: move.from, to: move.to) {
@@ -26,7 +32,6 @@ extension GCPCloudProvider {
                 throw GCPPlanResourceProblem(what: what, kind: .notFound, detail: "no such Cloud SQL instance (sqladmin.instances.get: 404)")
             }
         }
-        return (plan, [])
     }
 }
 

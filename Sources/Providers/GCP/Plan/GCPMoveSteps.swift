@@ -23,6 +23,8 @@ struct GCPMoveSteps {
         var steps: [MoveStep] = []
         func add(_ phase: MovePhase, _ id: String, _ action: String, _ arguments: [String: RunValue], needs: [String] = [],
                  timeout: Double, estimate: Double, retry: StepRetryPolicy, onFailure: FailurePolicy = .abort, description: String) {
+            // The plan's caller travels with every gcp.* step, so that a resume (from the journaled runbook) calls as the run did.
+            let arguments = action.hasPrefix(GCPProvider.name + ".") ? arguments.merging(gcp.caller.arguments) { $1 } : arguments
             let call = ActionCall(action: action, with: arguments.mapValues { Template(constant: $0) })
             steps.append(MoveStep(RunbookStep(id: id, call: call, needs: needs, timeout: timeout, retry: retry, estimate: estimate,
                                               onFailure: onFailure, description: description), phase: phase))

@@ -89,6 +89,9 @@ public struct GCPPlanSection: PlanSection, Equatable {
         public var requireTurbo: Bool
     }
 
+    /// Who the plan's calls are made as and billed to; every generated `gcp.*` step carries it.
+    public var caller: GCPCaller { GCPCaller(quotaProject: quotaProject, impersonateServiceAccount: impersonateServiceAccount) }
+
     public var sites: Set<Site> {
         var all = Set(databases.flatMap { [$0.primary.site] + $0.replicas.map(\.site) })
         all.formUnion(standby.keys)

@@ -7,11 +7,15 @@ import Foundation
 /// an unknown loss for the RPO gate, never 0.
 extension GCPCloudProvider {
     public func preflight(_ move: Move, plan: DRPlan) async -> PreflightFindings {
+        await GCPCaller.$current.withValue(plan.gcp.caller) { await checks(move, plan: plan) }
+    }
+
+    private func checks(_ move: Move, plan: DRPlan) async -> PreflightFindings {
         let gcp = plan.gcp
         guard gcp.hasWork(from: move.from, to: move.to) else { return PreflightFindings() }
         var findings = PreflightFindings()
         do {
-            let identity = try await identity()
+            let identity = try await identity(as: gcp.caller)
             findings.checks.append(PreflightCheck(name: "Google credentials", ok: true, detail: "acting as \(identity.principal)", blocking: true))
         } catch {
             findings.checks.append(PreflightCheck(name: "Google credentials", ok: false, detail: "\(error)", blocking: true))

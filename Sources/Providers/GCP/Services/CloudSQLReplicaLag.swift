@@ -20,18 +20,22 @@ public struct CloudSQLReplicaLag: Sendable {
     static let maxBatch = 50
 
     let source: GCPClientSource
-    private let coalescer: ReadCoalescer<String, String, Point>
+    /// Grouped by project and caller: a batch is one call, made as one identity.
+    private struct Group: Hashable, Sendable { let project: String; let caller: GCPCaller }
+    private let coalescer: ReadCoalescer<Group, String, Point>
 
     public init(source: GCPClientSource, window: Duration = .milliseconds(10)) {
         self.source = source
-        coalescer = ReadCoalescer(window: window, maxBatch: Self.maxBatch) { project, instances, deadline in
-            try await Self.fetch(source: source, project: project, instances: instances, deadline: deadline)
+        coalescer = ReadCoalescer(window: window, maxBatch: Self.maxBatch) { group, instances, deadline in
+            try await GCPCaller.$current.withValue(group.caller) {
+                try await Self.fetch(source: source, project: group.project, instances: instances, deadline: deadline)
+            }
         }
     }
 
     /// The newest sample of `instance` in the last ten minutes, nil when there is none (unknown, never 0).
     public func latest(project: String, instance: String, deadline: Date?) async throws -> Point? {
-        try await coalescer.read(instance, in: project, deadline: deadline)
+        try await coalescer.read(instance, in: Group(project: project, caller: GCPCaller.current), deadline: deadline)
     }
 
     /// The filter for a batch: `database_id` is `PROJECT:INSTANCE` on the `cloudsql_database` resource.
