@@ -153,7 +153,9 @@ class CloudSQL:
         if method == "POST" and what == "instances":
             return 200, self.view(self.seed(body))
         if method == "GET" and what == "instances":
-            return 200, [self.view(i) | {"project": p} for (p, _), i in self.instances.items()]
+            # `restoredFrom`: the backup run the last restoreBackup put in (the stand-in's own record).
+            return 200, [self.view(i) | {"project": p, "restoredFrom": i.get("_restoredFrom")}
+                         for (p, _), i in self.instances.items()]
         if method == "DELETE" and what == "instances" and len(parts) == 2:
             self.instances = {k: v for k, v in self.instances.items() if k[1] != parts[1]}
             return 200, {}

@@ -14,6 +14,7 @@ public enum GCPActions {
             SQLReplicaLagAction(lag: lag),
             SQLCreateBackupAction(sql: sql),
             SQLCloneAction(sql: sql),
+            SQLRestoreBackupAction(sql: sql),
             SQLDeleteInstanceAction(sql: sql),
             DNSSetRecordAction(dns: CloudDNSClient(source: source)),
             GKEScaleNodePoolAction(gke: GKEClient(source: source)),

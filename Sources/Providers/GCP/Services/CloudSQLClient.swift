@@ -68,6 +68,25 @@ public struct CloudSQLClient: Sendable {
                               body: Body(cloneContext: .init(destinationInstanceName: destination, pointInTime: pointInTime)), deadline: deadline)
     }
 
+    /// `instances.restoreBackup`: the backup run `backupRunId` of `source` (in `sourceProject`)
+    /// replaces the data of `instance`. Restoring twice would throw away what was written in
+    /// between: the action finds its own RESTORE_VOLUME operation before it calls.
+    func restoreBackup(project: String, instance: String, backupRunId: String, source: String, sourceProject: String,
+                       deadline: Date?) async throws -> GCPOperation {
+        struct Body: Encodable, Sendable {
+            struct Context: Encodable, Sendable {
+                let kind = "sql#restoreBackupContext"
+                let backupRunId: String
+                let instanceId: String
+                let project: String
+            }
+            let restoreBackupContext: Context
+        }
+        return try await post("sqladmin.instances.restoreBackup", project: project, instance: instance, suffix: "/restoreBackup",
+                              body: Body(restoreBackupContext: .init(backupRunId: backupRunId, instanceId: source, project: sourceProject)),
+                              deadline: deadline)
+    }
+
     /// `instances.patch` of `settings.activationPolicy` only (PATCH semantics: nothing else changes).
     func setActivationPolicy(project: String, instance: String, policy: String, deadline: Date?) async throws -> GCPOperation {
         struct Body: Encodable, Sendable {
