@@ -23,7 +23,8 @@ struct GCPActionHarness {
 
     /// `keyFile`: the credentials (default: a service account of its own with the editor role, so
     /// that the credential suites' counts of tokens issued to the bed's account stay theirs).
-    init(keyFile: String? = nil) async throws {
+    /// `storageURL`: Cloud Storage's root (gcp-storage-emulator) instead of the stand-in's bucket metadata.
+    init(keyFile: String? = nil, storageURL: String? = nil) async throws {
         bed = try GCPStandIn.require()
         var key = keyFile
         if key == nil {
@@ -34,6 +35,7 @@ struct GCPActionHarness {
         var env = ["HOME": NSTemporaryDirectory(), "NO_GCE_CHECK": "true", "GOOGLE_APPLICATION_CREDENTIALS": key!,
                    "CLOUDSDK_API_ENDPOINT_OVERRIDES_OAUTH2": bed.url + "/oauth2/"]
         for (variable, path) in Self.services { env["CLOUDSDK_API_ENDPOINT_OVERRIDES_\(variable)"] = bed.url + "/\(path)/" }
+        if let storageURL { env["CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE"] = storageURL + "/" }
         environment = env
         let client = try bed.client(try await bed.credentials(env), environment: env, maxAttempts: 6)
         source = GCPClientSource(client: client)

@@ -20,6 +20,7 @@ public enum GCPActions {
             GKEScaleNodePoolAction(gke: GKEClient(source: source)),
             StorageTransferStatusAction(storage: storage),
             StorageBucketReplicationAction(storage: storage),
+            StorageCanaryAction(storage: storage),
         ]
         return actions.map { GCPCallerScopedAction($0) }
     }

@@ -75,7 +75,7 @@ public final class GCPClient: Sendable {
             attempt += 1
             let token = try await credentials.tokens.token(scopes: scopes)
             var headers: HTTPHeaders = ["Authorization": "Bearer \(token.value)", "User-Agent": "drctl", "Accept": "application/json"]
-            if request.body != nil { headers.add("Content-Type", "application/json") }
+            if request.body != nil { headers.add("Content-Type", request.contentType) }
             if let quotaProject = credentials.quotaProject { headers.add("x-goog-user-project", quotaProject) }
             let httpRequest = HTTPRequest(method: request.httpMethod, url: url, headers: headers, body: request.body.map(Array.init) ?? [],
                                           timeouts: HTTPTimeouts.bounded(timeouts, by: deadline, now: now()))

@@ -12,6 +12,8 @@ public struct GCPRequest: Sendable {
     public var path: String
     public var query: [(String, String)]
     public var body: Data?
+    /// The body's media type: JSON, except for a media upload (`upload/storage/v1/…?uploadType=media`).
+    public var contentType = "application/json"
     /// Whether sending it twice does what sending it once does. GET, PUT and DELETE are; POST and
     /// PATCH only when the caller says (a `requestId`, a name derived from the run): otherwise a
     /// retry happens only when the request provably never reached the server.

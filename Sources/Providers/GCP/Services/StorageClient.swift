@@ -26,6 +26,37 @@ public struct StorageClient: Sendable {
                                                   path: "storage/v1/b/\(GCPPath.segment(name))"), as: Bucket.self, deadline: deadline)
     }
 
+    /// An object's metadata (storage v1 `Object`): enough to tell one write from another and when it happened.
+    struct Object: Sendable, Decodable {
+        let name: String
+        let generation: String?
+        let md5Hash: String?
+        let size: String?
+        let timeCreated: String?
+    }
+
+    /// `objects.insert` as a media upload (https://cloud.google.com/storage/docs/uploading-objects,
+    /// `POST upload/storage/v1/b/BUCKET/o?uploadType=media&name=NAME`). Writing the same bytes under
+    /// the same name again leaves the same object: safe to resend.
+    func insertObject(bucket: String, name: String, body: Data, contentType: String, deadline: Date?) async throws -> Object {
+        var request = GCPRequest(service: .storage, methodId: "storage.objects.insert", httpMethod: "POST",
+                                 path: "upload/storage/v1/b/\(GCPPath.segment(bucket))/o", query: [("uploadType", "media"), ("name", name)],
+                                 body: body, isIdempotent: true)
+        request.contentType = contentType
+        return try await source.client().call(request, as: Object.self, deadline: deadline)
+    }
+
+    /// `objects.get` (metadata); nil when the object (or the bucket) is not there (404).
+    func object(bucket: String, name: String, deadline: Date?) async throws -> Object? {
+        do {
+            return try await source.client().call(GCPRequest(service: .storage, methodId: "storage.objects.get", httpMethod: "GET",
+                                                             path: "storage/v1/b/\(GCPPath.segment(bucket))/o/\(GCPPath.segment(name))"),
+                                                  as: Object.self, deadline: deadline)
+        } catch let error as GCPServiceError where error.category == .notFound {
+            return nil
+        }
+    }
+
     /// A TransferOperation's metadata
     /// (https://cloud.google.com/storage-transfer/docs/reference/rest/v1/transferOperations#TransferOperation).
     struct TransferOperation: Sendable, Decodable {
