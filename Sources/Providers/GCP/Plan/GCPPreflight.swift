@@ -4,7 +4,8 @@ import Foundation
 /// The read-only checks of a move for Google Cloud: who drctl acts as (blocking: without
 /// credentials no step of this provider can run), and for every database that moves, the
 /// replica's lag behind its primary — the data the move would lose. A lag that cannot be read is
-/// an unknown loss for the RPO gate, never 0.
+/// an unknown loss for the RPO gate, never 0. Then, as warnings, the transfer jobs' health and the
+/// standby capacity (`GCPPreflight+Standby.swift`).
 extension GCPCloudProvider {
     public func preflight(_ move: Move, plan: DRPlan) async -> PreflightFindings {
         await GCPCaller.$current.withValue(plan.gcp.caller) { await checks(move, plan: plan) }
@@ -43,6 +44,8 @@ extension GCPCloudProvider {
                 findings.checks.append(PreflightCheck(name: name, ok: false, detail: "unknown: \(error)", blocking: false))
             }
         }
+        findings.checks += await transferChecks(move, plan: plan)
+        findings.checks += await capacityChecks(move, plan: plan)
         return findings
     }
 }
