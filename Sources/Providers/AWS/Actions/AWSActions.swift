@@ -8,10 +8,3 @@ public enum AWSActions {
     }
 }
 
-extension Dictionary where Key == String, Value == RunValue {
-    /// An argument for `describe` (no validation there: it only prints): `fallback` when absent or null.
-    func argumentText(_ key: String, _ fallback: String = "?") -> String {
-        guard let value = self[key], value != .null else { return fallback }
-        return value.description
-    }
-}

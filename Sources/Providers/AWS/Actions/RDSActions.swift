@@ -115,57 +115,10 @@ public enum RDSActions {
     }
 }
 
-/// Typed reads of `with` arguments, with errors that name the argument.
-struct RDSArguments: Sendable {
-    let values: [String: RunValue]
+/// Typed reads of `with` arguments (DRCore's), with RDS tags.
+typealias RDSArguments = ActionArguments
 
-    init(_ invocation: ActionInvocation) { values = invocation.arguments }
-
-    func string(_ key: String) throws -> String {
-        guard let value = try optionalString(key), !value.isEmpty else { throw invalid(key, "a non-empty string") }
-        return value
-    }
-
-    func optionalString(_ key: String) throws -> String? {
-        switch values[key] {
-        case nil, .null?: return nil
-        case .string(let text)?: return text.isEmpty ? nil : text
-        default: throw invalid(key, "a string")
-        }
-    }
-
-    func int(_ key: String) throws -> Int? {
-        switch values[key] {
-        case nil, .null?: return nil
-        case .int(let value)?: return value
-        case .double(let value)?: if let exact = Int(exactly: value) { return exact }; throw invalid(key, "an integer")
-        case .string(let text)?: if let value = Int(text) { return value }; throw invalid(key, "an integer")
-        default: throw invalid(key, "an integer")
-        }
-    }
-
-    func bool(_ key: String) throws -> Bool? {
-        switch values[key] {
-        case nil, .null?: return nil
-        case .bool(let value)?: return value
-        case .string("true")?: return true
-        case .string("false")?: return false
-        default: throw invalid(key, "true or false")
-        }
-    }
-
-    func strings(_ key: String) throws -> [String] {
-        switch values[key] {
-        case .list(let items)?:
-            return try items.map { item in
-                guard case .string(let text) = item, !text.isEmpty else { throw invalid(key, "a list of identifiers") }
-                return text
-            }
-        case .string(let text)? where !text.isEmpty: return [text]
-        default: throw invalid(key, "a list of identifiers")
-        }
-    }
-
+extension ActionArguments {
     func tags(_ key: String) throws -> [RDSTag] {
         switch values[key] {
         case nil, .null?: return []
@@ -174,7 +127,4 @@ struct RDSArguments: Sendable {
         }
     }
 
-    private func invalid(_ key: String, _ expected: String) -> ActionError {
-        ActionError(.permanent, "argument '\(key)' must be \(expected)")
-    }
 }

@@ -17,7 +17,7 @@ struct SQLCreateBackupAction: RunbookAction {
     let parameters: [ActionCatalog.Parameter] = [GCPActions.project, GCPActions.instance]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "backupRuns.insert on \(arguments.gcpText("instance")) in project \(arguments.gcpText("project")) unless this step's backup exists, "
+        "backupRuns.insert on \(arguments.argumentText("instance")) in project \(arguments.argumentText("project")) unless this step's backup exists, "
             + "wait for the operation, then backupRuns.list until it is SUCCESSFUL"
     }
 
@@ -97,8 +97,8 @@ struct SQLCloneAction: RunbookAction {
 
     func describe(_ arguments: [String: RunValue]) -> String {
         let at = arguments["point_in_time"].map { " at \($0)" } ?? ""
-        return "instances.clone of \(arguments.gcpText("instance")) in project \(arguments.gcpText("project"))\(at) into "
-            + "\(arguments.gcpText("name", "drctl-drill-<run>-<step>")) unless it exists, then instances.get until the clone is RUNNABLE"
+        return "instances.clone of \(arguments.argumentText("instance")) in project \(arguments.argumentText("project"))\(at) into "
+            + "\(arguments.argumentText("name", "drctl-drill-<run>-<step>")) unless it exists, then instances.get until the clone is RUNNABLE"
     }
 
     static func cloneName(_ invocation: ActionInvocation) throws -> String {
@@ -181,7 +181,7 @@ struct SQLDeleteInstanceAction: RunbookAction {
     static let prefix = "drctl-drill-"
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "instances.delete \(arguments.gcpText("instance")) in project \(arguments.gcpText("project")) if it exists"
+        "instances.delete \(arguments.argumentText("instance")) in project \(arguments.argumentText("project")) if it exists"
             + (arguments["allow_any"] == .bool(true) ? "" : " and is a drill instance") + ", then instances.get until it is gone (404)"
     }
 

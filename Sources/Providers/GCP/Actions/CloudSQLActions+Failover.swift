@@ -24,7 +24,7 @@ struct SQLFailoverAction: RunbookAction {
     let parameters: [ActionCatalog.Parameter] = [GCPActions.project, GCPActions.name("instance", help: "the REGIONAL (HA) instance")]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "instances.get of \(arguments.gcpText("instance")) in project \(arguments.gcpText("project")) for its settingsVersion, "
+        "instances.get of \(arguments.argumentText("instance")) in project \(arguments.argumentText("project")) for its settingsVersion, "
             + "instances.failover with it (unless this step's failover already ran), wait for the operation, then instances.get until RUNNABLE in the standby zone"
     }
 

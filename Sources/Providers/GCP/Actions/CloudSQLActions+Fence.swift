@@ -26,7 +26,7 @@ struct SQLFenceAction: RunbookAction {
     let parameters: [ActionCatalog.Parameter] = [GCPActions.project, GCPActions.name("instance", help: "the old primary to stop")]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "instances.patch \(arguments.gcpText("instance")) in project \(arguments.gcpText("project")) settings.activationPolicy=NEVER "
+        "instances.patch \(arguments.argumentText("instance")) in project \(arguments.argumentText("project")) settings.activationPolicy=NEVER "
             + "unless already NEVER, wait for the operation, then instances.get until the policy is NEVER"
     }
 

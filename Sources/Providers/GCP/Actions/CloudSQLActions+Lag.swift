@@ -14,7 +14,7 @@ struct SQLReplicaLagAction: RunbookAction {
     let parameters: [ActionCatalog.Parameter] = [GCPActions.project, GCPActions.name("instance", help: "the replica")]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "Monitoring timeSeries.list of \(CloudSQLReplicaLag.metric) for \(arguments.gcpText("project")):\(arguments.gcpText("instance")) over the last 10 minutes"
+        "Monitoring timeSeries.list of \(CloudSQLReplicaLag.metric) for \(arguments.argumentText("project")):\(arguments.argumentText("instance")) over the last 10 minutes"
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {

@@ -48,7 +48,7 @@ struct SQLRoleChangeAction: RunbookAction {
 
     func describe(_ arguments: [String: RunValue]) -> String {
         let call = kind == .promote ? "instances.promoteReplica" : "instances.switchover"
-        return "\(call) of \(arguments.gcpText("instance")) in project \(arguments.gcpText("project")) unless it is already a primary "
+        return "\(call) of \(arguments.argumentText("instance")) in project \(arguments.argumentText("project")) unless it is already a primary "
             + "(or this step's operation already runs), wait for the operation, then instances.get until it is a RUNNABLE primary"
     }
 

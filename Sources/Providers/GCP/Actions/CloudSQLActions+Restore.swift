@@ -51,9 +51,9 @@ struct SQLRestoreBackupAction: RunbookAction {
     }
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        let source = arguments.gcpText("source_instance", arguments.gcpText("instance"))
-        return "instances.restoreBackup of backup run \(arguments.gcpText("backup_run_id")) of \(source) into \(arguments.gcpText("instance")) "
-            + "in project \(arguments.gcpText("project")) (replaces its data) unless this step's restore already ran, wait for the operation, "
+        let source = arguments.argumentText("source_instance", arguments.argumentText("instance"))
+        return "instances.restoreBackup of backup run \(arguments.argumentText("backup_run_id")) of \(source) into \(arguments.argumentText("instance")) "
+            + "in project \(arguments.argumentText("project")) (replaces its data) unless this step's restore already ran, wait for the operation, "
             + "then instances.get until it is RUNNABLE"
     }
 

@@ -27,8 +27,8 @@ struct DNSSetRecordAction: RunbookAction {
     static let maxAttempts = 5
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "resourceRecordSets.list \(arguments.gcpText("name")) \(arguments.gcpText("type")) in zone \(arguments.gcpText("zone")) of project "
-            + "\(arguments.gcpText("project")), changes.create deleting what it read and adding \(arguments.gcpText("values")) ttl \(arguments.gcpText("ttl", "60")) "
+        "resourceRecordSets.list \(arguments.argumentText("name")) \(arguments.argumentText("type")) in zone \(arguments.argumentText("zone")) of project "
+            + "\(arguments.argumentText("project")), changes.create deleting what it read and adding \(arguments.argumentText("values")) ttl \(arguments.argumentText("ttl", "60")) "
             + "unless already so (re-read and retried on a concurrent change), then changes.get until done"
     }
 

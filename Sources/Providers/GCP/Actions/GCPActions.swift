@@ -97,34 +97,11 @@ protocol GCPWaitFailed: Error, CustomStringConvertible {}
 extension Waiter.TimedOut: GCPWaitTimedOut {}
 extension Waiter.Failed: GCPWaitFailed {}
 
-extension Dictionary where Key == String, Value == RunValue {
-    /// An argument for `describe` (no validation there: it only prints): `fallback` when absent or null.
-    func gcpText(_ key: String, _ fallback: String = "?") -> String {
-        guard let value = self[key], value != .null else { return fallback }
-        return value.description
-    }
-}
 
-/// Typed reads of `with` arguments, with errors that name the argument.
-struct GCPArguments: Sendable {
-    let values: [String: RunValue]
+/// Typed reads of `with` arguments (DRCore's), with Google resource names.
+typealias GCPArguments = ActionArguments
 
-    init(_ invocation: ActionInvocation) { values = invocation.arguments }
-    init(values: [String: RunValue]) { self.values = values }
-
-    func string(_ key: String) throws -> String {
-        guard let value = try optionalString(key) else { throw invalid(key, "a non-empty string") }
-        return value
-    }
-
-    func optionalString(_ key: String) throws -> String? {
-        switch values[key] {
-        case nil, .null?: return nil
-        case .string(let text)?: return text.isEmpty ? nil : text
-        default: throw invalid(key, "a string")
-        }
-    }
-
+extension ActionArguments {
     /// A Google resource name: letters, digits, `-`, `_`, `.` and `:` (domain-scoped projects).
     func name(_ key: String) throws -> String {
         let text = try string(key)
@@ -132,41 +109,5 @@ struct GCPArguments: Sendable {
             throw invalid(key, "a Google resource name (letters, digits, '-', '_', '.', ':'), found '\(text.prefix(80))'")
         }
         return text
-    }
-
-    func int(_ key: String) throws -> Int? {
-        switch values[key] {
-        case nil, .null?: return nil
-        case .int(let value)?: return value
-        case .double(let value)?: if let exact = Int(exactly: value) { return exact }; throw invalid(key, "an integer")
-        case .string(let text)?: if let value = Int(text) { return value }; throw invalid(key, "an integer")
-        default: throw invalid(key, "an integer")
-        }
-    }
-
-    func bool(_ key: String) throws -> Bool? {
-        switch values[key] {
-        case nil, .null?: return nil
-        case .bool(let value)?: return value
-        case .string("true")?: return true
-        case .string("false")?: return false
-        default: throw invalid(key, "true or false")
-        }
-    }
-
-    func strings(_ key: String) throws -> [String] {
-        switch values[key] {
-        case .list(let items)?:
-            return try items.map { item in
-                guard case .string(let text) = item, !text.isEmpty else { throw invalid(key, "a list of non-empty strings") }
-                return text
-            }
-        case .string(let text)? where !text.isEmpty: return [text]
-        default: throw invalid(key, "a list of non-empty strings")
-        }
-    }
-
-    func invalid(_ key: String, _ expected: String) -> ActionError {
-        ActionError(.permanent, "argument '\(key)' must be \(expected)")
     }
 }

@@ -30,9 +30,9 @@ struct GKEScaleNodePoolAction: RunbookAction {
     ]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        let pool = "node pool \(arguments.gcpText("pool")) of cluster \(arguments.gcpText("cluster")) in \(arguments.gcpText("location")) (project \(arguments.gcpText("project")))"
-        let autoscaling = arguments["min_nodes"] != nil ? "setAutoscaling min \(arguments.gcpText("min_nodes")) max \(arguments.gcpText("max_nodes")), then " : ""
-        return "\(autoscaling)setSize \(arguments.gcpText("node_count")) on \(pool), waiting for each operation, then until the pool is RUNNING"
+        let pool = "node pool \(arguments.argumentText("pool")) of cluster \(arguments.argumentText("cluster")) in \(arguments.argumentText("location")) (project \(arguments.argumentText("project")))"
+        let autoscaling = arguments["min_nodes"] != nil ? "setAutoscaling min \(arguments.argumentText("min_nodes")) max \(arguments.argumentText("max_nodes")), then " : ""
+        return "\(autoscaling)setSize \(arguments.argumentText("node_count")) on \(pool), waiting for each operation, then until the pool is RUNNING"
     }
 
     struct Request {

@@ -31,8 +31,8 @@ struct StorageCanaryAction: RunbookAction {
     }
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        let prefix = arguments.gcpText("prefix", Self.defaultPrefix)
-        return "objects.insert gs://\(arguments.gcpText("bucket"))/\(prefix)<run-step>, then objects.get on gs://\(arguments.gcpText("destination_bucket"))/\(prefix)<run-step> "
+        let prefix = arguments.argumentText("prefix", Self.defaultPrefix)
+        return "objects.insert gs://\(arguments.argumentText("bucket"))/\(prefix)<run-step>, then objects.get on gs://\(arguments.argumentText("destination_bucket"))/\(prefix)<run-step> "
             + "until the same bytes are there"
     }
 

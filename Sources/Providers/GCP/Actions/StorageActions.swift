@@ -16,7 +16,7 @@ struct StorageTransferStatusAction: RunbookAction {
     ]
 
     func describe(_ arguments: [String: RunValue]) -> String {
-        "transferOperations.list of job \(arguments.gcpText("job")) in project \(arguments.gcpText("project")), newest first"
+        "transferOperations.list of job \(arguments.argumentText("job")) in project \(arguments.argumentText("project")), newest first"
     }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
@@ -57,7 +57,7 @@ struct StorageBucketReplicationAction: RunbookAction {
         GCPActions.name("bucket"), .init("require_turbo", .bool, help: "fail unless the bucket is dual-region with rpo ASYNC_TURBO"),
     ]
 
-    func describe(_ arguments: [String: RunValue]) -> String { "buckets.get \(arguments.gcpText("bucket"))" }
+    func describe(_ arguments: [String: RunValue]) -> String { "buckets.get \(arguments.argumentText("bucket"))" }
 
     func verify(_ invocation: ActionInvocation, acted: [String: RunValue]) async throws -> [String: RunValue] {
         let arguments = GCPArguments(invocation)
