@@ -99,9 +99,16 @@ enum DrillSummary {
             let measured = rpoSteps.compactMap { _, step in
                 step.state == .succeeded || step.state == .compensated ? step.outputs["measured_rpo_seconds"]?.secondsValue : nil
             }
-            if measured.count == rpoSteps.count {
+            // Per copy: one step for each copy the drill made (a copy whose step never ran is not measured).
+            let perCopy = rpoSteps.contains { $0.key.hasPrefix("measure-rpo-") }
+            let copies: Int
+            if perCopy, case .list(let resources)? = started["resources"] { copies = resources.count } else { copies = rpoSteps.count }
+            if measured.count == rpoSteps.count && rpoSteps.count >= copies {
                 rpo = measured.max()
                 rpoNote = nil
+            } else if measured.count == rpoSteps.count {
+                rpoNote = "not measured for every copy: \(rpoSteps.count) of \(copies)"
+                allPassed = false
             } else {
                 let missing = rpoSteps.first { _, step in !(step.state == .succeeded || step.state == .compensated)
                     || step.outputs["measured_rpo_seconds"]?.secondsValue == nil }!.value

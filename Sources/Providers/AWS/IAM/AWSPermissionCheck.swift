@@ -15,7 +15,24 @@ struct AWSPermissionCheck {
 
     let provider: AWSCloudProvider
 
+    /// IAM answers from us-east-1 only: when that is the region being left, the check gives up
+    /// after this long instead of holding the move's preflight for the client's retries.
+    static let deadline = 15.0
+
     func run(_ move: Move, plan: DRPlan, runbook: Runbook) async -> [PreflightCheck] {
+        await withTaskGroup(of: [PreflightCheck]?.self) { group in
+            group.addTask { await simulate(move, plan: plan, runbook: runbook) }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(Self.deadline))
+                return Task.isCancelled ? nil : [warning("not simulated: IAM (us-east-1) did not answer within \(DurationText.format(Self.deadline))")]
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? [warning("not simulated")]
+        }
+    }
+
+    private func simulate(_ move: Move, plan: DRPlan, runbook: Runbook) async -> [PreflightCheck] {
         let aws = AWSPlanSectionKind.cloud
         let region = move.to.cloud == aws ? move.to.region : move.from.cloud == aws ? move.from.region : "us-east-1"
         let caller: STSClient.CallerIdentity
